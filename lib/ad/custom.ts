@@ -1,0 +1,70 @@
+/**
+ * User-defined derivative rules. `customVjp(f, fwd, bwd)` replaces reverse-mode
+ * differentiation of f by the user's pullback; `customJvp(f, rule)` replaces
+ * forward mode by the user's pushforward. Each also works in the other mode by
+ * transposing the rule (lib/ad/transpose.ts), provided the rule is written with
+ * library ops; otherwise that mode is an Error saying why.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { describe, sameShape, shapeToString } from "../tensor/shape.js";
+import { bindCustom, type CustomRule, type MaybeTensor } from "../primitives/core.js";
+import { operand } from "../primitives/operands.js";
+import { checkOutput } from "./forward.js";
+import { checkCotangents } from "./transpose.js";
+
+function checkPair(name: string, what: string, pair: unknown): [Tensor, unknown] {
+  if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`${name}: ${what} must return a pair [out, ${what === "fwd" ? "residuals" : "tangentOut"}], got ${describe(pair)}`);
+  return [checkOutput(name, pair[0], false) as Tensor, pair[1]];
+}
+
+/**
+ * f with a custom pullback. `fwd(...args)` returns [out, residuals] (out must
+ * equal f(...args)); `bwd(residuals, ȳ)` returns one cotangent per argument
+ * (null for zero). Under jvp the pullback is transposed, which needs bwd to be
+ * linear in ȳ and written with library ops.
+ */
+export function customVjp<R>(
+  f: (...args: Tensor[]) => Tensor | number,
+  fwd: (...args: Tensor[]) => [Tensor | number, R],
+  bwd: (residuals: R, cotangent: Tensor) => (Tensor | number | null)[],
+): (...args: (Tensor | number)[]) => Tensor {
+  const name = "customVjp";
+  for (const [what, fn] of [["f", f], ["fwd", fwd], ["bwd", bwd]] as const) {
+    if (typeof fn !== "function") throw new Error(`${name}: ${what} must be a function, got ${describe(fn)}`);
+  }
+  const rule: CustomRule = {
+    name,
+    call: (xs) => checkOutput(name, f(...xs), false) as Tensor,
+    vjp: (primals) => {
+      const [out, residuals] = checkPair(name, "fwd", fwd(...primals));
+      const pullback = (ct: Tensor): MaybeTensor[] => checkCotangents(name, bwd(residuals as R, ct), primals);
+      return [out, pullback];
+    },
+  };
+  return (...args) => bindCustom(rule, args.map((a) => operand(name, a)));
+}
+
+/**
+ * f with a custom pushforward. `rule(primals, tangents)` returns [out, J·tangents]
+ * (tangents are never null; zeros where an input is not perturbed). Under grad
+ * the rule is transposed by reverse mode over its tangent arguments.
+ */
+export function customJvp(
+  f: (...args: Tensor[]) => Tensor | number,
+  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor | number, Tensor | number],
+): (...args: (Tensor | number)[]) => Tensor {
+  const name = "customJvp";
+  if (typeof f !== "function") throw new Error(`${name}: f must be a function, got ${describe(f)}`);
+  if (typeof rule !== "function") throw new Error(`${name}: rule must be a function, got ${describe(rule)}`);
+  const custom: CustomRule = {
+    name,
+    call: (xs) => checkOutput(name, f(...xs), false) as Tensor,
+    jvp: (primals, tangents) => {
+      const [out, t] = checkPair(name, "rule", rule(primals, tangents));
+      const tangentOut = checkOutput(name, t, false) as Tensor;
+      if (!sameShape(tangentOut.shape, out.shape)) throw new Error(`${name}: the rule's tangent has shape ${shapeToString(tangentOut.shape)} but its output has shape ${shapeToString(out.shape)}`);
+      return [out, tangentOut];
+    },
+  };
+  return (...args) => bindCustom(custom, args.map((a) => operand(name, a)));
+}

@@ -1,0 +1,102 @@
+/**
+ * Forward mode: every traced value carries a tangent beside its primal, and
+ * each primitive's JVP rule pushes tangents through as the primal is computed.
+ * No tape is kept. Cost: about one extra evaluation per op.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { describe, sameShape, shapeToString } from "../tensor/shape.js";
+import { bind, bindCustom, dropDead, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { operand } from "../primitives/operands.js";
+import { zerosLike } from "../primitives/util.js";
+import { transposeVjp } from "./transpose.js";
+
+export class JVPTracer extends Tracer {
+  declare readonly _trace: JVPTrace;
+  constructor(trace: JVPTrace, primal: Tensor, readonly tangent: Tensor) {
+    super(trace, primal);
+  }
+}
+
+export class JVPTrace extends Trace {
+  /** Splits a value into (primal, tangent) as this trace sees it; tangent null = zero. */
+  split(x: Tensor): [Tensor, MaybeTensor] {
+    const v = dropDead(x);
+    return v._trace === this ? [(v as JVPTracer).primal, (v as JVPTracer).tangent] : [v, null];
+  }
+
+  wrap(primal: Tensor, tangent: MaybeTensor): Tensor {
+    return tangent === null ? primal : new JVPTracer(this, primal, tangent);
+  }
+
+  process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
+    const primals = new Array<Tensor>(inputs.length);
+    const tangents = new Array<MaybeTensor>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) [primals[i], tangents[i]] = this.split(inputs[i]);
+    const out = bind(prim, primals, params);
+    return this.wrap(out, prim.jvp(primals, tangents, out, params));
+  }
+
+  processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
+    const split = inputs.map((x) => this.split(x));
+    const primals = split.map(([p]) => p);
+    if (split.every(([, t]) => t === null)) return bindCustom(rule, primals);
+    const tangents = split.map(([p, t]) => t ?? zerosLike(p));
+    if (rule.jvp) {
+      const [out, tangentOut] = rule.jvp(primals, tangents);
+      return this.wrap(out, tangentOut);
+    }
+    // Only a pullback is known: J·ẋ is the transpose of the linear map ȳ ↦ Jᵀȳ.
+    const [out, pullback] = rule.vjp!(primals);
+    return this.wrap(out, transposeVjp(rule.name, pullback, out, tangents));
+  }
+}
+
+type JvpOutput = Tensor | Tensor[];
+
+function checkTangent(op: string, primal: Tensor, tangent: unknown, i: number): Tensor {
+  const t = typeof tangent === "number" && primal.ndim === 0 ? operand(op, tangent, primal.dtype) : tangent;
+  if (!(t instanceof Tensor)) throw new Error(`${op}: tangent ${i} must be a Tensor of shape ${shapeToString(primal.shape)}, got ${describe(tangent)}`);
+  if (!sameShape(t.shape, primal.shape)) throw new Error(`${op}: tangent ${i} has shape ${shapeToString(t.shape)} but its primal has shape ${shapeToString(primal.shape)}`);
+  if (t.dtype !== primal.dtype) throw new Error(`${op}: tangent ${i} is ${t.dtype} but its primal is ${primal.dtype}`);
+  return t;
+}
+
+/** Checks a function's result: a Tensor or number, or (where allowed) an array of them. */
+export function checkOutput(op: string, out: unknown, allowArray: boolean): Tensor | Tensor[] {
+  if (out instanceof Tensor) return out;
+  if (typeof out === "number") return operand(op, out);
+  if (allowArray && Array.isArray(out) && out.length > 0 && out.every((o) => o instanceof Tensor || typeof o === "number")) {
+    return out.map((o) => (o instanceof Tensor ? o : operand(op, o)));
+  }
+  throw new Error(`${op}: the function must return a Tensor or a number${allowArray ? " (or an array of them)" : ""}, got ${describe(out)}`);
+}
+
+/**
+ * Forward-mode derivative: evaluates f at `primals` and the directional
+ * derivative J·tangents in one pass. Returns [out, tangentOut]; f may return a
+ * Tensor, a number, or an array of them (then both results are arrays).
+ */
+export function jvp(f: (...args: Tensor[]) => unknown, primals: unknown[], tangents: unknown[]): [Tensor, Tensor];
+export function jvp(f: (...args: Tensor[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
+  return jvpWithName("jvp", f, primals, tangents);
+}
+
+/** @internal jvp with the caller's public name in errors (hvp, jacobian). */
+export function jvpWithName(op: string, f: (...args: Tensor[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
+  if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error(`${op}: primals and tangents must be arrays, got ${describe(primals)} and ${describe(tangents)}`);
+  if (primals.length !== tangents.length) throw new Error(`${op}: ${primals.length} primals but ${tangents.length} tangents`);
+  const ps = primals.map((p) => operand(op, p));
+  const ts = ps.map((p, i) => checkTangent(op, p, tangents[i], i));
+  const trace = new JVPTrace(nextLevel());
+  return withTrace(trace, () => {
+    const out = checkOutput(op, f(...ps.map((p, i) => new JVPTracer(trace, p, ts[i]))), true);
+    const one = (o: Tensor): [Tensor, Tensor] => {
+      const [p, t] = trace.split(o);
+      return [p, t ?? zerosLike(p)];
+    };
+    if (out instanceof Tensor) return one(out);
+    const pairs = out.map(one);
+    return [pairs.map(([p]) => p), pairs.map(([, t]) => t)];
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Whole derivatives built from the two modes: jacobian (one JVP per input entry
+ * or one pullback per output entry), hessian (forward over reverse) and
+ * Hessian-vector products. Results are assembled with `stack`, so they are
+ * differentiable again.
+ */
+import { Tensor, zeros } from "../tensor/tensor.js";
+import { describe } from "../tensor/shape.js";
+import { operand } from "../primitives/operands.js";
+import { reshape, stack } from "../primitives/shape.js";
+import { zerosLike } from "../primitives/util.js";
+import { jvpWithName } from "./forward.js";
+import { grad, pullBack, record, selectArgs } from "./reverse.js";
+
+export interface JacobianOptions {
+  /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
+  mode?: "fwd" | "rev" | "auto";
+  /** Which argument(s): a number (one Jacobian) or an array (an array of Jacobians). Default 0. */
+  argnums?: number | number[];
+}
+
+function basis(like: Tensor, i: number): Tensor {
+  const e = zerosLike(like);
+  e.data[i] = 1;
+  return e;
+}
+
+function jacobianRev(op: string, g: (...xs: Tensor[]) => unknown, primals: Tensor[]): Tensor[] {
+  const rec = record(op, g, primals);
+  const out = rec.out;
+  const rows: Tensor[][] = primals.map(() => []);
+  for (let i = 0; i < out.size; i++) {
+    const cts = pullBack(op, rec, basis(out, i));
+    cts.forEach((c, k) => rows[k].push(c));
+  }
+  return primals.map((p, k) => (out.size === 0 ? zeros([...out.shape, ...p.shape], { dtype: p.dtype }) : reshape(stack(rows[k], 0), [...out.shape, ...p.shape])));
+}
+
+function jacobianFwd(op: string, g: (...xs: Tensor[]) => unknown, primals: Tensor[]): Tensor[] {
+  return primals.map((p, k) => {
+    const cols: Tensor[] = [];
+    let outShape: number[] | null = null;
+    for (let j = 0; j < p.size; j++) {
+      const tangents = primals.map((q, m) => (m === k ? basis(q, j) : zerosLike(q)));
+      const [o, t] = jvpWithName(op, g, primals, tangents) as [Tensor, Tensor];
+      if (Array.isArray(o)) throw new Error(`${op}: the function must return a single Tensor`);
+      outShape = o.shape;
+      cols.push(t);
+    }
+    if (outShape === null) {
+      const o = operand(op, (g as (...xs: Tensor[]) => Tensor)(...primals));
+      return zeros([...o.shape, ...p.shape], { dtype: p.dtype });
+    }
+    return reshape(stack(cols, outShape.length), [...outShape, ...p.shape]);
+  });
+}
+
+/**
+ * The Jacobian of f w.r.t. argument 0 (or `argnums`), shaped [...out.shape, ...arg.shape].
+ * Forward mode costs one JVP per input entry, reverse mode one pullback per output
+ * entry over a single tape; "auto" picks forward when the input is no larger than
+ * the output.
+ */
+export function jacobian(f: (...args: any[]) => unknown, opts: JacobianOptions = {}): (...args: any[]) => any {
+  if (typeof f !== "function") throw new Error(`jacobian: f must be a function, got ${describe(f)}`);
+  if (opts === null || typeof opts !== "object") throw new Error(`jacobian: options must be an object, got ${describe(opts)}`);
+  const mode = opts.mode ?? "auto";
+  if (mode !== "fwd" && mode !== "rev" && mode !== "auto") throw new Error(`jacobian: mode must be "fwd", "rev" or "auto", got ${describe(mode)}`);
+  const argnums = opts.argnums ?? 0;
+  return (...args) => {
+    const { primals, g } = selectArgs("jacobian", f, args, argnums);
+    let useFwd = mode === "fwd";
+    if (mode === "auto") {
+      const inSize = primals.reduce((n, p) => n + p.size, 0);
+      const outSize = operandSize(g, primals);
+      useFwd = inSize <= outSize;
+    }
+    const jacs = useFwd ? jacobianFwd("jacobian", g, primals) : jacobianRev("jacobian", g, primals);
+    return Array.isArray(argnums) ? jacs : jacs[0];
+  };
+}
+
+/** The output size of g, found by one plain evaluation. */
+function operandSize(g: (...xs: Tensor[]) => unknown, primals: Tensor[]): number {
+  const out = g(...primals);
+  return out instanceof Tensor ? out.size : 1;
+}
+
+/** The Hessian of a scalar function w.r.t. argument 0 (or `argnums`): forward mode over reverse mode. */
+export function hessian(f: (...args: any[]) => unknown, opts: { argnums?: number } = {}): (...args: any[]) => Tensor {
+  if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
+  const argnums = opts?.argnums ?? 0;
+  if (Array.isArray(argnums)) throw new Error("hessian: argnums must be a single index");
+  return jacobian(grad(f, { argnums }), { mode: "fwd", argnums });
+}
+
+/**
+ * Hessian-vector product H·v of a scalar function, by forward mode over reverse
+ * mode (cost: a few gradient evaluations, no Hessian formed). Returns a Tensor for
+ * one primal, an array for several (the blocks Σⱼ Hᵢⱼ vⱼ).
+ */
+export function hvp(f: (...args: any[]) => unknown, primals: unknown[], tangents: unknown[]): Tensor | Tensor[] {
+  if (typeof f !== "function") throw new Error(`hvp: f must be a function, got ${describe(f)}`);
+  if (!Array.isArray(primals) || primals.length === 0) throw new Error(`hvp: primals must be a non-empty array, got ${describe(primals)}`);
+  const argnums = primals.map((_, i) => i);
+  const gradient = grad(f, { argnums });
+  const [, tangentOut] = jvpWithName("hvp", (...xs) => gradient(...xs), primals, tangents);
+  return primals.length === 1 ? (tangentOut as Tensor[])[0] : (tangentOut as Tensor[]);
+}

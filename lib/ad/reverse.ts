@@ -1,0 +1,231 @@
+/**
+ * Reverse mode on a tape. While f runs, each primitive applied to a traced value
+ * appends a node (primitive, inputs, output) to the trace's tape. The backward
+ * sweep walks the tape from the output to the inputs, calling each node's VJP
+ * rule and summing cotangents that meet at a node. The tape belongs to one
+ * `vjp` call and is garbage once its pullback is dropped.
+ *
+ * Because VJP rules are written with library ops, the sweep itself is traced by
+ * any enclosing transformation: that is how grad(grad(f)) and jvp(grad(f)) work.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { describe, sameShape, shapeToString } from "../tensor/shape.js";
+import { bind, bindCustom, dropDead, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { operand } from "../primitives/operands.js";
+import { add } from "../primitives/elementwise.js";
+import { onesLike, zerosLike } from "../primitives/util.js";
+import { checkOutput } from "./forward.js";
+import { transposeJvp } from "./transpose.js";
+
+/** One recorded operation. Inputs of the transformation are nodes too (leaves). */
+export interface TapeNode {
+  /** Position on the tape (the order of recording). */
+  readonly index: number;
+  /** The primitive's name, "input" for a leaf, or the custom rule's name. */
+  readonly name: string;
+  readonly prim: Primitive<unknown> | null;
+  readonly params: unknown;
+  readonly primals: Tensor[];
+  readonly out: Tensor;
+  /** The node each input came from on this tape (null: a constant here). */
+  readonly parents: (TapeNode | null)[];
+  /** For custom rules: the pullback the rule returned. */
+  readonly pullback: ((cotangent: Tensor) => MaybeTensor[]) | null;
+  /** For leaves: which argument of f. */
+  readonly argIndex: number;
+}
+
+export class ReverseTracer extends Tracer {
+  declare readonly _trace: ReverseTrace;
+  constructor(trace: ReverseTrace, primal: Tensor, readonly node: TapeNode) {
+    super(trace, primal);
+  }
+}
+
+export class ReverseTrace extends Trace {
+  readonly tape: TapeNode[] = [];
+
+  private record(name: string, prim: Primitive<unknown> | null, params: unknown, primals: Tensor[], out: Tensor,
+    parents: (TapeNode | null)[], pullback: TapeNode["pullback"], argIndex = -1): ReverseTracer {
+    const node: TapeNode = { index: this.tape.length, name, prim, params, primals, out, parents, pullback, argIndex };
+    this.tape.push(node);
+    return new ReverseTracer(this, out, node);
+  }
+
+  leaf(value: Tensor, argIndex: number): ReverseTracer {
+    return this.record("input", null, undefined, [], value, [], null, argIndex);
+  }
+
+  /** Splits inputs into the values one level down and their nodes on this tape. */
+  private split(inputs: Tensor[]): [Tensor[], (TapeNode | null)[]] {
+    const primals = new Array<Tensor>(inputs.length);
+    const parents = new Array<TapeNode | null>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const v = dropDead(inputs[i]);
+      if (v._trace === this) {
+        primals[i] = (v as ReverseTracer).primal;
+        parents[i] = (v as ReverseTracer).node;
+      } else {
+        primals[i] = v;
+        parents[i] = null;
+      }
+    }
+    return [primals, parents];
+  }
+
+  process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
+    const [primals, parents] = this.split(inputs);
+    const out = bind(prim, primals, params);
+    return this.record(prim.name, prim as Primitive<unknown>, params, primals, out, parents, null);
+  }
+
+  processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
+    const [primals, parents] = this.split(inputs);
+    if (parents.every((p) => p === null)) return bindCustom(rule, primals);
+    const [out, pullback] = rule.vjp ? rule.vjp(primals) : transposeJvp(rule.name, rule.jvp!, primals);
+    return this.record(rule.name, null, undefined, primals, out, parents, pullback);
+  }
+}
+
+/**
+ * The backward sweep: cotangents of the tape's leaves given the output's
+ * cotangent. Nodes are visited in reverse recording order, which is a reverse
+ * topological order, so each node's cotangent is complete when it is visited.
+ */
+function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, onVisit?: (node: TapeNode, ct: Tensor) => void): Map<number, Tensor> {
+  const tape = trace.tape;
+  const cts = new Array<MaybeTensor>(outNode.index + 1).fill(null);
+  cts[outNode.index] = cotangent;
+  const leaves = new Map<number, Tensor>();
+  for (let i = outNode.index; i >= 0; i--) {
+    const ct = cts[i];
+    if (ct === null) continue;
+    cts[i] = null;
+    const node = tape[i];
+    onVisit?.(node, ct);
+    if (node.argIndex >= 0) {
+      leaves.set(node.argIndex, ct);
+      continue;
+    }
+    const needs = node.parents.map((p) => p !== null);
+    const inCts = node.prim !== null
+      ? node.prim.vjp(ct, node.primals, node.out, node.params, needs)
+      : node.pullback!(ct);
+    for (let j = 0; j < node.parents.length; j++) {
+      const parent = node.parents[j];
+      const g = inCts[j];
+      if (parent === null || g === null || g === undefined) continue;
+      const prev = cts[parent.index];
+      cts[parent.index] = prev === null ? g : add(prev, g);
+    }
+  }
+  return leaves;
+}
+
+/** Result of tracing f once in reverse mode: what `vjp`, `grad` and the tape printer share. */
+export interface Recording {
+  trace: ReverseTrace;
+  /** f's output, one level down (a plain Tensor unless an outer transformation traces it). */
+  out: Tensor;
+  /** The output's node, or null when the output does not depend on the inputs. */
+  outNode: TapeNode | null;
+  inputs: Tensor[];
+}
+
+/** Runs f on fresh leaves of a new tape. */
+export function record(op: string, f: (...args: Tensor[]) => unknown, primals: Tensor[]): Recording {
+  const trace = new ReverseTrace(nextLevel());
+  return withTrace(trace, () => {
+    const out = checkOutput(op, f(...primals.map((p, i) => trace.leaf(p, i))), false) as Tensor;
+    const v = dropDead(out);
+    if (v._trace === trace) return { trace, out: (v as ReverseTracer).primal, outNode: (v as ReverseTracer).node, inputs: primals };
+    return { trace, out: v, outNode: null, inputs: primals };
+  });
+}
+
+/** Pulls a cotangent back through a recording: one cotangent per input (zeros where none flows). */
+export function pullBack(op: string, rec: Recording, cotangent: unknown, onVisit?: (node: TapeNode, ct: Tensor) => void): Tensor[] {
+  const ct = typeof cotangent === "number" && rec.out.ndim === 0 ? operand(op, cotangent, rec.out.dtype) : cotangent;
+  if (!(ct instanceof Tensor)) throw new Error(`${op}: the cotangent must be a Tensor of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
+  if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
+  if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
+  const leaves = rec.outNode === null ? new Map<number, Tensor>() : backward(rec.trace, rec.outNode, ct, onVisit);
+  return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x));
+}
+
+/**
+ * Reverse-mode derivative: evaluates f(...primals) and returns [out, pullback],
+ * where pullback(ȳ) = [J₁ᵀȳ, J₂ᵀȳ, …], one cotangent per primal. The pullback
+ * may be called many times (each call sweeps the same tape).
+ */
+export function vjp(f: (...args: Tensor[]) => unknown, ...primals: unknown[]): [Tensor, (cotangent: Tensor | number) => Tensor[]] {
+  if (typeof f !== "function") throw new Error(`vjp: f must be a function, got ${describe(f)}`);
+  const rec = record("vjp", f, primals.map((p) => operand("vjp", p)));
+  return [rec.out, (ct) => pullBack("vjp", rec, ct)];
+}
+
+export interface GradOptions {
+  /** Which arguments to differentiate: one index (one gradient) or an array (an array of gradients). Default 0. */
+  argnums?: number | number[];
+}
+
+function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {
+  const list = Array.isArray(argnums) ? argnums : [argnums];
+  if (Array.isArray(argnums) && argnums.length === 0) throw new Error(`${op}: argnums must not be empty`);
+  for (const a of list) {
+    if (typeof a !== "number" || !Number.isInteger(a) || a < 0) throw new Error(`${op}: argnums must be a non-negative integer or an array of them, got ${describe(a)}`);
+    if (a >= nargs) throw new Error(`${op}: argnums ${a} is out of range for ${nargs} argument(s)`);
+  }
+  if (new Set(list).size !== list.length) throw new Error(`${op}: argnums [${list.join(",")}] repeat an index`);
+  return list as number[];
+}
+
+function checkOptions(op: string, opts: unknown): Record<string, unknown> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  return opts as Record<string, unknown>;
+}
+
+/** @internal Shared by grad, valueAndGrad and jacobian: f as a function of the selected arguments only. */
+export function selectArgs(op: string, f: (...args: any[]) => unknown, args: unknown[], argnums: unknown): { picked: number[]; primals: Tensor[]; g: (...xs: Tensor[]) => unknown } {
+  const picked = checkArgnums(op, argnums, args.length);
+  const primals = picked.map((a) => {
+    const v = args[a];
+    if (!(v instanceof Tensor) && typeof v !== "number" && !Array.isArray(v)) throw new Error(`${op}: argument ${a} is ${describe(v)}; only Tensors and numbers can be differentiated`);
+    return operand(op, v);
+  });
+  const g = (...xs: Tensor[]): unknown => {
+    const full = args.slice();
+    picked.forEach((a, i) => (full[a] = xs[i]));
+    return f(...full);
+  };
+  return { picked, primals, g };
+}
+
+function gradImpl(op: string, f: (...args: any[]) => unknown, opts: unknown): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
+  if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
+  const o = checkOptions(op, opts);
+  const argnums = o.argnums ?? 0;
+  return (...args) => {
+    const { primals, g } = selectArgs(op, f, args, argnums);
+    const rec = record(op, g, primals);
+    if (rec.out.ndim !== 0) throw new Error(`${op}: f must return a scalar (a rank-0 Tensor or a number), got shape ${shapeToString(rec.out.shape)}; use vjp or jacobian for other outputs`);
+    const grads = pullBack(op, rec, onesLike(rec.out));
+    return [rec.out, Array.isArray(argnums) ? grads : grads[0]];
+  };
+}
+
+/**
+ * The gradient of a scalar function: grad(f)(...args) = ∇f w.r.t. argument 0
+ * (or the `argnums` given), with the shape of that argument. One forward pass
+ * plus one backward sweep, whatever the number of inputs.
+ */
+export function grad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => any {
+  const inner = gradImpl("grad", f, opts);
+  return (...args) => inner(...args)[1];
+}
+
+/** Like grad, returning [value, gradient(s)] from the same pass. */
+export function valueAndGrad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => [Tensor, any] {
+  return gradImpl("valueAndGrad", f, opts);
+}

@@ -1,0 +1,24 @@
+/**
+ * implicit-diff: automatic and implicit differentiation over scijs ndarray.
+ * Public exports only; see README.md and ../shared/API.md for the contract.
+ */
+import "./primitives/methods.js";
+
+export { Tensor, tensor, zeros, ones, eye, full, arange, astype } from "./tensor/tensor.js";
+export type { DType, NestedArray, TensorLike, TensorOptions, FloatArray } from "./tensor/tensor.js";
+export {
+  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, sin, cos, tanh, sigmoid, softplus, relu,
+  maximum, minimum, where, stopGradient, greater, greaterEqual, less, lessEqual, equal,
+} from "./primitives/elementwise.js";
+export { sum, mean, max, min, logsumexp, softmax, norm } from "./primitives/reduce.js";
+export type { Axis } from "./primitives/reduce.js";
+export { reshape, transpose, broadcastTo, slice, concat, stack } from "./primitives/shape.js";
+export { matmul, dot, outer, solve } from "./primitives/linalg.js";
+export type { Operand } from "./primitives/operands.js";
+
+export { grad, valueAndGrad, vjp } from "./ad/reverse.js";
+export type { GradOptions } from "./ad/reverse.js";
+export { jvp } from "./ad/forward.js";
+export { jacobian, hessian, hvp } from "./ad/jacobian.js";
+export type { JacobianOptions } from "./ad/jacobian.js";
+export { customVjp, customJvp } from "./ad/custom.js";

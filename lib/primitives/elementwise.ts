@@ -1,0 +1,262 @@
+/**
+ * Elementwise primitives. Each declares its kernel, its JVP rule and its VJP
+ * rule together; binary ops broadcast as NumPy does, and their VJPs sum the
+ * cotangent back over broadcast axes (`unbroadcast`).
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { binaryKernel, BinaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
+import { broadcastShapes, sameShape } from "../tensor/shape.js";
+import { bind, type MaybeTensor, type Primitive } from "./core.js";
+import { operand, operands, type Operand } from "./operands.js";
+import { broadcastTo, unbroadcast } from "./shape.js";
+
+// ---------------------------------------------------------------------------
+// Helpers for rules
+
+/** A tangent brought to the output shape (tangents of broadcast operands are smaller). */
+function fit(t: Tensor, shape: number[]): Tensor {
+  return sameShape(t.shape, shape) ? t : broadcastTo(t, shape);
+}
+
+/** Sum of possibly-zero tangents. */
+function addMaybe(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
+  if (a === null) return b;
+  if (b === null) return a;
+  return add(a, b);
+}
+
+// ---------------------------------------------------------------------------
+// Binary arithmetic
+
+function binaryPrimitive(
+  name: string, code: BinaryCode, f: (x: number, y: number) => number,
+  jvp: Primitive["jvp"], vjp: Primitive["vjp"],
+): Primitive {
+  return {
+    name,
+    impl: ([a, b]) => binaryKernel(a, b, broadcastShapes(name, a.shape, b.shape), code, f, a.dtype),
+    jvp,
+    vjp,
+  };
+}
+
+function binary(prim: Primitive, a: Operand, b: Operand): Tensor {
+  const [x, y] = operands(prim.name, [a, b]);
+  broadcastShapes(prim.name, x.shape, y.shape);
+  return bind(prim, [x, y], undefined);
+}
+
+const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
+  ([a, b], [ta, tb], out) => {
+    const t = addMaybe(ta, tb);
+    return t === null ? null : fit(t, out.shape);
+  },
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null]);
+
+const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
+  (_, [ta, tb], out) => {
+    const t = tb === null ? ta : ta === null ? neg(tb) : sub(ta, tb);
+    return t === null ? null : fit(t, out.shape);
+  },
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null]);
+
+const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
+  ([a, b], [ta, tb], out) => {
+    const t = addMaybe(ta === null ? null : mul(ta, b), tb === null ? null : mul(a, tb));
+    return t === null ? null : fit(t, out.shape);
+  },
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null]);
+
+const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
+  ([a, b], [ta, tb], out) => {
+    const t = addMaybe(ta === null ? null : div(ta, b), tb === null ? null : neg(mul(tb, div(out, b))));
+    return t === null ? null : fit(t, out.shape);
+  },
+  (ct, [a, b], out, _, needs) => [
+    needs[0] ? unbroadcast(div(ct, b), a.shape) : null,
+    needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
+  ]);
+
+/** ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ has derivative 0, as in JAX). */
+function powBaseFactor(a: Tensor, b: Tensor): Tensor {
+  return where(equal(b, 0), 0, mul(b, pow(a, sub(b, 1))));
+}
+/** ∂(aᵇ)/∂b = log(a)·aᵇ, taken as 0 where a = 0; log is evaluated at a safe point there. */
+function powExponentFactor(a: Tensor, out: Tensor): Tensor {
+  const zero = equal(a, 0);
+  return where(zero, 0, mul(log(where(zero, 1, a)), out));
+}
+
+const powPrim = binaryPrimitive("pow", BinaryCode.Other, Math.pow,
+  ([a, b], [ta, tb], out) => {
+    const t = addMaybe(ta === null ? null : mul(ta, powBaseFactor(a, b)), tb === null ? null : mul(tb, powExponentFactor(a, out)));
+    return t === null ? null : fit(t, out.shape);
+  },
+  (ct, [a, b], out, _, needs) => [
+    needs[0] ? unbroadcast(mul(ct, powBaseFactor(a, b)), a.shape) : null,
+    needs[1] ? unbroadcast(mul(ct, powExponentFactor(a, out)), b.shape) : null,
+  ]);
+
+/** a ≥ b picks a (ties split the derivative evenly, as JAX does); NaN propagates. */
+function maxLike(name: string, pick: (x: number, y: number) => number, firstWins: (a: Tensor, b: Tensor) => Tensor): Primitive {
+  const share = (a: Tensor, b: Tensor): Tensor => add(firstWins(a, b), mul(equal(a, b), 0.5));
+  return binaryPrimitive(name, BinaryCode.Other, pick,
+    ([a, b], [ta, tb], out) => {
+      const wa = share(a, b);
+      const t = addMaybe(ta === null ? null : mul(ta, wa), tb === null ? null : mul(tb, sub(1, wa)));
+      return t === null ? null : fit(t, out.shape);
+    },
+    (ct, [a, b], _, __, needs) => {
+      const wa = share(a, b);
+      return [needs[0] ? unbroadcast(mul(ct, wa), a.shape) : null, needs[1] ? unbroadcast(mul(ct, sub(1, wa)), b.shape) : null];
+    });
+}
+const nanMax = (x: number, y: number): number => (x !== x || y !== y ? NaN : x >= y ? x : y);
+const nanMin = (x: number, y: number): number => (x !== x || y !== y ? NaN : x <= y ? x : y);
+const maximumPrim = maxLike("maximum", nanMax, (a, b) => greater(a, b));
+const minimumPrim = maxLike("minimum", nanMin, (a, b) => less(a, b));
+
+/** a + b, broadcasting. */
+export function add(a: Operand, b: Operand): Tensor { return binary(addPrim, a, b); }
+/** a − b, broadcasting. */
+export function sub(a: Operand, b: Operand): Tensor { return binary(subPrim, a, b); }
+/** a · b elementwise, broadcasting. */
+export function mul(a: Operand, b: Operand): Tensor { return binary(mulPrim, a, b); }
+/** a / b elementwise, broadcasting. */
+export function div(a: Operand, b: Operand): Tensor { return binary(divPrim, a, b); }
+/** aᵇ elementwise, broadcasting; differentiable in both arguments. */
+export function pow(a: Operand, b: Operand): Tensor { return binary(powPrim, a, b); }
+/** Elementwise maximum; NaN if either is NaN. */
+export function maximum(a: Operand, b: Operand): Tensor { return binary(maximumPrim, a, b); }
+/** Elementwise minimum; NaN if either is NaN. */
+export function minimum(a: Operand, b: Operand): Tensor { return binary(minimumPrim, a, b); }
+
+// ---------------------------------------------------------------------------
+// Comparisons: 1 where true, 0 where false (NaN compares false). Derivative zero.
+
+function comparison(name: string, f: (x: number, y: number) => boolean): (a: Operand, b: Operand) => Tensor {
+  const prim = binaryPrimitive(name, BinaryCode.Other, (x, y) => (f(x, y) ? 1 : 0), () => null, () => [null, null]);
+  return (a, b) => binary(prim, a, b);
+}
+/** 1 where a > b, else 0. Not differentiable (zero derivative). */
+export const greater = comparison("greater", (x, y) => x > y);
+/** 1 where a ≥ b, else 0. */
+export const greaterEqual = comparison("greaterEqual", (x, y) => x >= y);
+/** 1 where a < b, else 0. */
+export const less = comparison("less", (x, y) => x < y);
+/** 1 where a ≤ b, else 0. */
+export const lessEqual = comparison("lessEqual", (x, y) => x <= y);
+/** 1 where a = b, else 0. */
+export const equal = comparison("equal", (x, y) => x === y);
+
+// ---------------------------------------------------------------------------
+// Unary functions: kernel, then d(out)/dx written with library ops.
+
+function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null): Primitive {
+  return {
+    name,
+    impl: ([x]) => unaryKernel(x, f),
+    jvp: ([x], [t], out) => (t === null || derivative === null ? null : mul(t, derivative(x, out))),
+    vjp: (ct, [x], out) => [derivative === null ? null : mul(ct, derivative(x, out))],
+  };
+}
+
+function unary(prim: Primitive, x: Operand): Tensor {
+  return bind(prim, [operand(prim.name, x)], undefined);
+}
+
+const negPrim: Primitive = {
+  name: "neg",
+  impl: ([x]) => unaryKernel(x, (v) => -v),
+  jvp: (_, [t]) => (t === null ? null : neg(t)),
+  vjp: (ct) => [neg(ct)],
+};
+
+function stableSigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+/** log(1 + eᵛ) without overflow: max(v, 0) + log1p(e^−|v|). */
+function stableSoftplus(v: number): number {
+  if (v !== v) return v;
+  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+}
+
+const expPrim = unaryPrimitive("exp", Math.exp, (_, out) => out);
+const logPrim = unaryPrimitive("log", Math.log, (x) => div(1, x));
+const sqrtPrim = unaryPrimitive("sqrt", Math.sqrt, (_, out) => div(0.5, out));
+const absPrim = unaryPrimitive("abs", Math.abs, (x) => sign(x));
+const signPrim = unaryPrimitive("sign", (v) => (v > 0 ? 1 : v < 0 ? -1 : v), null);
+const sinPrim = unaryPrimitive("sin", Math.sin, (x) => cos(x));
+const cosPrim = unaryPrimitive("cos", Math.cos, (x) => neg(sin(x)));
+const tanhPrim = unaryPrimitive("tanh", Math.tanh, (_, out) => sub(1, mul(out, out)));
+const sigmoidPrim = unaryPrimitive("sigmoid", stableSigmoid, (_, out) => mul(out, sub(1, out)));
+const softplusPrim = unaryPrimitive("softplus", stableSoftplus, (x) => sigmoid(x));
+const reluPrim = unaryPrimitive("relu", (v) => (v > 0 ? v : v !== v ? v : 0), (x) => greater(x, 0));
+
+/** −x. */
+export function neg(x: Operand): Tensor { return unary(negPrim, x); }
+/** eˣ. */
+export function exp(x: Operand): Tensor { return unary(expPrim, x); }
+/** Natural logarithm. */
+export function log(x: Operand): Tensor { return unary(logPrim, x); }
+/** Square root. */
+export function sqrt(x: Operand): Tensor { return unary(sqrtPrim, x); }
+/** |x|; derivative sign(x) (0 at 0). */
+export function abs(x: Operand): Tensor { return unary(absPrim, x); }
+/** −1, 0 or 1 (NaN stays NaN); zero derivative. */
+export function sign(x: Operand): Tensor { return unary(signPrim, x); }
+/** sin x. */
+export function sin(x: Operand): Tensor { return unary(sinPrim, x); }
+/** cos x. */
+export function cos(x: Operand): Tensor { return unary(cosPrim, x); }
+/** tanh x. */
+export function tanh(x: Operand): Tensor { return unary(tanhPrim, x); }
+/** 1/(1 + e⁻ˣ), evaluated without overflow. */
+export function sigmoid(x: Operand): Tensor { return unary(sigmoidPrim, x); }
+/** log(1 + eˣ), evaluated without overflow; derivative sigmoid(x). */
+export function softplus(x: Operand): Tensor { return unary(softplusPrim, x); }
+/** max(x, 0), NaN propagating; derivative 1 for x > 0, else 0. */
+export function relu(x: Operand): Tensor { return unary(reluPrim, x); }
+
+// ---------------------------------------------------------------------------
+// Selection and gradient stopping
+
+const wherePrim: Primitive = {
+  name: "where",
+  impl: ([c, a, b]) => {
+    const shape = broadcastShapes("where", broadcastShapes("where", c.shape, a.shape), b.shape);
+    return whereKernel(c, a, b, shape, a.dtype);
+  },
+  jvp: ([c], [, ta, tb], out) => {
+    if (ta === null && tb === null) return null;
+    return where(c, ta === null ? 0 : fit(ta, out.shape), tb === null ? 0 : fit(tb, out.shape));
+  },
+  vjp: (ct, [c, a, b], _, __, needs) => [
+    null,
+    needs[1] ? unbroadcast(where(c, ct, 0), a.shape) : null,
+    needs[2] ? unbroadcast(where(c, 0, ct), b.shape) : null,
+  ],
+};
+
+/**
+ * cond ≠ 0 ? a : b elementwise, all three broadcast together. `cond` is not
+ * differentiated; a NaN in the branch not taken never reaches the value.
+ */
+export function where(cond: Operand, a: Operand, b: Operand): Tensor {
+  const [x, y] = operands("where", [a, b]);
+  const c = operand("where", cond, x.dtype);
+  broadcastShapes("where", broadcastShapes("where", c.shape, x.shape), y.shape);
+  return bind(wherePrim, [c, x, y], undefined);
+}
+
+const stopGradientPrim: Primitive = {
+  name: "stopGradient",
+  impl: ([x]) => new Tensor(x.data, x.shape, x.strides, x.offset),
+  jvp: () => null,
+  vjp: () => [null],
+};
+
+/** The same values, treated as a constant by every transformation. */
+export function stopGradient(x: Operand): Tensor { return unary(stopGradientPrim, x); }

@@ -1,0 +1,321 @@
+/**
+ * The Tensor: an immutable n-dimensional float array laid out like a scijs
+ * `ndarray` view (typed array + shape + strides + offset). `tensor(ndarray)` wraps
+ * a view without copying, `t.toNdarray()` hands one back. Every op allocates its
+ * result; no op ever writes into an existing tensor's storage, which is what
+ * lets views (transpose, slice, broadcast) share data safely.
+ */
+import ndarray from "ndarray";
+import { checkShape, contiguousStrides, describe, isContiguous, shapeToString, sizeOf } from "./shape.js";
+
+export type DType = "float64" | "float32";
+export type FloatArray = Float64Array | Float32Array;
+/** Nested JS arrays of numbers, or a number (rank 0). */
+export type NestedArray = number | NestedArray[];
+/** Anything `tensor()` accepts. */
+export type TensorLike = Tensor | number | NestedArray | FloatArray | ndarray.NdArray;
+
+export interface TensorOptions {
+  dtype?: DType;
+  shape?: number[];
+}
+
+/**
+ * The part of a tracer that the Tensor layer needs to know about: which
+ * transformation (trace) owns it. Defined by lib/primitives/bind.ts.
+ */
+export interface TraceTag {
+  readonly level: number;
+  active: boolean;
+}
+
+export function allocate(dtype: DType, n: number): FloatArray {
+  return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+}
+
+export function checkDtype(op: string, dtype: unknown): DType {
+  if (dtype === undefined) return "float64";
+  if (dtype !== "float64" && dtype !== "float32") throw new Error(`${op}: dtype must be "float64" or "float32", got ${describe(dtype)}`);
+  return dtype;
+}
+
+export class Tensor {
+  /** Dimensions, outermost first. Do not modify. */
+  readonly shape: number[];
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly size: number;
+  /** @internal Storage of the underlying concrete value (tracers share their primal's). */
+  readonly data: FloatArray;
+  /** @internal Element strides of the storage, one per dimension. */
+  readonly strides: number[];
+  /** @internal Index of element [0,…,0] in `data`. */
+  readonly offset: number;
+  /** @internal The transformation this value is traced by, or null for a plain value. */
+  readonly _trace: TraceTag | null;
+
+  /** @internal Use `tensor()` and the other constructors. */
+  constructor(data: FloatArray, shape: number[], strides: number[], offset: number, trace: TraceTag | null = null) {
+    this.data = data;
+    this.shape = shape;
+    this.strides = strides;
+    this.offset = offset;
+    this.size = sizeOf(shape);
+    this.dtype = data instanceof Float32Array ? "float32" : "float64";
+    this._trace = trace;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** @internal True when the storage is row-major with no gaps. */
+  get contiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  /** Nested JS arrays of numbers (a number for rank 0). */
+  toArray(): NestedArray {
+    const { data, shape, strides } = this;
+    const build = (dim: number, pos: number): NestedArray => {
+      if (dim === shape.length) return data[pos];
+      const out: NestedArray[] = new Array(shape[dim]);
+      for (let i = 0; i < shape[dim]; i++) out[i] = build(dim + 1, pos + i * strides[dim]);
+      return out;
+    };
+    return build(0, this.offset);
+  }
+
+  /** The single value of a rank-0 or size-1 tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor of shape ${shapeToString(this.shape)} has ${this.size} elements; item() needs exactly one`);
+    return this.data[this.offset];
+  }
+
+  /** A scijs ndarray view of the same storage (no copy). */
+  toNdarray(): ndarray.NdArray<FloatArray> {
+    return ndarray(this.data, this.shape.slice(), this.strides.slice(), this.offset);
+  }
+
+  /** The values as a fresh contiguous Float64Array (row-major). */
+  toFloat64Array(): Float64Array {
+    return contiguousData(this, "float64") as Float64Array;
+  }
+
+  toString(): string {
+    const body = this.size > 100 ? "…" : JSON.stringify(this.toArray());
+    return `Tensor(${this.dtype}, ${shapeToString(this.shape)}${this._trace ? ", traced" : ""}) ${body}`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** Builds a tensor that owns fresh contiguous storage. */
+export function fromData(data: FloatArray, shape: number[]): Tensor {
+  return new Tensor(data, shape, contiguousStrides(shape), 0);
+}
+
+/**
+ * The elements of `t` in row-major order as a contiguous typed array. Returns
+ * the storage itself when it already is exactly that (callers must not write to it).
+ */
+export function contiguousData(t: Tensor, dtype: DType = t.dtype): FloatArray {
+  const { data, shape, strides, offset, size } = t;
+  if (t.dtype === dtype && offset === 0 && data.length === size && isContiguous(shape, strides)) return data;
+  const out = allocate(dtype, size);
+  if (isContiguous(shape, strides)) {
+    for (let i = 0; i < size; i++) out[i] = data[offset + i];
+    return out;
+  }
+  let k = 0;
+  const walk = (dim: number, pos: number): void => {
+    if (dim === shape.length - 1) {
+      const s = strides[dim];
+      for (let i = 0, n = shape[dim]; i < n; i++) out[k++] = data[pos + i * s];
+      return;
+    }
+    for (let i = 0; i < shape[dim]; i++) walk(dim + 1, pos + i * strides[dim]);
+  };
+  if (shape.length === 0) out[0] = data[offset];
+  else if (size > 0) walk(0, offset);
+  return out;
+}
+
+function isNdarray(v: object): v is ndarray.NdArray {
+  const o = v as { data?: unknown; shape?: unknown; stride?: unknown; offset?: unknown };
+  return "data" in o && Array.isArray(o.shape) && Array.isArray(o.stride) && typeof o.offset === "number";
+}
+
+function inferShape(op: string, value: NestedArray[]): number[] {
+  const shape: number[] = [];
+  let level: unknown = value;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function fillNested(op: string, value: NestedArray[], shape: number[], out: FloatArray): void {
+  let k = 0;
+  const walk = (v: unknown, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof v !== "number") throw new Error(`${op}: entry ${path || "[]"} is ${describe(v)}; only numbers are accepted`);
+      out[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new Error(`${op}: ragged nested array: entry ${path || "[]"} is ${describe(v)} but shape ${shapeToString(shape)} was inferred from the first entries`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
+  };
+  walk(value, 0, "");
+}
+
+/**
+ * Creates a Tensor from a number, nested arrays, a Float64Array/Float32Array
+ * (with `opts.shape`, default 1-D) or a scijs ndarray view. Typed arrays and
+ * ndarray views of the requested dtype are wrapped without copying; the library
+ * never writes to them.
+ */
+export function tensor(value: TensorLike, opts: TensorOptions = {}): Tensor {
+  return toTensor("tensor", value, opts);
+}
+
+/** @internal `tensor()` with the public name of the calling op in its errors. */
+export function toTensor(op: string, value: unknown, opts: TensorOptions = {}): Tensor {
+  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const wanted = opts.dtype === undefined ? undefined : checkDtype(op, opts.dtype);
+  if (value instanceof Tensor) return wanted === undefined || wanted === value.dtype ? value : astype(value, wanted);
+  const dtype = wanted ?? "float64";
+  if (typeof value === "number") {
+    const data = allocate(dtype, 1);
+    data[0] = value;
+    return new Tensor(data, [], [], 0);
+  }
+  if (value instanceof Float64Array || value instanceof Float32Array) {
+    const shape = opts.shape === undefined ? [value.length] : checkShape(op, opts.shape);
+    if (sizeOf(shape) !== value.length) throw new Error(`${op}: shape ${shapeToString(shape)} needs ${sizeOf(shape)} elements but the typed array has ${value.length}`);
+    const data = (value instanceof Float32Array ? "float32" : "float64") === dtype ? value : allocate(dtype, value.length);
+    if (data !== value) data.set(value);
+    return new Tensor(data, shape, contiguousStrides(shape), 0);
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    throw new Error(`${op}: ${describe(value)} is not supported; pass a Float64Array or Float32Array`);
+  }
+  if (Array.isArray(value)) {
+    const shape = opts.shape !== undefined ? checkShape(op, opts.shape) : inferShape(op, value as NestedArray[]);
+    const data = allocate(dtype, sizeOf(shape));
+    if (opts.shape !== undefined) {
+      const inferred = inferShape(op, value as NestedArray[]);
+      if (sizeOf(inferred) !== sizeOf(shape)) throw new Error(`${op}: shape ${shapeToString(shape)} needs ${sizeOf(shape)} elements but the array has shape ${shapeToString(inferred)}`);
+      fillNested(op, value as NestedArray[], inferred, data);
+    } else fillNested(op, value as NestedArray[], shape, data);
+    return new Tensor(data, shape, contiguousStrides(shape), 0);
+  }
+  if (value !== null && typeof value === "object" && isNdarray(value)) return fromNdarray(op, value, dtype, wanted !== undefined);
+  throw new Error(`${op}: cannot make a tensor from ${describe(value)}; pass a number, nested arrays of numbers, a Float64Array/Float32Array or an ndarray`);
+}
+
+function fromNdarray(op: string, nd: ndarray.NdArray, dtype: DType, dtypeGiven: boolean): Tensor {
+  const shape = checkShape(op, nd.shape, "ndarray shape");
+  const strides = nd.stride.slice();
+  if (strides.length !== shape.length || strides.some((s) => typeof s !== "number" || !Number.isInteger(s))) {
+    throw new Error(`${op}: ndarray strides ${JSON.stringify(nd.stride)} do not match its shape ${shapeToString(shape)}`);
+  }
+  const src = nd.data as unknown;
+  const native: DType | null = src instanceof Float64Array ? "float64" : src instanceof Float32Array ? "float32" : null;
+  if (native !== null && (!dtypeGiven || native === dtype)) {
+    checkBounds(op, (src as FloatArray).length, shape, strides, nd.offset);
+    return new Tensor(src as FloatArray, shape, strides, nd.offset);
+  }
+  // Other storage (plain arrays, integer typed arrays): copy element by element.
+  const out = allocate(dtype, sizeOf(shape));
+  const get = nd.get.bind(nd) as (...idx: number[]) => unknown;
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let k = 0; k < out.length; k++) {
+    const v = get(...idx);
+    if (typeof v !== "number") throw new Error(`${op}: ndarray entry [${idx.join(",")}] is ${describe(v)}; only numbers are accepted`);
+    out[k] = v;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return new Tensor(out, shape, contiguousStrides(shape), 0);
+}
+
+function checkBounds(op: string, length: number, shape: number[], strides: number[], offset: number): void {
+  if (sizeOf(shape) === 0) return;
+  let lo = offset;
+  let hi = offset;
+  for (let i = 0; i < shape.length; i++) {
+    const span = (shape[i] - 1) * strides[i];
+    if (span < 0) lo += span;
+    else hi += span;
+  }
+  if (lo < 0 || hi >= length) throw new Error(`${op}: ndarray view (shape ${shapeToString(shape)}, strides ${JSON.stringify(strides)}, offset ${offset}) reaches outside its data of length ${length}`);
+}
+
+/** A copy of `t` with another dtype. */
+export function astype(t: Tensor, dtype: DType): Tensor {
+  const d = checkDtype("astype", dtype);
+  return fromData(contiguousData(t, d) === t.data ? t.data.slice() : contiguousData(t, d), t.shape.slice());
+}
+
+function creationShape(op: string, shape: unknown): number[] {
+  if (typeof shape === "number") return checkShape(op, [shape]);
+  return checkShape(op, shape);
+}
+
+/** A tensor of the given shape filled with `value`. */
+export function full(shape: number[] | number, value: number, opts: { dtype?: DType } = {}): Tensor {
+  const s = creationShape("full", shape);
+  if (typeof value !== "number") throw new Error(`full: fill value must be a number, got ${describe(value)}`);
+  const data = allocate(checkDtype("full", opts?.dtype), sizeOf(s));
+  if (value !== 0) data.fill(value);
+  return fromData(data, s);
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: number[] | number, opts: { dtype?: DType } = {}): Tensor {
+  const s = creationShape("zeros", shape);
+  return fromData(allocate(checkDtype("zeros", opts?.dtype), sizeOf(s)), s);
+}
+
+/** A tensor of ones. */
+export function ones(shape: number[] | number, opts: { dtype?: DType } = {}): Tensor {
+  const s = creationShape("ones", shape);
+  const data = allocate(checkDtype("ones", opts?.dtype), sizeOf(s));
+  data.fill(1);
+  return fromData(data, s);
+}
+
+/** The n×n identity matrix. */
+export function eye(n: number, opts: { dtype?: DType } = {}): Tensor {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new Error(`eye: n must be a non-negative integer, got ${describe(n)}`);
+  const data = allocate(checkDtype("eye", opts?.dtype), n * n);
+  for (let i = 0; i < n; i++) data[i * n + i] = 1;
+  return fromData(data, [n, n]);
+}
+
+/**
+ * Evenly spaced values in [start, stop) as NumPy's arange: `arange(stop)` or
+ * `arange(start, stop, step = 1)`; length ceil((stop − start)/step).
+ */
+export function arange(startOrStop: number, stop?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
+  for (const [name, v] of [["start", startOrStop], ["stop", stop], ["step", step]] as const) {
+    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new Error(`arange: ${name} must be a finite number, got ${describe(v)}`);
+  }
+  const start = stop === undefined ? 0 : startOrStop;
+  const end = stop === undefined ? startOrStop : stop;
+  if (step === 0) throw new Error("arange: step must not be zero");
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  if (n > 2 ** 31) throw new Error(`arange: ${n} elements are too many`);
+  const data = allocate(checkDtype("arange", opts?.dtype), n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return fromData(data, [n]);
+}
