@@ -1,0 +1,117 @@
+/**
+ * Krylov benchmark: the dense matrix-vector product the solvers run on, against
+ * a hand-written Float64Array loop, and 100 CG iterations (tol 0, maxIter 100)
+ * on A = M Mᵀ/n + I, whose time per iteration should be close to one product.
+ *
+ * Prints JSON lines {workload, impl, n, ms, ...}; ms is the median of several
+ * timed repetitions after warm-up. Run with `npx tsx bench/krylov.ts`.
+ */
+import { fromData } from "../lib/tensor/tensor.js";
+import { cg, denseOperator } from "../lib/krylov/index.js";
+import { toLinearMap } from "../lib/krylov/operator.js";
+
+const SIZES = [500, 1000, 2000];
+
+/** Deterministic uniform numbers in [-1, 1) (mulberry32), so every run times the same matrix. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+/** A = M Mᵀ/n + I for a random n×n M: symmetric positive definite, eigenvalues in about [1, 5]. */
+function spdMatrix(n: number, seed: number): Float64Array {
+  const next = random(seed);
+  const M = new Float64Array(n * n);
+  for (let i = 0; i < M.length; i++) M[i] = next() * Math.sqrt(3);
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = i; j < n; j++) {
+      const rj = j * n;
+      let s = 0;
+      for (let k = 0; k < n; k++) s += M[ri + k] * M[rj + k];
+      const v = s / n + (i === j ? 1 : 0);
+      A[ri + j] = v;
+      A[rj + i] = v;
+    }
+  }
+  return A;
+}
+
+/** The reference: the plainest row-major loop over a Float64Array. */
+function handMatvec(a: Float64Array, n: number, x: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const row = i * n;
+    for (let j = 0; j < n; j++) s += a[row + j] * x[j];
+    out[i] = s;
+  }
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * Median time of one call of `run`, over `samples` timed batches of `reps`
+ * calls each, after `warmup` untimed batches.
+ */
+function time(run: () => void, reps: number, samples: number, warmup: number): number {
+  for (let w = 0; w < warmup; w++) for (let r = 0; r < reps; r++) run();
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) run();
+    times.push((performance.now() - t0) / reps);
+  }
+  return median(times);
+}
+
+function emit(record: Record<string, unknown>): void {
+  console.log(JSON.stringify(record));
+}
+
+const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
+
+export async function main(): Promise<void> {
+  for (const n of SIZES) {
+    const a = spdMatrix(n, 1234 + n);
+    const A = fromData(a, [n, n]);
+    const next = random(99 + n);
+    const x = new Float64Array(n).map(() => next());
+    const out = new Float64Array(n);
+    const reps = Math.max(3, Math.round(2e7 / (n * n)));
+
+    const map = toLinearMap("bench", "A", A, n, "float64");
+    const ours = time(() => map.apply(x, out), reps, 9, 3);
+    const hand = time(() => handMatvec(a, n, x, out), reps, 9, 3);
+    const operator = denseOperator(A);
+    const xT = fromData(x.slice(), [n]);
+    const viaTensor = time(() => operator.matvec(xT), reps, 9, 3);
+    emit({ workload: "matvec", impl: "implicit-diff", n, ms: round(ours), ratioToHand: round(ours / hand, 3) });
+    emit({ workload: "matvec", impl: "implicit-diff-tensor", n, ms: round(viaTensor), ratioToHand: round(viaTensor / hand, 3) });
+    emit({ workload: "matvec", impl: "hand-f64", n, ms: round(hand) });
+
+    const b = fromData(new Float64Array(n).map(() => next()), [n]);
+    let iterations = 0;
+    const solve = (): void => {
+      iterations = cg(A, b, { tol: 0, atol: 0, maxIter: 100 }).iterations;
+    };
+    const total = time(solve, 1, n >= 2000 ? 5 : 7, 2);
+    const perIteration = total / 100;
+    emit({
+      workload: "krylov-cg100", impl: "implicit-diff", n, ms: round(total), iterations,
+      msPerIteration: round(perIteration), matvecMs: round(ours), ratioPerIterationToMatvec: round(perIteration / ours, 3),
+    });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
