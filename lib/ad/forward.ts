@@ -5,7 +5,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
-import { bind, bindCustom, dropDead, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { zerosLike } from "../primitives/util.js";
 import { transposeVjp } from "./transpose.js";
@@ -41,13 +41,13 @@ export class JVPTrace extends Trace {
     const primals = split.map(([p]) => p);
     if (split.every(([, t]) => t === null)) return bindCustom(rule, primals);
     const tangents = split.map(([p, t]) => t ?? zerosLike(p));
-    if (rule.jvp) {
-      const [out, tangentOut] = rule.jvp(primals, tangents);
-      return this.wrap(out, tangentOut);
-    }
-    // Only a pullback is known: J·ẋ is the transpose of the linear map ȳ ↦ Jᵀȳ.
-    const [out, pullback] = rule.vjp!(primals);
-    return this.wrap(out, transposeVjp(rule.name, pullback, out, tangents));
+    const [out, tangentOut] = runRule(this, rule, (): [Tensor, Tensor] => {
+      if (rule.jvp) return rule.jvp(primals, tangents);
+      // Only a pullback is known: J·ẋ is the transpose of the linear map ȳ ↦ Jᵀȳ.
+      const [o, pullback] = rule.vjp!(primals);
+      return [o, transposeVjp(rule.name, pullback, o, tangents)];
+    });
+    return this.wrap(out, tangentOut);
   }
 }
 

@@ -10,7 +10,7 @@ import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
-import { grad, pullBack, record, selectArgs } from "./reverse.js";
+import { gradWithName, pullBack, record, selectArgs } from "./reverse.js";
 
 export interface JacobianOptions {
   /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
@@ -62,20 +62,25 @@ function jacobianFwd(op: string, g: (...xs: Tensor[]) => unknown, primals: Tenso
  * the output.
  */
 export function jacobian(f: (...args: any[]) => unknown, opts: JacobianOptions = {}): (...args: any[]) => any {
-  if (typeof f !== "function") throw new Error(`jacobian: f must be a function, got ${describe(f)}`);
-  if (opts === null || typeof opts !== "object") throw new Error(`jacobian: options must be an object, got ${describe(opts)}`);
-  const mode = opts.mode ?? "auto";
-  if (mode !== "fwd" && mode !== "rev" && mode !== "auto") throw new Error(`jacobian: mode must be "fwd", "rev" or "auto", got ${describe(mode)}`);
-  const argnums = opts.argnums ?? 0;
+  return jacobianWithName("jacobian", f, opts);
+}
+
+/** jacobian with the caller's public name in errors (hessian). */
+function jacobianWithName(op: string, f: (...args: any[]) => unknown, opts: JacobianOptions): (...args: any[]) => any {
+  if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
+  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const mode = opts.mode === undefined ? "auto" : opts.mode;
+  if (mode !== "fwd" && mode !== "rev" && mode !== "auto") throw new Error(`${op}: mode must be "fwd", "rev" or "auto", got ${describe(mode)}`);
+  const argnums = opts.argnums === undefined ? 0 : opts.argnums;
   return (...args) => {
-    const { primals, g } = selectArgs("jacobian", f, args, argnums);
+    const { primals, g } = selectArgs(op, f, args, argnums);
     let useFwd = mode === "fwd";
     if (mode === "auto") {
       const inSize = primals.reduce((n, p) => n + p.size, 0);
       const outSize = operandSize(g, primals);
       useFwd = inSize <= outSize;
     }
-    const jacs = useFwd ? jacobianFwd("jacobian", g, primals) : jacobianRev("jacobian", g, primals);
+    const jacs = useFwd ? jacobianFwd(op, g, primals) : jacobianRev(op, g, primals);
     return Array.isArray(argnums) ? jacs : jacs[0];
   };
 }
@@ -89,9 +94,10 @@ function operandSize(g: (...xs: Tensor[]) => unknown, primals: Tensor[]): number
 /** The Hessian of a scalar function w.r.t. argument 0 (or `argnums`): forward mode over reverse mode. */
 export function hessian(f: (...args: any[]) => unknown, opts: { argnums?: number } = {}): (...args: any[]) => Tensor {
   if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
-  const argnums = opts?.argnums ?? 0;
+  if (opts === null || typeof opts !== "object") throw new Error(`hessian: options must be an object, got ${describe(opts)}`);
+  const argnums = opts.argnums === undefined ? 0 : opts.argnums;
   if (Array.isArray(argnums)) throw new Error("hessian: argnums must be a single index");
-  return jacobian(grad(f, { argnums }), { mode: "fwd", argnums });
+  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }), { mode: "fwd", argnums });
 }
 
 /**
@@ -103,7 +109,7 @@ export function hvp(f: (...args: any[]) => unknown, primals: unknown[], tangents
   if (typeof f !== "function") throw new Error(`hvp: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || primals.length === 0) throw new Error(`hvp: primals must be a non-empty array, got ${describe(primals)}`);
   const argnums = primals.map((_, i) => i);
-  const gradient = grad(f, { argnums });
+  const gradient = gradWithName("hvp", f, { argnums });
   const [, tangentOut] = jvpWithName("hvp", (...xs) => gradient(...xs), primals, tangents);
   return primals.length === 1 ? (tangentOut as Tensor[])[0] : (tangentOut as Tensor[]);
 }

@@ -10,7 +10,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
-import { bind, bindCustom, dropDead, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
 import { onesLike, zerosLike } from "../primitives/util.js";
@@ -82,7 +82,7 @@ export class ReverseTrace extends Trace {
   processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
     const [primals, parents] = this.split(inputs);
     if (parents.every((p) => p === null)) return bindCustom(rule, primals);
-    const [out, pullback] = rule.vjp ? rule.vjp(primals) : transposeJvp(rule.name, rule.jvp!, primals);
+    const [out, pullback] = runRule(this, rule, () => (rule.vjp ? rule.vjp(primals) : transposeJvp(rule.name, rule.jvp!, primals)));
     return this.record(rule.name, null, undefined, primals, out, parents, pullback);
   }
 }
@@ -205,7 +205,7 @@ export function selectArgs(op: string, f: (...args: any[]) => unknown, args: unk
 function gradImpl(op: string, f: (...args: any[]) => unknown, opts: unknown): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   const o = checkOptions(op, opts);
-  const argnums = o.argnums ?? 0;
+  const argnums = o.argnums === undefined ? 0 : o.argnums;
   return (...args) => {
     const { primals, g } = selectArgs(op, f, args, argnums);
     const rec = record(op, g, primals);
@@ -221,7 +221,12 @@ function gradImpl(op: string, f: (...args: any[]) => unknown, opts: unknown): (.
  * plus one backward sweep, whatever the number of inputs.
  */
 export function grad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => any {
-  const inner = gradImpl("grad", f, opts);
+  return gradWithName("grad", f, opts);
+}
+
+/** @internal grad with the caller's public name in errors (hessian, hvp). */
+export function gradWithName(op: string, f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => any {
+  const inner = gradImpl(op, f, opts);
   return (...args) => inner(...args)[1];
 }
 

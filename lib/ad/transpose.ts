@@ -38,7 +38,13 @@ export function checkCotangents(name: string, cts: unknown, primals: Tensor[]): 
   });
 }
 
-/** Pullback of a JVP rule, by reverse mode over the rule's tangent arguments. */
+/**
+ * Pullback of a JVP rule, by reverse mode over the rule's tangent arguments.
+ * The rule is linear in the tangents, so any tangent point gives the same
+ * pullback; it is recorded at ẋ = 1 rather than 0 so that a tangent computed
+ * outside the library (plain numbers) comes out nonzero and is caught, instead
+ * of passing as a zero derivative.
+ */
 export function transposeJvp(
   name: string,
   rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
@@ -49,12 +55,16 @@ export function transposeJvp(
     const [o, t] = rule(primals, tangents);
     out = o;
     return t;
-  }, primals.map(zerosLike));
+  }, primals.map(onesLike));
   if (rec.outNode === null && !isAllZero(rec.out)) throw untransposable(name, "the tangent it returned");
   return [dropDead(out!), (ct) => pullBack(name, rec, ct)];
 }
 
-/** J·ẋ from a pullback ȳ ↦ Jᵀȳ: the gradient of ȳ ↦ Σᵢ⟨(Jᵀȳ)ᵢ, ẋᵢ⟩ (at ȳ = 0; the map is linear). */
+/**
+ * J·ẋ from a pullback ȳ ↦ Jᵀȳ: the gradient of ȳ ↦ Σᵢ⟨(Jᵀȳ)ᵢ, ẋᵢ⟩, which is
+ * the same at every ȳ (the map is linear). It is taken at ȳ = 1 rather than 0 so
+ * that a cotangent computed outside the library comes out nonzero and is caught.
+ */
 export function transposeVjp(name: string, pullback: (cotangent: Tensor) => MaybeTensor[], out: Tensor, tangents: Tensor[]): Tensor {
   const rec = record(name, (ct: Tensor) => {
     const cts = pullback(ct);
@@ -66,6 +76,6 @@ export function transposeVjp(name: string, pullback: (cotangent: Tensor) => Mayb
       total = total === null ? term : add(total, term);
     });
     return total ?? sum(zerosLike(ct));
-  }, [zerosLike(out)]);
+  }, [onesLike(out)]);
   return pullBack(name, rec, onesLike(rec.out))[0];
 }

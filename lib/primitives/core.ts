@@ -14,6 +14,7 @@
  * made them, so two nested transformations never mix up their perturbations.
  */
 import { Tensor, type TraceTag } from "../tensor/tensor.js";
+import { shapeToString } from "../tensor/shape.js";
 
 /** Cotangent or tangent, with `null` standing for a symbolic zero (no work done). */
 export type MaybeTensor = Tensor | null;
@@ -41,11 +42,21 @@ export interface CustomRule {
   jvp?(primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor];
   /** Forward pass for reverse mode: returns [out, pullback]. */
   vjp?(primals: Tensor[]): [Tensor, (cotangent: Tensor) => MaybeTensor[]];
+  /**
+   * True when the rules may read traced values they close over, seen one level
+   * down (the implicit-function nodes, whose derivative w.r.t. those values
+   * flows through their inputs). Otherwise such a closure is an Error.
+   */
+  closures?: boolean;
 }
 
 /** A transformation in progress. Implementations: lib/ad/forward.ts, lib/ad/reverse.ts. */
 export abstract class Trace implements TraceTag {
   active = true;
+  /** Set while a custom rule of this trace runs: the rule sees one level down. */
+  hidden = false;
+  /** Set when a value of this trace was seen as its primal while hidden (a rule used a closure). */
+  usedWhileHidden = false;
   constructor(readonly level: number) {}
   abstract process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor;
   abstract processCustom(rule: CustomRule, inputs: Tensor[]): Tensor;
@@ -62,9 +73,85 @@ export abstract class Tracer extends Tensor {
 /** The stack of live transformations, innermost last. */
 const stack: Trace[] = [];
 
+/**
+ * Traces below this level are out of sight: `untraced` raises it so that code
+ * run there (an implicit function's solver) records nothing on the
+ * transformations around it, while transformations it starts itself still work.
+ */
+let floor = 0;
+
 /** The level a new transformation gets: one above every live one. */
 export function nextLevel(): number {
-  return stack.length === 0 ? 1 : stack[stack.length - 1].level + 1;
+  return Math.max(stack.length === 0 ? 1 : stack[stack.length - 1].level + 1, floor);
+}
+
+/** True while some transformation is live (visible and above the floor). */
+export function isTracing(): boolean {
+  for (let i = stack.length - 1; i >= 0; i--) if (isLive(stack[i])) return true;
+  return false;
+}
+
+/**
+ * Runs `body` with `trace` and every live trace above it out of sight. A custom
+ * rule handled by `trace` runs this way, so that values it captured which
+ * `trace` follows are seen as their primals, one level down, as its arguments are.
+ */
+export function hiddenFrom<T>(trace: Trace, body: () => T): T {
+  return hideWhile((t) => t.level >= trace.level, body);
+}
+
+/**
+ * Runs a custom rule for `trace` (hidden, as `hiddenFrom`). Unless the rule
+ * accepts closures, it is an Error for it to use a value `trace` differentiates
+ * without taking it as an argument: that derivative would be lost.
+ */
+export function runRule<T>(trace: Trace, rule: CustomRule, body: () => T): T {
+  const saved = trace.usedWhileHidden;
+  trace.usedWhileHidden = false;
+  try {
+    const out = hiddenFrom(trace, body);
+    if (trace.usedWhileHidden && !rule.closures) {
+      throw new Error(`${rule.name}: the function uses a value that the surrounding transformation differentiates without taking it as an argument (a closure); its derivative would be lost. Pass that value as an argument`);
+    }
+    return out;
+  } finally {
+    trace.usedWhileHidden = saved;
+  }
+}
+
+/** Runs `body` with every live trace above `trace` out of sight: values are seen as `trace` and below see them. */
+export function hiddenAbove<T>(trace: Trace, body: () => T): T {
+  return hideWhile((t) => t.level > trace.level, body);
+}
+
+function hideWhile<T>(pick: (t: Trace) => boolean, body: () => T): T {
+  const hide = stack.filter((t) => pick(t) && !t.hidden);
+  for (const t of hide) t.hidden = true;
+  try {
+    return body();
+  } finally {
+    for (const t of hide) t.hidden = false;
+  }
+}
+
+/** The live, visible transformations, innermost last. */
+export function liveTraces(): Trace[] {
+  return stack.filter(isLive);
+}
+
+/** Runs `body` seeing every value of the current transformations as a plain constant. */
+export function untraced<T>(body: () => T): T {
+  const saved = floor;
+  floor = nextLevel();
+  try {
+    return body();
+  } finally {
+    floor = saved;
+  }
+}
+
+function isLive(t: TraceTag): boolean {
+  return t.active && t.level >= floor && !(t as Trace).hidden;
 }
 
 /** Runs `body` with `trace` live, and retires it afterwards even when `body` throws. */
@@ -81,7 +168,10 @@ export function withTrace<T>(trace: Trace, body: () => T): T {
 
 /** A tracer whose transformation has finished is just its primal (a constant to later ones). */
 export function dropDead(x: Tensor): Tensor {
-  while (x._trace !== null && !x._trace.active) x = (x as Tracer).primal;
+  while (x._trace !== null && !isLive(x._trace)) {
+    if ((x._trace as Trace).hidden) (x._trace as Trace).usedWhileHidden = true;
+    x = (x as Tracer).primal;
+  }
   return x;
 }
 
@@ -105,10 +195,24 @@ export function concrete(x: Tensor): Tensor {
 export function bind<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
   let traced = false;
   for (let i = 0; i < inputs.length; i++) if (inputs[i]._trace !== null) traced = true;
-  if (!traced) return prim.impl(inputs, params);
+  if (!traced) return runKernel(prim, inputs, params);
   const top = topTrace(inputs);
-  if (top === null) return prim.impl(inputs.map(concrete), params);
+  if (top === null) return runKernel(prim, inputs.map(concrete), params);
   return top.process(prim, inputs, params);
+}
+
+/**
+ * Runs a primitive's kernel. The only engine error a kernel can raise on
+ * validated inputs is a RangeError for an output too large to allocate (say, an
+ * op on a huge broadcast view); it reaches the user as an Error naming the op.
+ */
+function runKernel<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
+  try {
+    return prim.impl(inputs, params);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new Error(`${prim.name}: the result is too large to allocate (${e.message}); inputs of shape ${inputs.map((x) => shapeToString(x.shape)).join(", ")}`);
+  }
 }
 
 /** Applies a function with custom rules, like `bind`. */

@@ -6,6 +6,35 @@
 import { allocate, contiguousData, fromData, Tensor, type DType, type FloatArray } from "./tensor.js";
 import { broadcastStrides, contiguousStrides, isContiguous, shapeToString, sizeOf, type Shape } from "./shape.js";
 
+// ---------------------------------------------------------------------------
+// Output storage
+
+/** Outputs of at most this many bytes are cut from a shared slab. */
+const SMALL_OUTPUT_BYTES = 512;
+const SLAB_BYTES = 8192;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * Fresh zeroed storage for a kernel's output. V8 gives every typed array of more
+ * than 64 bytes its own off-heap buffer, at a cost of a few hundred ns: more than
+ * the arithmetic of a small op, and the main cost of recording many tiny ops on
+ * the tape. Small outputs are therefore cut from a shared 8 KiB slab, as Node's
+ * Buffer pool does. A slab is never reused; the GC frees it when no tensor views
+ * it (the price: a long-lived small tensor keeps its slab alive).
+ */
+function allocateOutput(dtype: DType, n: number): FloatArray {
+  const bytes = 8 * Math.ceil((n * (dtype === "float32" ? 4 : 8)) / 8);
+  if (bytes <= 64 || bytes > SMALL_OUTPUT_BYTES) return allocate(dtype, n);
+  if (slabUsed + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = dtype === "float32" ? new Float32Array(slab, slabUsed, n) : new Float64Array(slab, slabUsed, n);
+  slabUsed += bytes;
+  return out;
+}
+
 /** Binary operations with a specialised inner loop; anything else goes through a callback. */
 export const BinaryCode = { Add: 0, Sub: 1, Mul: 2, Div: 3, Other: 4 } as const;
 export type BinaryCode = (typeof BinaryCode)[keyof typeof BinaryCode];
@@ -64,7 +93,7 @@ function forEachRow(shape: Shape, strides: readonly (readonly number[])[], offse
 /** Elementwise binary op with NumPy broadcasting; `outShape` is the broadcast shape. */
 export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: BinaryCode, f: (x: number, y: number) => number, dtype: DType): Tensor {
   const n = sizeOf(outShape);
-  const out = allocate(dtype, n);
+  const out = allocateOutput(dtype, n);
   const aFlat = a.size === n && isContiguous(a.shape, a.strides) && a.shape.length === outShape.length;
   const bFlat = b.size === n && isContiguous(b.shape, b.strides) && b.shape.length === outShape.length;
   if (aFlat && bFlat) binaryRow(code, f, a.data, a.offset, 1, b.data, b.offset, 1, out, 0, n);
@@ -84,7 +113,7 @@ export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: Bin
 
 /** Elementwise unary op. */
 export function unaryKernel(x: Tensor, f: (v: number) => number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = allocateOutput(x.dtype, x.size);
   const { data, offset } = x;
   if (isContiguous(x.shape, x.strides)) {
     for (let i = 0; i < out.length; i++) out[i] = f(data[offset + i]);
@@ -101,7 +130,7 @@ export function unaryKernel(x: Tensor, f: (v: number) => number): Tensor {
 
 /** Elementwise select: out = cond ≠ 0 ? a : b, all three broadcast to `outShape`. */
 export function whereKernel(cond: Tensor, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor {
-  const out = allocate(dtype, sizeOf(outShape));
+  const out = allocateOutput(dtype, sizeOf(outShape));
   if (out.length === 0) return fromData(out, outShape);
   const sc = broadcastStrides(cond.shape, cond.strides, outShape);
   const sa = broadcastStrides(a.shape, a.strides, outShape);
@@ -149,7 +178,7 @@ export function reduceKernel(x: Tensor, axes: readonly number[], kind: ReduceKin
   const innerShape = axes.map((i) => x.shape[i]);
   const outer = elementOffsets(outShape, kept.map((i) => x.strides[i]));
   const inner = elementOffsets(innerShape, axes.map((i) => x.strides[i]));
-  const out = allocate(x.dtype, outer.length);
+  const out = allocateOutput(x.dtype, outer.length);
   const { data, offset } = x;
   const m = inner.length;
   for (let o = 0; o < outer.length; o++) {
@@ -197,19 +226,45 @@ interface MatrixView {
 
 const BLOCK_K = 128;
 
+/** Σₚ a[ia + p·sa] · b[ib + p·sb] over p < k (BLAS dot), with a fast path for unit strides. */
+function dot(a: FloatArray, ia: number, sa: number, b: FloatArray, ib: number, sb: number, k: number): number {
+  let s = 0;
+  if (sa === 1 && sb === 1) {
+    for (let p = 0; p < k; p++) s += a[ia + p] * b[ib + p];
+    return s;
+  }
+  for (let p = 0; p < k; p++, ia += sa, ib += sb) s += a[ia] * b[ib];
+  return s;
+}
+
+/** y[iy + j] += alpha · x[ix + j·sx] over j < n (BLAS axpy), with a fast path for unit stride. */
+function axpy(alpha: number, x: FloatArray, ix: number, sx: number, y: FloatArray, iy: number, n: number): void {
+  if (sx === 1) {
+    for (let j = 0; j < n; j++) y[iy + j] += alpha * x[ix + j];
+    return;
+  }
+  for (let j = 0; j < n; j++, ix += sx) y[iy + j] += alpha * x[ix];
+}
+
 /**
  * C (m×n, contiguous, zero-filled, at cOff) += A (m×k) · B (k×n) for strided views.
  * Loop order i-k-j with k blocked, so that B's rows stream through cache and
- * C's row stays hot; when A is column-major (a transposed view) and B is thin, the
- * k-i-j order reads A contiguously instead.
+ * C's row stays hot (each step an axpy of a row of B into a row of C); when A is
+ * column-major (a transposed view) and B is thin, the k-i-j order reads A
+ * contiguously instead; otherwise a product with one column is a dot per row.
  */
 function gemm(A: MatrixView, B: MatrixView, C: FloatArray, cOff: number, m: number, k: number, n: number): void {
   const { data: a, rowStride: ars, colStride: acs } = A;
   const { data: b, rowStride: brs, colStride: bcs } = B;
-  if (acs !== 1 && ars === 1 && n <= 4) {
+  if (ars === 1 && acs !== 1 && n <= 4) {
+    // Aᵀ·B with A stored row-major and B thin (the pullback of X·w): read each stored row once.
     for (let p = 0; p < k; p++) {
       const aCol = A.offset + p * acs;
       const bRow = B.offset + p * brs;
+      if (n === 1) {
+        axpy(b[bRow], a, aCol, 1, C, cOff, m);
+        continue;
+      }
       for (let i = 0; i < m; i++) {
         const av = a[aCol + i];
         const cRow = cOff + i * n;
@@ -219,24 +274,14 @@ function gemm(A: MatrixView, B: MatrixView, C: FloatArray, cOff: number, m: numb
     return;
   }
   if (n === 1) {
-    for (let i = 0; i < m; i++) {
-      let s = 0;
-      for (let p = 0, pa = A.offset + i * ars, pb = B.offset; p < k; p++, pa += acs, pb += brs) s += a[pa] * b[pb];
-      C[cOff + i] += s;
-    }
+    for (let i = 0; i < m; i++) C[cOff + i] += dot(a, A.offset + i * ars, acs, b, B.offset, brs, k);
     return;
   }
   for (let p0 = 0; p0 < k; p0 += BLOCK_K) {
     const p1 = Math.min(k, p0 + BLOCK_K);
     for (let i = 0; i < m; i++) {
-      const cRow = cOff + i * n;
       const aRow = A.offset + i * ars;
-      for (let p = p0; p < p1; p++) {
-        const av = a[aRow + p * acs];
-        const bRow = B.offset + p * brs;
-        if (bcs === 1) for (let j = 0; j < n; j++) C[cRow + j] += av * b[bRow + j];
-        else for (let j = 0, q = bRow; j < n; j++, q += bcs) C[cRow + j] += av * b[q];
-      }
+      for (let p = p0; p < p1; p++) axpy(a[aRow + p * acs], b, B.offset + p * brs, bcs, C, cOff + i * n, n);
     }
   }
 }
@@ -253,7 +298,7 @@ export function matmulKernel(a: Tensor, b: Tensor, batchShape: number[], dtype: 
   let bt = b;
   if (n > 4 && b.strides[b.ndim - 1] !== 1) bt = copyKernel(b);
   const outShape = [...batchShape, m, n];
-  const out = allocate(dtype, sizeOf(outShape));
+  const out = allocateOutput(dtype, sizeOf(outShape));
   if (out.length === 0 || k === 0) return fromData(out, outShape);
   const aBatch = broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batchShape);
   const bBatch = broadcastStrides(bt.shape.slice(0, -2), bt.strides.slice(0, -2), batchShape);
@@ -347,7 +392,7 @@ export function solveKernel(op: string, A: Tensor, b: Tensor): Tensor {
   const k = b.ndim === 1 ? 1 : b.shape[1];
   const x = Float64Array.from(contiguousData(b, "float64"));
   luSolveInPlace(f, x, k);
-  const out = allocate(A.dtype, x.length);
+  const out = allocateOutput(A.dtype, x.length);
   out.set(x);
   return fromData(out, b.shape.slice());
 }

@@ -1,0 +1,191 @@
+/**
+ * Misuse of the transformations: each is an Error whose message begins with the
+ * public name called and names the shapes or option involved.
+ */
+import { expect } from "chai";
+import {
+  Tensor, customJvp, customVjp, grad, hessian, hvp, jacobian, jvp, mul, sin, sum, tensor, valueAndGrad, vjp,
+} from "../../lib/index.js";
+import { expectClose, expectError } from "../helpers.js";
+import { vec } from "./fixtures.js";
+
+const square = (x: Tensor): Tensor => sum(mul(x, x));
+
+describe("errors: non-scalar functions under grad", () => {
+  for (const name of ["grad", "valueAndGrad"] as const) {
+    const transform = name === "grad" ? grad : valueAndGrad;
+    it(`${name} of a vector-valued function names the output shape`, () => {
+      expectError(() => transform((x: Tensor) => mul(x, x))(vec([1, 2, 3])), `${name}:`, "scalar", "[3]");
+    });
+    it(`${name} of a size-1 function that is not rank 0 ([1], [1,1]) is an Error`, () => {
+      expectError(() => transform((x: Tensor) => mul(x, x))(vec([2])), `${name}:`, "[1]");
+      expectError(() => transform((x: Tensor) => mul(x, x))(tensor([[2]])), `${name}:`, "[1,1]");
+    });
+  }
+});
+
+describe("errors: f returning something other than a Tensor or number", () => {
+  const bad: [string, unknown][] = [["a string", "1"], ["undefined", undefined], ["null", null], ["an object", { value: 1 }], ["a boolean", true], ["a nested array", [[1]]]];
+  for (const [what, value] of bad) {
+    it(`${what}`, () => {
+      expectError(() => grad((_x: Tensor) => value as Tensor)(vec([1])), "grad:");
+      expectError(() => valueAndGrad((_x: Tensor) => value as Tensor)(vec([1])), "valueAndGrad:");
+      expectError(() => vjp((_x: Tensor) => value as Tensor, vec([1])), "vjp:");
+      expectError(() => jvp((_x: Tensor) => value as Tensor, [vec([1])], [vec([1])]), "jvp:");
+      expectError(() => jacobian((_x: Tensor) => value as Tensor, { mode: "rev" })(vec([1])), "jacobian:");
+      expectError(() => jacobian((_x: Tensor) => value as Tensor, { mode: "fwd" })(vec([1])), "jacobian:");
+    });
+  }
+  it("an array of outputs under grad and vjp (only jvp accepts several outputs)", () => {
+    expectError(() => grad((x: Tensor) => [sum(x), sum(x)] as unknown as Tensor)(vec([1])), "grad:");
+    expectError(() => vjp((x: Tensor) => [x, x] as unknown as Tensor, vec([1])), "vjp:");
+  });
+});
+
+describe("errors: tangent and cotangent shapes must match exactly", () => {
+  it("jvp: a tangent of another shape names both shapes, with no broadcasting", () => {
+    expectError(() => jvp(square, [vec([1, 2])], [vec([1, 2, 3])]), "jvp:", "[3]", "[2]");
+    expectError(() => jvp(square, [tensor([[1, 2]])], [vec([1, 2])]), "jvp:", "[2]", "[1,2]");
+    expectError(() => jvp(square, [vec([1])], [tensor(1)]), "jvp:", "[]", "[1]");
+  });
+
+  it("jvp: a tangent that is not a tensor, and mismatched counts", () => {
+    expectError(() => jvp(square, [vec([1, 2])], ["1" as unknown as Tensor]), "jvp:");
+    expectError(() => jvp(square, [vec([1, 2])], []), "jvp:");
+    expectError(() => jvp(square, vec([1, 2]) as unknown as Tensor[], [vec([1, 2])]), "jvp:");
+  });
+
+  it("jvp: a tangent of another dtype", () => {
+    expectError(() => jvp(square, [vec([1, 2])], [tensor([1, 2], { dtype: "float32" })]), "jvp:", "float32");
+  });
+
+  it("vjp: a cotangent of another shape names both shapes", () => {
+    const [, pullback] = vjp((x: Tensor) => mul(x, 2), vec([1, 2]));
+    expectError(() => pullback(vec([1, 2, 3])), "vjp:", "[3]", "[2]");
+    expectError(() => pullback(tensor([[1, 2]])), "vjp:", "[1,2]", "[2]");
+    expectError(() => pullback(1), "vjp:");
+    expectError(() => pullback("1" as unknown as Tensor), "vjp:");
+    // a rank-0 output takes a number, but not a [1] tensor
+    const [, scalarPullback] = vjp(square, vec([1, 2]));
+    expectError(() => scalarPullback(vec([1])), "vjp:", "[1]", "[]");
+    // the failed calls left the pullback usable
+    expectClose(pullback(vec([1, 1]))[0], [2, 2]);
+  });
+
+  it("hvp: a tangent of another shape names both shapes", () => {
+    expectError(() => hvp(square, [vec([1, 2])], [vec([1, 2, 3])]), "hvp:", "[3]", "[2]");
+  });
+});
+
+describe("errors: hessian and hvp name themselves, not the grad or jacobian they are built on", () => {
+  it("a non-scalar function", () => {
+    expectError(() => hessian((x: Tensor) => mul(x, x))(vec([1, 2])), "hessian:", "scalar", "[2]");
+    expectError(() => hvp((x: Tensor) => mul(x, x), [vec([1, 2])], [vec([1, 1])]), "hvp:", "scalar", "[2]");
+  });
+  it("a function returning a non-Tensor", () => {
+    expectError(() => hessian((_x: Tensor) => "s" as unknown as Tensor)(vec([1, 2])), "hessian:");
+    expectError(() => hvp((_x: Tensor) => "s" as unknown as Tensor, [vec([1, 2])], [vec([1, 1])]), "hvp:");
+  });
+  it("an argument that cannot be differentiated", () => {
+    expectError(() => hessian(square)("s"), "hessian:", "argument 0");
+    expectError(() => hvp(square, ["s"], [vec([1])]), "hvp:");
+    expectError(() => hvp(square, [vec([1])], []), "hvp:");
+  });
+});
+
+describe("errors: argnums", () => {
+  const f = (a: Tensor, b: Tensor): Tensor => sum(mul(a, b));
+  const args = [vec([1, 2]), vec([3, 4])];
+  const cases: [string, unknown, string[]][] = [
+    ["negative", -1, ["-1"]],
+    ["out of range", 2, ["2"]],
+    ["out of range inside an array", [0, 5], ["5"]],
+    ["repeated", [1, 1], ["1"]],
+    ["non-integer", 0.5, ["0.5"]],
+    ["NaN", NaN, ["NaN"]],
+    ["a string", "0", ["string"]],
+    ["a boolean", true, ["boolean"]],
+    ["empty", [], []],
+  ];
+  for (const [what, argnums, parts] of cases) {
+    it(`${what}: grad, valueAndGrad and jacobian each name themselves`, () => {
+      expectError(() => grad(f, { argnums: argnums as number })(...args), "grad:", "argnums", ...parts);
+      expectError(() => valueAndGrad(f, { argnums: argnums as number })(...args), "valueAndGrad:", "argnums", ...parts);
+      expectError(() => jacobian(f, { argnums: argnums as number })(...args), "jacobian:", "argnums", ...parts);
+    });
+  }
+
+  it("an argument that is not a Tensor or number cannot be differentiated", () => {
+    expectError(() => grad((s: string, x: Tensor) => sum(x), { argnums: 0 })("text", vec([1])), "grad:", "argument 0");
+    expectError(() => grad((x: Tensor) => sum(x))({ a: 1 }), "grad:", "argument 0");
+    expectError(() => grad((x: Tensor) => sum(x))(), "grad:");
+  });
+
+  it("hessian takes a single argnums, and names itself for bad ones", () => {
+    expectError(() => hessian(f, { argnums: [0, 1] as unknown as number }), "hessian:", "argnums");
+    expectError(() => hessian(f, { argnums: -1 })(...args), "hessian:", "argnums", "-1");
+    expectError(() => hessian(f, { argnums: 2 })(...args), "hessian:", "argnums", "2");
+    expectError(() => hessian(f, { argnums: 0.5 })(...args), "hessian:", "argnums");
+  });
+
+  it("null is not a default: argnums null and mode null are Errors", () => {
+    expectError(() => grad(f, { argnums: null as unknown as number })(...args), "grad:", "argnums", "null");
+    expectError(() => jacobian(f, { argnums: null as unknown as number })(...args), "jacobian:", "argnums", "null");
+    expectError(() => jacobian(square, { mode: null as unknown as "fwd" })(vec([1])), "jacobian:", "mode", "null");
+  });
+});
+
+describe("errors: options and functions", () => {
+  it("a bad jacobian mode names the option", () => {
+    for (const mode of ["forward", "", 1, "FWD"]) {
+      expectError(() => jacobian(square, { mode: mode as "fwd" })(vec([1])), "jacobian:", "mode");
+    }
+  });
+
+  it("options that are not objects", () => {
+    expectError(() => grad(square, 3 as unknown as object), "grad:");
+    expectError(() => jacobian(square, "fwd" as unknown as object), "jacobian:");
+  });
+
+  it("f that is not a function, for every transformation", () => {
+    const notFunctions: unknown[] = [undefined, null, 3, "f", {}, [square]];
+    for (const f of notFunctions) {
+      const g = f as (x: Tensor) => Tensor;
+      expectError(() => grad(g)(vec([1])), "grad:", "function");
+      expectError(() => valueAndGrad(g)(vec([1])), "valueAndGrad:", "function");
+      expectError(() => vjp(g, vec([1])), "vjp:", "function");
+      expectError(() => jvp(g, [vec([1])], [vec([1])]), "jvp:", "function");
+      expectError(() => jacobian(g)(vec([1])), "jacobian:", "function");
+      expectError(() => hessian(g)(vec([1])), "hessian:", "function");
+      expectError(() => hvp(g, [vec([1])], [vec([1])]), "hvp:", "function");
+      expectError(() => customVjp(g, (x: Tensor) => [x, null], (_r: null, ct: Tensor) => [ct]), "customVjp:", "function");
+      expectError(() => customVjp(sin, g as unknown as (x: Tensor) => [Tensor, null], (_r: null, ct: Tensor) => [ct]), "customVjp:", "function");
+      expectError(() => customJvp(g, ([x]: Tensor[], [t]: Tensor[]) => [x, t]), "customJvp:", "function");
+      expectError(() => customJvp(sin, g as unknown as (p: Tensor[], t: Tensor[]) => [Tensor, Tensor]), "customJvp:", "function");
+    }
+  });
+
+  it("errors are Errors, never JavaScript engine TypeErrors or RangeErrors", () => {
+    const attempts: (() => unknown)[] = [
+      () => grad(square)(undefined),
+      () => jvp(square, [undefined], [undefined]),
+      () => jvp(square, [vec([1])], [null]),
+      () => vjp(square, "x" as unknown as Tensor),
+      () => hvp(square, [], []),
+      () => hvp(square, [vec([1])], [null]),
+      () => jacobian(square, { argnums: {} as unknown as number })(vec([1])),
+      () => vjp((x: Tensor) => x, vec([1]))[1](null as unknown as Tensor),
+    ];
+    for (const attempt of attempts) {
+      let caught: unknown = null;
+      try {
+        attempt();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught, attempt.toString()).to.be.instanceOf(Error);
+      expect((caught as Error).constructor, attempt.toString()).to.equal(Error);
+      expect((caught as Error).message, attempt.toString()).to.match(/^(grad|jvp|vjp|hvp|jacobian):/);
+    }
+  });
+});
