@@ -22,3 +22,22 @@ export { jvp } from "./ad/forward.js";
 export { jacobian, hessian, hvp } from "./ad/jacobian.js";
 export type { JacobianOptions } from "./ad/jacobian.js";
 export { customVjp, customJvp } from "./ad/custom.js";
+export { traceTape, traceToString } from "./ad/tape-view.js";
+export type { TapeTrace, TapeEntry, SweepStep } from "./ad/tape-view.js";
+
+export { cg, gmres, bicgstab, minres, lsqr, luSolve, cholesky, choleskySolve } from "./krylov/index.js";
+export type { LinearOperator, KrylovOptions, KrylovResult } from "./krylov/index.js";
+
+export { ImplicitFunction } from "./implicit/implicit-function.js";
+export type { ImplicitFunctionOptions, ImplicitInput, SolveDiagnostics, SolverName, UserSolver } from "./implicit/implicit-function.js";
+export {
+  stationarityConditions, fixedPointConditions, proximalGradientConditions, lassoConditions,
+  projectedGradientConditions, kktConditions, packKKT, unpackKKT,
+} from "./implicit/conditions.js";
+export type { ConditionsSpec, KKTProblem } from "./implicit/conditions.js";
+export { softThreshold, projectNonNegative, projectBox, projectL2Ball, projectSimplex } from "./implicit/projections.js";
+
+export { checkGrad } from "./check/check-grad.js";
+export type { CheckGradOptions, GradCheckResult, Mismatch } from "./check/check-grad.js";
+export { verifyImplicit, tensorArbitrary, scalarArbitrary } from "./check/verify-implicit.js";
+export type { VerifyOptions, VerifySummary } from "./check/verify-implicit.js";

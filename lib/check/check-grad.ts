@@ -1,0 +1,180 @@
+/**
+ * checkGrad: compares a function's derivatives from reverse mode, forward mode
+ * and central finite differences, entry by entry, and says where they differ.
+ */
+import { Tensor, fromData } from "../tensor/tensor.js";
+import { describe, shapeToString } from "../tensor/shape.js";
+import { concrete } from "../primitives/core.js";
+import { operand } from "../primitives/operands.js";
+import { jvp } from "../ad/forward.js";
+import { vjp } from "../ad/reverse.js";
+import { evaluateFlat, partialColumn, directionalDerivative, type FiniteDifferenceOptions } from "./finite-diff.js";
+
+export interface CheckGradOptions extends FiniteDifferenceOptions {
+  /** Relative tolerance (default 1e-5). */
+  rtol?: number;
+  /** Absolute tolerance, scaled by the output's magnitude (default 1e-7). */
+  atol?: number;
+  /** Which arguments to check (default: every Tensor or number argument). */
+  argnums?: number[];
+  /** Which modes to compare with finite differences (default both). */
+  modes?: ("rev" | "fwd")[];
+  /** At most this many entries per argument are checked, sampled when there are more (default 64). */
+  maxEntries?: number;
+  /** Seed of the random cotangents, tangents and samples (default 1). */
+  seed?: number;
+}
+
+/** One comparison that failed. */
+export interface Mismatch {
+  mode: "rev" | "fwd" | "fwd-vs-rev";
+  /** Argument index. */
+  arg: number;
+  /** Flat entry of the argument (−1 for a whole-direction check). */
+  entry: number;
+  /** Flat entry of the output (−1 when a contraction with a random cotangent is compared). */
+  output: number;
+  expected: number;
+  got: number;
+  error: number;
+}
+
+export interface GradCheckResult {
+  ok: boolean;
+  /** Largest |got − expected| / max(1, |expected|) over every comparison. */
+  maxError: number;
+  /** Number of scalar comparisons made. */
+  checked: number;
+  failures: Mismatch[];
+  /** A readable summary: what was compared, and the worst discrepancies. */
+  report: string;
+}
+
+/** A small seeded generator (mulberry32), so checks are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function numberOption(op: string, name: string, v: unknown, fallback: number, positive = true): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || Number.isNaN(v) || (positive && !(v > 0)) || v < 0) throw new Error(`${op}: ${name} must be a ${positive ? "positive" : "non-negative"} number, got ${describe(v)}`);
+  return v;
+}
+
+function sampleEntries(size: number, max: number, rand: () => number): number[] {
+  if (size <= max) return Array.from({ length: size }, (_, i) => i);
+  const picked = new Set<number>();
+  while (picked.size < max) picked.add(Math.floor(rand() * size));
+  return [...picked].sort((a, b) => a - b);
+}
+
+/**
+ * Checks the derivatives of f at `args` (an array of arguments) against central
+ * finite differences: each sampled input entry's column J[:, j] by forward mode,
+ * the contraction ȳᵀJ by reverse mode with a random ȳ, and ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
+ * Returns { ok, maxError, checked, failures, report }; never throws on a mismatch.
+ */
+export function checkGrad(f: (...args: any[]) => unknown, args: unknown[], opts: CheckGradOptions = {}): GradCheckResult {
+  const op = "checkGrad";
+  if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
+  if (!Array.isArray(args)) throw new Error(`${op}: args must be an array of arguments, got ${describe(args)}`);
+  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const rtol = numberOption(op, "rtol", opts.rtol, 1e-5);
+  const atol = numberOption(op, "atol", opts.atol, 1e-7, false);
+  const maxEntries = numberOption(op, "maxEntries", opts.maxEntries, 64);
+  const modes = opts.modes ?? ["rev", "fwd"];
+  if (!Array.isArray(modes) || modes.some((m) => m !== "rev" && m !== "fwd")) throw new Error(`${op}: modes must be an array of "rev" and "fwd", got ${describe(modes)}`);
+  const rand = seededRandom(numberOption(op, "seed", opts.seed, 1, false));
+  const argnums = opts.argnums ?? args.flatMap((a, i) => (a instanceof Tensor || typeof a === "number" ? [i] : []));
+  for (const k of argnums) {
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= args.length) throw new Error(`${op}: argnums entry ${describe(k)} is not an argument index (0..${args.length - 1})`);
+    if (!(args[k] instanceof Tensor) && typeof args[k] !== "number") throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and numbers can be checked`);
+  }
+  const primals = argnums.map((k) => concrete(operand(op, args[k])));
+  const plainArgs = args.map((a) => (a instanceof Tensor ? concrete(a) : a));
+  const g = (...xs: Tensor[]): unknown => {
+    const full = plainArgs.slice();
+    argnums.forEach((k, i) => (full[k] = xs[i]));
+    return f(...full);
+  };
+  const out = evaluateFlat(op, f, plainArgs);
+  let outScale = 1;
+  for (const v of out) if (Number.isFinite(v)) outScale = Math.max(outScale, Math.abs(v));
+  const failures: Mismatch[] = [];
+  let maxError = 0;
+  let checked = 0;
+  const compare = (m: Omit<Mismatch, "error">): void => {
+    checked++;
+    const diff = Math.abs(m.got - m.expected);
+    const error = Number.isNaN(diff) ? (Object.is(m.got, m.expected) ? 0 : Infinity) : diff / Math.max(1, Math.abs(m.expected));
+    maxError = Math.max(maxError, error);
+    if (!(diff <= atol * outScale + rtol * Math.abs(m.expected)) && !(Number.isNaN(m.got) && Number.isNaN(m.expected))) failures.push({ ...m, error });
+  };
+
+  // A random cotangent for the reverse-mode contraction, and the pullback once.
+  const cotangent = new Float64Array(out.length).map(() => (out.length === 1 ? 1 : 2 * rand() - 1));
+  let reverse: Tensor[] | null = null;
+  if (modes.includes("rev")) {
+    const [o, pullback] = vjp(g, ...primals);
+    reverse = pullback(fromData(cotangent, o.shape.slice())).map((c) => concrete(c));
+  }
+  argnums.forEach((k, a) => {
+    const p = primals[a];
+    const revFlat = reverse ? reverse[a].toFloat64Array() : null;
+    for (const j of sampleEntries(p.size, maxEntries, rand)) {
+      const column = partialColumn(op, f, plainArgs, k, j, p.size, opts);
+      if (revFlat) {
+        let expected = 0;
+        for (let i = 0; i < column.length; i++) expected += cotangent[i] * column[i];
+        compare({ mode: "rev", arg: k, entry: j, output: out.length === 1 ? 0 : -1, expected, got: revFlat[j] });
+      }
+      if (modes.includes("fwd")) {
+        const tangents = primals.map((q, m) => {
+          const t = new Float64Array(q.size);
+          if (m === a) t[j] = 1;
+          return fromData(t, q.shape.slice());
+        });
+        const [, tangentOut] = jvp(g, primals, tangents);
+        const got = concrete(tangentOut).toFloat64Array();
+        for (let i = 0; i < column.length; i++) compare({ mode: "fwd", arg: k, entry: j, output: i, expected: column[i], got: got[i] });
+      }
+    }
+  });
+  // Forward and reverse against each other along a random direction.
+  if (reverse && modes.includes("fwd")) {
+    const directions = primals.map((q) => new Float64Array(q.size).map(() => 2 * rand() - 1));
+    const [, tangentOut] = jvp(g, primals, directions.map((d, m) => fromData(d, primals[m].shape.slice())));
+    const jx = concrete(tangentOut).toFloat64Array();
+    let lhs = 0;
+    for (let i = 0; i < jx.length; i++) lhs += cotangent[i] * jx[i];
+    let rhs = 0;
+    directions.forEach((d, m) => {
+      const r = reverse![m].toFloat64Array();
+      for (let i = 0; i < d.length; i++) rhs += r[i] * d[i];
+    });
+    compare({ mode: "fwd-vs-rev", arg: -1, entry: -1, output: -1, expected: rhs, got: lhs });
+  }
+  const ok = failures.length === 0;
+  return { ok, maxError, checked, failures, report: formatReport(ok, maxError, checked, failures, argnums.map((k, a) => `argument ${k} ${shapeToString(primals[a].shape)}`), rtol, atol) };
+}
+
+function formatReport(ok: boolean, maxError: number, checked: number, failures: Mismatch[], args: string[], rtol: number, atol: number): string {
+  const head = `checkGrad: ${ok ? "OK" : `${failures.length} of ${checked} comparisons FAILED`} (${checked} comparisons of ${args.join(", ")}; max error ${maxError.toExponential(2)}; rtol ${rtol}, atol ${atol})`;
+  if (ok) return head;
+  const worst = failures.slice().sort((a, b) => b.error - a.error).slice(0, 10);
+  const lines = worst.map((m) => {
+    const where = m.mode === "fwd-vs-rev"
+      ? "⟨ȳ, J ẋ⟩ (forward) vs ⟨Jᵀȳ, ẋ⟩ (reverse) along a random direction"
+      : `argument ${m.arg}, entry ${m.entry}${m.mode === "fwd" ? `, output entry ${m.output}` : m.output === 0 ? "" : " (contracted with a random cotangent)"}`;
+    const label = m.mode === "rev" ? "reverse mode" : m.mode === "fwd" ? "forward mode" : "forward vs reverse";
+    return `  ${label}: ${where}: expected ${m.expected.toPrecision(8)} (${m.mode === "fwd-vs-rev" ? "reverse" : "finite differences"}), got ${m.got.toPrecision(8)}`;
+  });
+  return [head, ...lines].join("\n");
+}

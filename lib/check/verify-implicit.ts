@@ -1,0 +1,261 @@
+/**
+ * verifyImplicit: property-based checks (fast-check) that an ImplicitFunction's
+ * conditions really characterise its forward solver, so that its derivatives
+ * can be trusted. A wrong condition (a sign error, a missing term) gives wrong
+ * derivatives silently in other libraries; here it fails a named property with
+ * a shrunk counterexample.
+ *
+ * Properties, for inputs x drawn from the user's arbitraries:
+ *   (1) conditions hold:      ‖F(x, forward(x))‖ ≤ conditionsTol
+ *   (2) pushforward matches:  jvp of f.call ≈ central differences of forward
+ *   (3) pullback is adjoint:  ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩
+ *   (4) linear solves converge (and ∂F/∂y is invertible where it should be).
+ */
+import fc from "fast-check";
+import { Tensor, fromData } from "../tensor/tensor.js";
+import { describe, shapeToString } from "../tensor/shape.js";
+import { concrete, untraced } from "../primitives/core.js";
+import { operand } from "../primitives/operands.js";
+import { jvp } from "../ad/forward.js";
+import { vjp } from "../ad/reverse.js";
+import { ImplicitFunction, type ImplicitInput } from "../implicit/implicit-function.js";
+import { directionalDerivative } from "./finite-diff.js";
+import { seededRandom } from "./check-grad.js";
+
+export interface VerifyOptions {
+  /** Number of random inputs (default 25). */
+  numRuns?: number;
+  /** Seed: the same seed reproduces the same runs (default 42). */
+  seed?: number;
+  /** Tolerance of property (1) on ‖F‖₂, relative to max(1, ‖y‖₂) (default 1e-6). */
+  conditionsTol?: number;
+  /** Relative tolerance of property (2), pushforward vs finite differences (default 1e-4). */
+  fdTol?: number;
+  /** Relative tolerance of property (3), the adjoint identity (default 1e-8). */
+  adjointTol?: number;
+  /** Finite-difference relative step (default ε^{1/3}). */
+  step?: number;
+  /** Use Richardson extrapolation in the finite differences (default true). */
+  richardson?: boolean;
+}
+
+export interface VerifySummary {
+  ok: true;
+  runs: number;
+  seed: number;
+  /** The worst value seen of each measured discrepancy. */
+  worst: { conditions: number; pushforward: number; adjoint: number };
+}
+
+const PROPERTY = {
+  conditions: "(1) the conditions hold at forward's output",
+  pushforward: "(2) the pushforward matches finite differences of forward",
+  adjoint: "(3) the pullback is the adjoint of the pushforward",
+  solve: "(4) the linear solves converge (∂F/∂y is nonsingular at the solution)",
+} as const;
+
+/** A failed property, carried out of the fast-check predicate. */
+class PropertyFailure extends Error {
+  constructor(readonly property: string, readonly detail: string) {
+    super(`${property}: ${detail}`);
+  }
+}
+
+function norm(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+function formatInput(x: unknown): string {
+  if (x instanceof Tensor) return x.size <= 24 ? `tensor(${JSON.stringify(x.toArray())})` : `Tensor ${shapeToString(x.shape)}`;
+  return String(x);
+}
+
+function toInputs(op: string, values: unknown[]): ImplicitInput[] {
+  return values.map((v, i) => {
+    if (v instanceof Tensor || typeof v === "number") return v;
+    throw new Error(`${op}: arbitrary ${i} produced ${describe(v)}; each must produce a Tensor or a number`);
+  });
+}
+
+function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Omit<VerifyOptions, "numRuns" | "seed">>, worst: VerifySummary["worst"], seed: number): void {
+  const op = "verifyImplicit";
+  // (1) conditions at forward's output, on plain values.
+  const { y, F } = untraced(() => {
+    const out = f.forward(...inputs);
+    const yRaw = Array.isArray(out) ? out[0] : out;
+    const extra = Array.isArray(out) ? [out[1]] : [];
+    const yT = concrete(operand(op, yRaw));
+    return { y: yT, F: concrete(operand(op, f.conditions(...inputs, yT, ...extra))) };
+  });
+  const yFlat = y.toFloat64Array();
+  const residual = norm(F.toFloat64Array()) / Math.max(1, norm(yFlat));
+  worst.conditions = Math.max(worst.conditions, residual);
+  if (!(residual <= opts.conditionsTol)) {
+    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol}`);
+  }
+
+  const rand = seededRandom(seed);
+  checkNonsingular(f, inputs, y, rand);
+  const primals = inputs.map((x) => concrete(operand(op, x)));
+  const directions = primals.map((p) => new Float64Array(p.size).map(() => 2 * rand() - 1));
+  const tangents = directions.map((d, i) => fromData(d, primals[i].shape.slice()));
+  const call = (...xs: Tensor[]): Tensor => f.call(...xs);
+
+  // (2) pushforward against central differences of forward (plain code, never differentiated).
+  let pushforward: Float64Array;
+  try {
+    pushforward = concrete(jvp(call, primals, tangents)[1]).toFloat64Array();
+  } catch (e) {
+    throw solveFailure(e);
+  }
+  const forwardY = (...xs: unknown[]): Tensor => {
+    const out = f.forward(...(xs as ImplicitInput[]));
+    return operand(op, Array.isArray(out) ? out[0] : out);
+  };
+  const fd = directionalDerivative(op, forwardY, inputs, directions, { step: opts.step, richardson: opts.richardson });
+  const scale = Math.max(norm(fd), norm(pushforward), 1e-12);
+  let diff = 0;
+  for (let i = 0; i < fd.length; i++) diff += (fd[i] - pushforward[i]) ** 2;
+  const pushError = Math.sqrt(diff) / Math.max(scale, 1);
+  worst.pushforward = Math.max(worst.pushforward, pushError);
+  if (!(pushError <= opts.fdTol)) {
+    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`);
+  }
+
+  // (3) ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
+  const cotangent = new Float64Array(yFlat.length).map(() => 2 * rand() - 1);
+  let pulled: Tensor[];
+  try {
+    const [out, pullback] = vjp(call, ...primals);
+    pulled = pullback(fromData(cotangent, out.shape.slice()));
+  } catch (e) {
+    throw solveFailure(e);
+  }
+  let lhs = 0;
+  for (let i = 0; i < cotangent.length; i++) lhs += cotangent[i] * pushforward[i];
+  let rhs = 0;
+  pulled.forEach((c, m) => {
+    const v = concrete(c).toFloat64Array();
+    for (let i = 0; i < v.length; i++) rhs += v[i] * directions[m][i];
+  });
+  const adjointError = Math.abs(lhs - rhs) / Math.max(1, Math.abs(lhs), Math.abs(rhs));
+  worst.adjoint = Math.max(worst.adjoint, adjointError);
+  if (!(adjointError <= opts.adjointTol)) {
+    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol})`);
+  }
+}
+
+/**
+ * Property (4), first part: F must be locally linear in y with a nonsingular
+ * A = ∂F/∂y, or the implicit function theorem does not apply. A one-sided step
+ * F(y + δ) − F(y) = Aδ + O(δ²) must be dominated by Aδ; when A is (numerically)
+ * singular along δ the O(δ²) remainder dominates instead.
+ */
+function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tensor, rand: () => number): void {
+  const op = "verifyImplicit";
+  const yv = y.toFloat64Array();
+  const h = 1e-6 * Math.max(1, norm(yv));
+  const direction = new Float64Array(yv.length).map(() => 2 * rand() - 1);
+  const scale = norm(direction);
+  const delta = fromData(direction.map((v) => (v / scale) * h), y.shape.slice());
+  const evaluate = (w: Tensor): Float64Array => untraced(() => {
+    const out = f.forward(...inputs);
+    const extra = Array.isArray(out) ? [out[1]] : [];
+    return concrete(operand(op, f.conditions(...inputs, w, ...extra))).toFloat64Array();
+  });
+  const F0 = evaluate(y);
+  const F1 = evaluate(fromData(yv.map((v, i) => v + delta.data[i]), y.shape.slice()));
+  const Adelta = untraced(() => {
+    const out = f.forward(...inputs);
+    const extra = Array.isArray(out) ? [out[1]] : [];
+    return concrete(jvp((w: Tensor) => operand(op, f.conditions(...inputs, w, ...extra)), [y], [delta])[1]).toFloat64Array();
+  });
+  const remainder = norm(F1.map((v, i) => v - F0[i] - Adelta[i]));
+  const linear = norm(Adelta);
+  if (!(remainder <= 0.5 * linear)) {
+    throw new PropertyFailure(PROPERTY.solve, `∂F/∂y is singular at the solution: along a step δ of size ${h.toExponential(2)}, ‖F(y + δ) − F(y) − Aδ‖ = ${remainder.toExponential(3)} is not small next to ‖Aδ‖ = ${linear.toExponential(3)}, so the derivative is not defined by these conditions`);
+  }
+}
+
+function head(v: Float64Array): string {
+  const shown = Array.from(v.slice(0, 6), (x) => x.toPrecision(6)).join(", ");
+  return v.length > 6 ? `${shown}, …` : shown;
+}
+
+/** Linear-solve errors of the ImplicitFunction become property (4); anything else (user code) is rethrown. */
+function solveFailure(e: unknown): unknown {
+  if (e instanceof Error && /linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
+  return e;
+}
+
+/**
+ * Property-based verification of an ImplicitFunction over inputs drawn from
+ * `arbitraries` (one fast-check Arbitrary per input of f.call, each producing a
+ * Tensor or a number). Throws an Error naming the failed property, the shrunk
+ * counterexample and the measured discrepancy; returns a summary otherwise.
+ */
+export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<unknown>[], opts: VerifyOptions = {}): VerifySummary {
+  const op = "verifyImplicit";
+  if (!(f instanceof ImplicitFunction)) throw new Error(`${op}: f must be an ImplicitFunction, got ${describe(f)}`);
+  if (!Array.isArray(arbitraries) || arbitraries.length === 0) throw new Error(`${op}: arbitraries must be a non-empty array with one fast-check Arbitrary per input, got ${describe(arbitraries)}`);
+  arbitraries.forEach((a, i) => {
+    if (a === null || typeof a !== "object" || typeof (a as { generate?: unknown }).generate !== "function") throw new Error(`${op}: arbitraries[${i}] is ${describe(a)}, not a fast-check Arbitrary`);
+  });
+  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const positive = (name: keyof VerifyOptions, fallback: number): number => {
+    const v = opts[name];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a positive number, got ${describe(v)}`);
+    return v;
+  };
+  const numRuns = positive("numRuns", 25);
+  if (!Number.isInteger(numRuns)) throw new Error(`${op}: numRuns must be an integer, got ${numRuns}`);
+  const seed = opts.seed === undefined ? 42 : opts.seed;
+  if (typeof seed !== "number" || !Number.isInteger(seed)) throw new Error(`${op}: seed must be an integer, got ${describe(seed)}`);
+  if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
+  const settings = {
+    conditionsTol: positive("conditionsTol", 1e-6),
+    fdTol: positive("fdTol", 1e-4),
+    adjointTol: positive("adjointTol", 1e-8),
+    step: positive("step", Math.cbrt(Number.EPSILON)),
+    richardson: opts.richardson ?? true,
+  };
+  const worst = { conditions: 0, pushforward: 0, adjoint: 0 };
+  const property = fc.property(fc.tuple(...arbitraries), fc.integer({ min: 1, max: 2 ** 30 }), (values, directionSeed) => {
+    runOnce(f, toInputs(op, values), settings, worst, directionSeed);
+  });
+  const details = fc.check(property, { numRuns, seed });
+  if (details.failed) {
+    const [values] = (details.counterexample ?? [[]]) as [unknown[], number];
+    const err = details.errorInstance;
+    if (!(err instanceof PropertyFailure)) {
+      if (err instanceof Error) throw err;
+      throw new Error(`${op}: a run failed: ${String(err)}`);
+    }
+    throw new Error(
+      `${op}: property ${err.property} failed after ${details.numRuns} run(s) (seed ${seed}, shrunk ${details.numShrinks} time(s)).\n` +
+      `  counterexample: inputs = [${values.map(formatInput).join(", ")}]\n` +
+      `  ${err.detail}`,
+    );
+  }
+  return { ok: true, runs: details.numRuns, seed, worst };
+}
+
+/** A fast-check arbitrary of Tensors of a fixed shape with entries in [min, max] (float64). */
+export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): fc.Arbitrary<Tensor> {
+  const min = opts.min ?? -1;
+  const max = opts.max ?? 1;
+  if (!Array.isArray(shape) || shape.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 0)) throw new Error(`tensorArbitrary: shape must be an array of non-negative integers, got ${describe(shape)}`);
+  if (typeof min !== "number" || typeof max !== "number" || !(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`tensorArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return fc.array(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })
+    .map((values) => fromData(Float64Array.from(values), shape.slice()));
+}
+
+/** A fast-check arbitrary of plain numbers in [min, max]. */
+export function scalarArbitrary(min: number, max: number): fc.Arbitrary<number> {
+  if (typeof min !== "number" || typeof max !== "number" || !(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`scalarArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
+  return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+}

@@ -1,0 +1,211 @@
+/**
+ * The linear systems of implicit differentiation, matrix-free.
+ *
+ * With A = ∂F/∂y at the solution, the pushforward solves A ẏ = −Ḟ and the
+ * pullback solves Aᵀ u = ȳ. A is never formed (unless "direct" is asked for):
+ * A v is one JVP of the conditions w.r.t. y, Aᵀ u one VJP on a tape recorded once.
+ */
+import { Tensor, fromData } from "../tensor/tensor.js";
+import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
+import { describe } from "../tensor/shape.js";
+import { reshape } from "../primitives/shape.js";
+import { jvp } from "../ad/forward.js";
+import { vjp } from "../ad/reverse.js";
+import { cg, gmres, bicgstab, minres, lsqr, type LinearOperator, type KrylovResult } from "../krylov/index.js";
+
+export type SolverName = "auto" | "cg" | "gmres" | "bicgstab" | "minres" | "lsqr" | "direct";
+
+/** A user-supplied solver: solves `A x = b` for the operator given, returns x or a Krylov-style result. */
+export type UserSolver = (A: LinearOperator, b: Tensor) => Tensor | KrylovResult;
+
+/** Diagnostics of the most recent linear solve (`f.lastSolve`). */
+export interface SolveDiagnostics {
+  solver: string;
+  iterations: number;
+  residualNorm: number;
+  converged: boolean;
+  status: string;
+  /** Which system: "tangent" (A ẏ = −Ḟ) or "adjoint" (Aᵀ u = ȳ). */
+  system: "tangent" | "adjoint";
+  tol: number;
+}
+
+export interface SolveSettings {
+  solver: SolverName | UserSolver;
+  tol: number;
+  maxIter: number;
+  preconditioner?: (v: Tensor) => Tensor;
+  symmetric: boolean;
+  positiveDefinite: boolean;
+  /** Systems with at most this many unknowns are solved densely under "auto". */
+  directMaxSize: number;
+}
+
+/**
+ * ∂F/∂y at a fixed point of the inputs, as a lazy operator on flat vectors of
+ * length n. The adjoint product reuses one recorded tape for every call.
+ */
+export class ConditionsJacobian {
+  private pullback: ((ct: Tensor) => Tensor[]) | null = null;
+  private dense: { A: Float64Array; lu: LUFactors | null; rank: "full" | "deficient" } | null = null;
+  readonly n: number;
+
+  constructor(private readonly conditionsOfY: (y: Tensor) => Tensor, private readonly y: Tensor, private readonly fShape: number[]) {
+    this.n = y.size;
+  }
+
+  /** A v (v flat, length n). */
+  apply(v: Tensor): Tensor {
+    const [, t] = jvp(this.conditionsOfY, [this.y], [reshape(v, this.y.shape)]);
+    return plainFlat(t);
+  }
+
+  /** Aᵀ u (u flat, length n). */
+  applyTranspose(u: Tensor): Tensor {
+    if (this.pullback === null) {
+      const [, pb] = vjp(this.conditionsOfY, this.y);
+      this.pullback = pb;
+    }
+    return plainFlat(this.pullback(reshape(u, this.fShape))[0]);
+  }
+
+  operator(transpose: boolean, s: SolveSettings): LinearOperator {
+    const fwd = (v: Tensor): Tensor => this.apply(v);
+    const adj = (u: Tensor): Tensor => this.applyTranspose(u);
+    return {
+      shape: [this.n, this.n],
+      matvec: transpose ? adj : fwd,
+      rmatvec: transpose ? fwd : adj,
+      symmetric: s.symmetric,
+      positiveDefinite: s.positiveDefinite,
+    };
+  }
+
+  /** The dense matrix (n JVPs) and its LU factors, computed once and kept for every later solve. */
+  factor(): { A: Float64Array; lu: LUFactors | null; rank: "full" | "deficient" } {
+    if (this.dense !== null) return this.dense;
+    const n = this.n;
+    const A = new Float64Array(n * n);
+    const e = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      e.fill(0);
+      e[j] = 1;
+      const col = this.apply(fromData(e.slice(), [n])).toFloat64Array();
+      for (let i = 0; i < n; i++) A[i * n + j] = col[i];
+    }
+    const lu = luFactor(fromData(A, [n, n]));
+    this.dense = { A, lu, rank: lu !== null && wellConditioned(lu) ? "full" : "deficient" };
+    return this.dense;
+  }
+}
+
+/** A flat, untraced copy of a tensor's values. */
+function plainFlat(t: Tensor): Tensor {
+  return fromData(t.toFloat64Array(), [t.size]);
+}
+
+/** Pivot growth check: the smallest |pivot| relative to the largest, against n·ε. */
+function wellConditioned(f: LUFactors): boolean {
+  let lo = Infinity;
+  let hi = 0;
+  for (let i = 0; i < f.n; i++) {
+    const p = Math.abs(f.lu[i * f.n + i]);
+    lo = Math.min(lo, p);
+    hi = Math.max(hi, p);
+  }
+  return hi > 0 && lo > hi * f.n * 1e3 * Number.EPSILON;
+}
+
+function norm2(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+}
+
+/** Which method "auto" uses for a system of n unknowns (documented in the README). */
+export function autoSolverFor(n: number, s: SolveSettings): Exclude<SolverName, "auto"> {
+  if (n <= s.directMaxSize) return "direct";
+  if (s.symmetric) return s.positiveDefinite ? "cg" : "minres";
+  return "gmres";
+}
+
+/**
+ * Solves A x = rhs (or Aᵀ x = rhs) for the implicit layer, throwing an Error
+ * naming the solver, the iterations and the residual when it fails. Returns the
+ * solution and the diagnostics.
+ */
+export function solveSystem(op: string, J: ConditionsJacobian, rhs: Tensor, transpose: boolean, s: SolveSettings): [Tensor, SolveDiagnostics] {
+  const system = transpose ? "adjoint" : "tangent";
+  const b = plainFlat(rhs);
+  const bNorm = norm2(b.data as Float64Array);
+  if (typeof s.solver === "function") {
+    const out = s.solver(J.operator(transpose, s), b);
+    const x = out instanceof Tensor ? out : (out as KrylovResult)?.x;
+    if (!(x instanceof Tensor) || x.size !== J.n) throw new Error(`${op}: the user linear solver must return a Tensor of ${J.n} entries or a result { x, ... }, got ${describe(out)}`);
+    const res = residual(J, x, b, transpose);
+    const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged: res <= Math.max(s.tol * bNorm, 0) || res === 0, status: "", system, tol: s.tol };
+    diag.status = diag.converged ? "converged" : "notConverged";
+    if (!diag.converged) throw notConverged(op, diag);
+    return [plainFlat(x), diag];
+  }
+  const method = s.solver === "auto" ? autoSolverFor(J.n, s) : s.solver;
+  if (method === "direct") return solveDirect(op, J, b, bNorm, transpose, s, s.solver === "auto");
+  const result = runKrylov(method, J.operator(transpose, s), b, s);
+  const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol };
+  if (!result.converged) throw notConverged(op, diag);
+  return [result.x, diag];
+}
+
+function runKrylov(method: Exclude<SolverName, "auto" | "direct">, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
+  const opts = { tol: s.tol, maxIter: s.maxIter, ...(s.preconditioner ? { M: s.preconditioner } : {}) };
+  switch (method) {
+    case "cg": return cg(A, b, opts);
+    case "minres": return minres(A, b, opts);
+    case "gmres": return gmres(A, b, opts);
+    case "bicgstab": return bicgstab(A, b, opts);
+    case "lsqr": return lsqr(A, b, { tol: s.tol, maxIter: s.maxIter });
+  }
+}
+
+/** ‖rhs − A x‖ (or with Aᵀ) computed independently of the solver. */
+function residual(J: ConditionsJacobian, x: Tensor, b: Tensor, transpose: boolean): number {
+  const Ax = (transpose ? J.applyTranspose(x) : J.apply(x)).toFloat64Array();
+  const bv = b.toFloat64Array();
+  let s = 0;
+  for (let i = 0; i < Ax.length; i++) s += (bv[i] - Ax[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+/**
+ * Dense solve with the LU factors of the materialised ∂F/∂y. A singular matrix
+ * falls back to LSQR's minimum-norm solution, accepted only when the system is
+ * consistent (its residual meets tol): a derivative is never silently wrong.
+ */
+function solveDirect(op: string, J: ConditionsJacobian, b: Tensor, bNorm: number, transpose: boolean, s: SolveSettings, auto: boolean): [Tensor, SolveDiagnostics] {
+  const system = transpose ? "adjoint" : "tangent";
+  const { A, lu, rank } = J.factor();
+  if (rank === "full" && lu !== null) {
+    const x = Float64Array.from(b.toFloat64Array());
+    luSolveInPlace(lu, x, 1, transpose);
+    const sol = fromData(x, [J.n]);
+    const res = residual(J, sol, b, transpose);
+    // LU with partial pivoting is backward stable: its residual is O(n·ε·‖A‖·‖x‖).
+    const roundoff = 1e3 * J.n * Number.EPSILON * (norm2(A) * norm2(x) + bNorm);
+    const ok = res <= Math.max(s.tol * bNorm, roundoff) && Number.isFinite(res);
+    const diag: SolveDiagnostics = { solver: "direct", iterations: 0, residualNorm: res, converged: ok, status: ok ? "converged" : "notConverged", system, tol: s.tol };
+    if (ok) return [sol, diag];
+  }
+  // Singular or ill-conditioned ∂F/∂y: the minimum-norm solution of a consistent system.
+  const result = lsqr(J.operator(transpose, s), b, { tol: Math.min(s.tol, 1e-12), atol: 0, maxIter: Math.max(s.maxIter, 10 * J.n) });
+  const res = residual(J, result.x, b, transpose);
+  const ok = res <= Math.max(s.tol * bNorm, 1e-9 * bNorm) && Number.isFinite(res);
+  const diag: SolveDiagnostics = { solver: auto ? "auto(direct→lsqr)" : "direct→lsqr", iterations: result.iterations, residualNorm: res, converged: ok, status: ok ? "converged" : "singular", system, tol: s.tol };
+  if (!ok) {
+    throw new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (least-squares residual ${res.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}): the derivative is not defined here`);
+  }
+  return [result.x, diag];
+}
+
+function notConverged(op: string, d: SolveDiagnostics): Error {
+  return new Error(`${op}: the ${d.system} linear solve with ${d.solver} did not converge: ${d.iterations} iterations, residual ${d.residualNorm.toExponential(3)} (tol ${d.tol}, status ${d.status}). Try linearSolver "direct" or "lsqr", a preconditioner, a larger maxIter, or check that the conditions determine y.`);
+}

@@ -1,0 +1,68 @@
+/**
+ * Differentiable Euclidean projections and proximal operators, written with
+ * library ops so that their derivatives come from the engine. Each is the
+ * building block of a projected- or proximal-gradient fixed point.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { describe, shapeToString } from "../tensor/shape.js";
+import { operand, type Operand } from "../primitives/operands.js";
+import { abs, div, greater, maximum, minimum, mul, relu, sign, sub, where } from "../primitives/elementwise.js";
+import { norm, sum } from "../primitives/reduce.js";
+import { concrete } from "../primitives/core.js";
+import { tensor } from "../tensor/tensor.js";
+
+/** Soft thresholding sign(v)·max(|v| − τ, 0): the proximal operator of τ‖·‖₁. */
+export function softThreshold(v: Operand, tau: Operand): Tensor {
+  const x = operand("softThreshold", v);
+  return mul(sign(x), relu(sub(abs(x), tau)));
+}
+
+/** Projection onto the non-negative orthant: max(v, 0). */
+export function projectNonNegative(v: Operand): Tensor {
+  return relu(operand("projectNonNegative", v));
+}
+
+/** Projection onto the box [lower, upper] (bounds broadcast against v). */
+export function projectBox(v: Operand, lower: Operand, upper: Operand): Tensor {
+  return minimum(maximum(operand("projectBox", v), lower), upper);
+}
+
+/**
+ * Projection onto the ℓ2 ball of radius r: v·min(1, r/‖v‖). Derivatives
+ * outside the ball: ∂p/∂r = v/‖v‖ and ∂p/∂v = (r/‖v‖)(I − v vᵀ/‖v‖²).
+ */
+export function projectL2Ball(v: Operand, radius: Operand = 1): Tensor {
+  const x = operand("projectL2Ball", v);
+  const n = norm(x);
+  const outside = greater(n, radius);
+  return where(outside, mul(x, div(radius, where(outside, n, 1))), x);
+}
+
+/**
+ * Projection onto the simplex {p ≥ 0, Σp = s} (sparsemax for s = 1), by sorting
+ * (Held, Wolfe & Crowder 1974; Duchi et al. 2008): p = max(v − τ, 0). The support
+ * S is found on the values; τ = (Σ_S v − s)/|S| is then written with library ops,
+ * which gives the Jacobian diag(m) − m mᵀ/|S| (m the support indicator).
+ * Works on a 1-D tensor.
+ */
+export function projectSimplex(v: Operand, s: Operand = 1): Tensor {
+  const x = operand("projectSimplex", v);
+  if (x.ndim !== 1 || x.size === 0) throw new Error(`projectSimplex: expects a non-empty 1-D tensor, got shape ${shapeToString(x.shape)}`);
+  const total = operand("projectSimplex", s, x.dtype);
+  if (total.size !== 1) throw new Error(`projectSimplex: the simplex sum must be a scalar, got shape ${shapeToString(total.shape)}`);
+  const values = concrete(x).toFloat64Array();
+  const sTotal = concrete(total).item();
+  if (!(sTotal > 0)) throw new Error(`projectSimplex: the simplex sum must be positive, got ${describe(sTotal)}`);
+  const sorted = Array.from(values).sort((a, b) => b - a);
+  let cumulative = 0;
+  let tau = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    cumulative += sorted[k];
+    const t = (cumulative - sTotal) / (k + 1);
+    if (sorted[k] - t > 0) tau = t;
+  }
+  const mask = tensor(Float64Array.from(values, (vi) => (vi - tau > 0 ? 1 : 0)), { dtype: x.dtype });
+  const supportSize = sum(mask);
+  const tauTraced = div(sub(sum(mul(x, mask)), total), supportSize);
+  return mul(mask, sub(x, tauTraced));
+}

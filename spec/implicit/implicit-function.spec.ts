@@ -1,0 +1,308 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import {
+  ImplicitFunction, Tensor, tensor, grad, valueAndGrad, jvp, vjp, jacobian, hessian, matmul, mul, sub, add, sum, tanh, solve, eye,
+  transpose, outer, stationarityConditions, fixedPointConditions, reshape, slice, concat, zeros, pow,
+} from "../../lib/index.js";
+import type { SolverName } from "../../lib/index.js";
+import { expectClose, expectError, fdDirectional, inner } from "../helpers.js";
+
+/** Deterministic pseudo-random data. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+function randomMatrix(m: number, n: number, seed: number): Tensor {
+  const r = rng(seed);
+  return tensor(Array.from({ length: m }, () => Array.from({ length: n }, () => r())));
+}
+function randomVector(n: number, seed: number): Tensor {
+  const r = rng(seed);
+  return tensor(Array.from({ length: n }, () => r()));
+}
+
+// Ridge regression with ½‖Xw − y‖² + ½λ‖w‖²: A = XᵀX + λI, w = A⁻¹Xᵀy.
+const n = 12;
+const d = 4;
+const Xtr = randomMatrix(n, d, 1);
+const ytr = randomVector(n, 2);
+const Xval = randomMatrix(7, d, 3);
+const yval = randomVector(7, 4);
+
+function ridgeClosedForm(X: Tensor, y: Tensor, lambda: number): Tensor {
+  return solve(add(matmul(transpose(X), X), mul(lambda, eye(X.shape[1]))), matmul(transpose(X), y));
+}
+const validationLoss = (w: Tensor) => mul(0.5, sum(pow(sub(matmul(Xval, w), yval), 2)));
+
+/** Ridge as an implicit function of λ; X and y captured by the conditions. */
+function ridgeCapturing(X: Tensor, y: Tensor, linearSolver: SolverName = "auto"): ImplicitFunction {
+  return new ImplicitFunction({
+    forward: (lambda: Tensor | number) => ridgeClosedForm(X, y, typeof lambda === "number" ? lambda : lambda.item()),
+    conditions: (lambda: Tensor | number, w: Tensor) => add(matmul(transpose(X), sub(matmul(X, w), y)), mul(lambda, w)),
+    linearSolver,
+    symmetric: true,
+    positiveDefinite: true,
+    tol: 1e-12,
+  });
+}
+
+const SOLVERS: SolverName[] = ["auto", "direct", "cg", "gmres", "bicgstab", "minres", "lsqr"];
+
+describe("ImplicitFunction", () => {
+  describe("ridge regression (closed forms)", () => {
+    const lambda = 0.7;
+    const A = add(matmul(transpose(Xtr), Xtr), mul(lambda, eye(d)));
+    const w = ridgeClosedForm(Xtr, ytr, lambda);
+    const g = matmul(transpose(Xval), sub(matmul(Xval, w), yval)); // ∇_w of the validation loss
+    const u = solve(A, g);
+
+    for (const solver of SOLVERS) {
+      it(`hypergradient dL/dλ = −gᵀA⁻¹w with linearSolver "${solver}", both modes`, () => {
+        const f = ridgeCapturing(Xtr, ytr, solver);
+        const expected = -inner(u, w);
+        expectClose(grad((l: Tensor) => validationLoss(f.call(l)))(tensor(lambda)), [expected], 1e-8, 1e-10);
+        const [, tangent] = jvp((l: Tensor) => validationLoss(f.call(l)), [tensor(lambda)], [tensor(1)]);
+        expectClose(tangent, [expected], 1e-8, 1e-10);
+        expect(f.lastSolve).to.include({ converged: true });
+        expect(f.lastSolve!.solver).to.be.a("string");
+      });
+    }
+
+    it("gradients w.r.t. the captured training data: ∂L/∂y = X u and ∂L/∂X = (y − Xw)uᵀ − X u wᵀ", () => {
+      for (const solver of ["direct", "cg", "gmres"] as SolverName[]) {
+        const [gX, gy] = grad((X: Tensor, y: Tensor) => validationLoss(ridgeCapturing(X, y, solver).call(lambda)), { argnums: [0, 1] })(Xtr, ytr);
+        expectClose(gy, matmul(Xtr, u), 1e-8, 1e-10, `${solver} ∂L/∂y`);
+        const expectedX = sub(outer(sub(ytr, matmul(Xtr, w)), u), outer(matmul(Xtr, u), w));
+        expectClose(gX, expectedX, 1e-8, 1e-10, `${solver} ∂L/∂X`);
+      }
+    });
+
+    it("JVP w.r.t. captured y equals A⁻¹Xᵀẏ, and mixes with an explicit λ", () => {
+      const ydot = randomVector(n, 9);
+      for (const solver of ["direct", "gmres"] as SolverName[]) {
+        const [, tangent] = jvp((y: Tensor) => ridgeCapturing(Xtr, y, solver).call(lambda), [ytr], [ydot]);
+        expectClose(tangent, solve(A, matmul(transpose(Xtr), ydot)), 1e-8, 1e-10);
+        // Both at once: ẇ = A⁻¹(Xᵀẏ − λ̇ w).
+        const [, both] = jvp((y: Tensor, l: Tensor) => ridgeCapturing(Xtr, y, solver).call(l), [ytr, tensor(lambda)], [ydot, tensor(0.3)]);
+        expectClose(both, solve(A, sub(matmul(transpose(Xtr), ydot), mul(0.3, w))), 1e-8, 1e-10);
+      }
+    });
+
+    it("jacobian through the implicit function in fwd and rev mode agrees with −A⁻¹w", () => {
+      const f = ridgeCapturing(Xtr, ytr, "direct");
+      const expected = mul(-1, solve(A, w));
+      expectClose(jacobian((l: Tensor) => f.call(l), { mode: "fwd" })(tensor(lambda)), expected, 1e-9, 1e-12);
+      expectClose(jacobian((l: Tensor) => f.call(l), { mode: "rev" })(tensor(lambda)), expected, 1e-9, 1e-12);
+    });
+
+    it("second order: d²L/dλ² through the implicit function matches finite differences of the closed-form hypergradient", () => {
+      const f = ridgeCapturing(Xtr, ytr, "direct");
+      const hyper = (l: number) => {
+        const Al = add(matmul(transpose(Xtr), Xtr), mul(l, eye(d)));
+        const wl = solve(Al, matmul(transpose(Xtr), ytr));
+        const gl = matmul(transpose(Xval), sub(matmul(Xval, wl), yval));
+        return -inner(solve(Al, gl), wl);
+      };
+      const h = 1e-5;
+      const expected = (hyper(lambda + h) - hyper(lambda - h)) / (2 * h);
+      const H = hessian((l: Tensor) => validationLoss(f.call(l)))(tensor(lambda));
+      expectClose(H, [expected], 1e-6, 1e-9);
+      expectClose(grad((l: Tensor) => grad((m: Tensor) => validationLoss(f.call(m)))(l))(tensor(lambda)), [expected], 1e-6, 1e-9);
+      const gmresF = ridgeCapturing(Xtr, ytr, "gmres");
+      expectClose(jvp((l: Tensor) => grad((m: Tensor) => validationLoss(gmresF.call(m)))(l), [tensor(lambda)], [tensor(1)])[1], [expected], 1e-6, 1e-9);
+    });
+  });
+
+  describe("fixed points and nonlinear systems", () => {
+    // z = tanh(W z + U x): a deep-equilibrium layer (contractive W).
+    const m = 5;
+    const W = mul(0.4, randomMatrix(m, m, 11));
+    const U = randomMatrix(m, 3, 12);
+    const T = (x: Tensor, Wm: Tensor, z: Tensor) => tanh(add(matmul(Wm, z), matmul(U, x)));
+    const solveEquilibrium = (x: Tensor, Wm: Tensor): Tensor => {
+      let z = zeros([m]);
+      for (let i = 0; i < 200; i++) z = T(x, Wm, z);
+      return z;
+    };
+    const equilibrium = new ImplicitFunction({ forward: solveEquilibrium, ...fixedPointConditions(T), strict: true });
+
+    it("pushforward matches finite differences of forward, w.r.t. x and W (property)", () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 1000 }), (seed) => {
+        const x = randomVector(3, seed);
+        const xdot = randomVector(3, seed + 1);
+        const Wdot = randomMatrix(m, m, seed + 2);
+        const [, tx] = jvp((xx: Tensor) => equilibrium.call(xx, W), [x], [xdot]);
+        expectClose(tx, fdDirectional((xx) => solveEquilibrium(xx, W), x, xdot), 1e-5, 1e-7);
+        const [, tW] = jvp((Wm: Tensor) => equilibrium.call(x, Wm), [W], [Wdot]);
+        expectClose(tW, fdDirectional((Wm) => solveEquilibrium(x, Wm), W, Wdot), 1e-5, 1e-7);
+      }), { numRuns: 8 });
+    });
+
+    it("pullback is the adjoint of the pushforward", () => {
+      const x = randomVector(3, 5);
+      const xdot = randomVector(3, 6);
+      const Wdot = randomMatrix(m, m, 7);
+      const ybar = randomVector(m, 8);
+      const [, tangent] = jvp((xx: Tensor, Wm: Tensor) => equilibrium.call(xx, Wm), [x, W], [xdot, Wdot]);
+      const [, pullback] = vjp((xx: Tensor, Wm: Tensor) => equilibrium.call(xx, Wm), x, W);
+      const [cx, cW] = pullback(ybar);
+      expectClose([inner(ybar, tangent)], [inner(cx, xdot) + inner(cW, Wdot)], 1e-10, 1e-12);
+    });
+
+    it("agrees with differentiating the unrolled solver on the tape", () => {
+      const x = randomVector(3, 21);
+      const loss = (z: Tensor) => sum(mul(z, randomVector(m, 22)));
+      const implicit = grad((xx: Tensor) => loss(equilibrium.call(xx, W)))(x);
+      const unrolled = grad((xx: Tensor) => loss(solveEquilibrium(xx, W)))(x);
+      expectClose(implicit, unrolled, 1e-8, 1e-10);
+    });
+  });
+
+  describe("singular ∂F/∂y", () => {
+    // Energy invariant under translation: E(y; x) = ½ Σ (y_{i+1} − y_i − x_i)² has minimisers y + c·1.
+    const energy = (x: Tensor, y: Tensor) => mul(0.5, sum(pow(sub(sub(slice(y, [1], [4]), slice(y, [0], [4])), x), 2)));
+    const forward = (x: Tensor) => {
+      const xs = x.toFloat64Array();
+      const y = [0];
+      for (const v of xs) y.push(y[y.length - 1] + v);
+      const mean = y.reduce((a, b) => a + b, 0) / y.length;
+      return tensor(y.map((v) => v - mean));
+    };
+    const differences = (y: Tensor) => sub(slice(y, [1], [4]), slice(y, [0], [4]));
+
+    for (const solver of ["auto", "direct", "minres", "lsqr", "gmres"] as SolverName[]) {
+      it(`the derivative of translation-invariant quantities is right with "${solver}"`, () => {
+        const f = new ImplicitFunction({ forward, ...stationarityConditions(energy), linearSolver: solver });
+        const x = tensor([0.5, -1, 2, 0.25]);
+        // y_{i+1} − y_i = x_i, so d(differences)/dx = I.
+        expectClose(jacobian((xx: Tensor) => differences(f.call(xx)), { mode: "rev" })(x), eye(4), 1e-8, 1e-9);
+        expectClose(jacobian((xx: Tensor) => differences(f.call(xx)), { mode: "fwd" })(x), eye(4), 1e-8, 1e-9);
+      });
+    }
+
+    it("an inconsistent singular system throws rather than returning a wrong derivative", () => {
+      // F = y·0 + (y_0 + y_1 − x) on both entries: ∂F/∂y = [[1,1],[1,1]] is singular, and the
+      // tangent system A ẏ = −∂F/∂x ẋ is consistent; but with F₁ depending on x twice as much it is not.
+      const f = new ImplicitFunction({
+        forward: (x: Tensor) => tensor([x.item() / 2, x.item() / 2]),
+        conditions: (x: Tensor, y: Tensor) => concat([sub(add(slice(y, [0], [1]), slice(y, [1], [1])), reshape(x, [1])), sub(add(slice(y, [0], [1]), slice(y, [1], [1])), mul(2, reshape(x, [1])))]),
+      });
+      expectError(() => jvp((x: Tensor) => f.call(x), [tensor(0)], [tensor(1)]), "ImplicitFunction:", "singular");
+    });
+  });
+
+  describe("byproducts, closures and the untaped forward", () => {
+    it("passes forward's byproduct to the conditions, undifferentiated", () => {
+      let seen: unknown = null;
+      const f = new ImplicitFunction({
+        forward: (x: Tensor) => [tensor(Math.sqrt(x.item())), { iterations: 7 }],
+        conditions: (x: Tensor, y: Tensor, info: unknown) => {
+          seen = info;
+          return sub(mul(y, y), x);
+        },
+      });
+      expectClose(grad((x: Tensor) => f.call(x))(tensor(9)), [1 / 6], 1e-12);
+      expect(seen).to.deep.equal({ iterations: 7 });
+    });
+
+    it("a warm start captured from the surrounding trace contributes nothing, and forward is not recorded", () => {
+      for (const iterations of [10, 1000]) {
+        let warm: Tensor | null = null;
+        const f = new ImplicitFunction({
+          forward: (x: Tensor) => {
+            let y = warm!; // a traced value, touched by forward
+            for (let i = 0; i < iterations; i++) y = add(mul(0.5, y), mul(0.25, x)); // → x/2, d/dwarm = 2⁻ⁱᵗᵉʳ
+            return y;
+          },
+          conditions: (x: Tensor, y: Tensor) => sub(y, mul(0.5, x)),
+        });
+        const d = grad((s: Tensor) => {
+          warm = add(s, 1.5); // depends on s: a naive engine would differentiate through it
+          return f.call(tensor(4));
+        })(tensor(0.5));
+        expectClose(d, [0], 0, 0);
+      }
+    });
+  });
+
+  describe("errors", () => {
+    it("validates its options when constructed", () => {
+      const ok = { forward: (x: Tensor) => x, conditions: (x: Tensor, y: Tensor) => sub(y, x) };
+      expectError(() => new ImplicitFunction(null as never), "ImplicitFunction:");
+      expectError(() => new ImplicitFunction({ ...ok, forward: 3 as never }), "ImplicitFunction:", "forward");
+      expectError(() => new ImplicitFunction({ ...ok, conditions: undefined as never }), "ImplicitFunction:", "conditions");
+      expectError(() => new ImplicitFunction({ ...ok, linearSolver: "qr" as never }), "ImplicitFunction:", "linearSolver");
+      expectError(() => new ImplicitFunction({ ...ok, tol: -1 }), "ImplicitFunction:", "tol");
+      expectError(() => new ImplicitFunction({ ...ok, tol: "1e-8" as never }), "ImplicitFunction:", "tol");
+      expectError(() => new ImplicitFunction({ ...ok, maxIter: 2.5 }), "ImplicitFunction:", "maxIter");
+      expectError(() => new ImplicitFunction({ ...ok, strict: "yes" as never }), "ImplicitFunction:", "strict");
+    });
+
+    it("names both shapes when the conditions' size differs from y's", () => {
+      const f = new ImplicitFunction({ forward: () => tensor([1, 2, 3]), conditions: (_x: Tensor, y: Tensor) => slice(y, [0], [2]) });
+      expectError(() => grad((x: Tensor) => sum(f.call(x)))(tensor(1)), "ImplicitFunction:", "[2]", "[3]");
+    });
+
+    it("rejects what forward returns when it is not a Tensor", () => {
+      const f = new ImplicitFunction({ forward: () => "y" as never, conditions: (_x: Tensor, y: Tensor) => y });
+      expectError(() => f.call(tensor(1)), "ImplicitFunction:", "forward");
+    });
+
+    it("strict mode names the residual when the conditions do not hold", () => {
+      const f = new ImplicitFunction({ forward: (x: Tensor) => x, conditions: (x: Tensor, y: Tensor) => sub(mul(y, y), x), strict: true });
+      expectError(() => f.call(tensor(4)), "ImplicitFunction:", "‖F(x, y)‖ = 12");
+    });
+
+    it("throws naming the solver, iterations and residual when the linear solve does not converge", () => {
+      const big = 150;
+      const M = add(mul(3, eye(big)), randomMatrix(big, big, 31));
+      const f = new ImplicitFunction({
+        forward: (b: Tensor) => solve(M, b),
+        conditions: (b: Tensor, y: Tensor) => sub(matmul(M, y), b),
+        linearSolver: "gmres",
+        maxIter: 3,
+      });
+      const err = expectError(() => grad((b: Tensor) => sum(f.call(b)))(randomVector(big, 32)), "ImplicitFunction:", "gmres", "3 iterations", "residual");
+      expect(err.message).to.match(/tol 1e-10/);
+      expect(f.lastSolve).to.equal(null);
+    });
+
+    it("errors thrown by user code reach the caller unchanged, and the engine stays usable", () => {
+      const boom = new Error("boom");
+      const f = new ImplicitFunction({ forward: (x: Tensor) => x, conditions: () => { throw boom; } });
+      let caught: unknown = null;
+      try {
+        grad((x: Tensor) => sum(f.call(x)))(tensor([1, 2]));
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).to.equal(boom);
+      expectClose(grad((x: Tensor) => sum(mul(x, x)))(tensor([1, 2])), [2, 4]);
+    });
+  });
+
+  it("works with plain-number inputs and several inputs, composed with other ops", () => {
+    // y solves y³ + a y − b = 0 (a > 0: unique real root).
+    const f = new ImplicitFunction({
+      forward: (a: number | Tensor, b: number | Tensor) => {
+        const av = typeof a === "number" ? a : a.item();
+        const bv = typeof b === "number" ? b : b.item();
+        let y = 0;
+        for (let i = 0; i < 100; i++) y -= (y ** 3 + av * y - bv) / (3 * y * y + av);
+        return tensor(y);
+      },
+      conditions: (a: Tensor | number, b: Tensor | number, y: Tensor) => sub(add(pow(y, 3), mul(a, y)), b),
+    });
+    const a = 2;
+    const b = 3;
+    expectClose(f.call(a, b), [1], 1e-12);
+    // dy/da = −y/(3y² + a), dy/db = 1/(3y² + a) at y = 1.
+    const [va, ga] = valueAndGrad((aa: Tensor, bb: Tensor) => mul(2, f.call(aa, bb)), { argnums: [0, 1] })(a, b);
+    expectClose(va, [2]);
+    expectClose((ga as Tensor[])[0], [-2 / 5], 1e-12);
+    expectClose((ga as Tensor[])[1], [2 / 5], 1e-12);
+  });
+});
