@@ -93,7 +93,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const residual = norm(F.toFloat64Array()) / Math.max(1, norm(yFlat));
   worst.conditions = Math.max(worst.conditions, residual);
   if (!(residual <= opts.conditionsTol)) {
-    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol}`);
+    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol.toExponential()}`);
   }
 
   const rand = seededRandom(seed);
@@ -121,7 +121,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const pushError = Math.sqrt(diff) / Math.max(scale, 1);
   worst.pushforward = Math.max(worst.pushforward, pushError);
   if (!(pushError <= opts.fdTol)) {
-    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`);
+    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol.toExponential()} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`);
   }
 
   // (3) ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
@@ -143,7 +143,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const adjointError = Math.abs(lhs - rhs) / Math.max(1, Math.abs(lhs), Math.abs(rhs));
   worst.adjoint = Math.max(worst.adjoint, adjointError);
   if (!(adjointError <= opts.adjointTol)) {
-    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol})`);
+    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol.toExponential()})`);
   }
 }
 

@@ -87,7 +87,13 @@ function powExponentFactor(a: Tensor, out: Tensor): Tensor {
   return where(zero, 0, mul(log(where(zero, 1, a)), out));
 }
 
-const powPrim = binaryPrimitive("pow", BinaryCode.Other, Math.pow,
+/** IEEE 754 pow (as C and NumPy): unlike Math.pow, 1ʸ = 1 for every y, NaN included, and (−1)^±∞ = 1. */
+function ieeePow(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
+  return Math.pow(x, y);
+}
+
+const powPrim = binaryPrimitive("pow", BinaryCode.Other, ieeePow,
   ([a, b], [ta, tb], out) => {
     const t = addMaybe(ta === null ? null : mul(ta, powBaseFactor(a, b)), tb === null ? null : mul(tb, powExponentFactor(a, out)));
     return t === null ? null : fit(t, out.shape);

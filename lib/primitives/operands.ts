@@ -15,16 +15,29 @@ export function operand(op: string, x: unknown, dtype?: DType): Tensor {
   return toTensor(op, x, dtype === undefined ? {} : { dtype });
 }
 
-/** Several operands that must share one dtype; plain numbers adopt it. */
+/**
+ * The dtype a value carries by itself: a Tensor's, a Float32Array's or
+ * Float64Array's, or that of an ndarray over one. Numbers and nested arrays
+ * carry none and adopt their partners'.
+ */
+function ownDtype(x: unknown): DType | undefined {
+  if (x instanceof Tensor) return x.dtype;
+  const data = x !== null && typeof x === "object" && !ArrayBuffer.isView(x) ? (x as { data?: unknown }).data : x;
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Float64Array) return "float64";
+  return undefined;
+}
+
+/** Several operands that must share one dtype; plain numbers and nested arrays adopt it. */
 export function operands(op: string, xs: readonly unknown[]): Tensor[] {
   let dtype: DType | undefined;
   for (const x of xs) {
-    if (x instanceof Tensor) {
-      if (dtype !== undefined && dtype !== x.dtype) {
-        throw new Error(`${op}: dtypes differ (${xs.map((v) => (v instanceof Tensor ? v.dtype : describe(v))).join(" vs ")}); convert one with astype()`);
-      }
-      dtype = x.dtype;
+    const own = ownDtype(x);
+    if (own === undefined) continue;
+    if (dtype !== undefined && dtype !== own) {
+      throw new Error(`${op}: dtypes differ (${xs.map((v) => ownDtype(v) ?? describe(v)).join(" vs ")}); convert one with astype()`);
     }
+    dtype = own;
   }
   return xs.map((x) => operand(op, x, dtype));
 }

@@ -65,13 +65,17 @@ function extremePrimitive(kind: "max" | "min"): Primitive<ReduceParams> {
 const maxPrim = extremePrimitive("max");
 const minPrim = extremePrimitive("min");
 
-/** softmax weights exp(x − logsumexp(x)) along the reduced axes. */
-function lseWeights(x: Tensor, out: Tensor, axes: number[]): Tensor {
-  return exp(sub(x, expandBack(out, x, axes)));
+/**
+ * ∂ logsumexp/∂x: the softmax weights along the reduced axes. Taken from the
+ * softmax primitive (shifted by the max) rather than exp(x − logsumexp(x)), whose
+ * large logsumexp would cost digits (0.49999976 instead of 0.5 at x = [1e10, 1e10]).
+ */
+function lseWeights(x: Tensor, axes: number[]): Tensor {
+  return bind(softmaxPrim, [x], { axes });
 }
 const logsumexpPrim = reducePrimitive("logsumexp",
-  ([x], [t], out, p) => (t === null ? null : bind(sumPrim, [mul(t, lseWeights(x, out, p.axes))], p)),
-  (ct, [x], out, { axes }) => [mul(expandBack(ct, x, axes), lseWeights(x, out, axes))]);
+  ([x], [t], _, p) => (t === null ? null : bind(sumPrim, [mul(t, lseWeights(x, p.axes))], p)),
+  (ct, [x], _, { axes }) => [mul(expandBack(ct, x, axes), lseWeights(x, axes))]);
 
 /** Σ over `axis` (all axes by default); the sum of an empty tensor is 0. */
 export function sum(x: Operand, axis?: Axis, keepdims?: boolean): Tensor { return reduce(sumPrim, x, axis, keepdims); }
@@ -103,9 +107,12 @@ export function logsumexp(x: Operand, axis?: Axis, keepdims?: boolean): Tensor {
 interface SoftmaxParams { axes: number[] }
 const softmaxPrim: Primitive<SoftmaxParams> = {
   name: "softmax",
+  // e = exp(x − max), then e / Σe: shifting by logsumexp instead would cost the
+  // ulps of a large logsumexp (softmax([1e10, 1e10]) would be off by 1e-6).
   impl: ([x], { axes }) => {
-    const lse = reduceKernel(x, axes, "logsumexp");
-    return exp(sub(x, broadcastTo(reshapeView(lse, reducedShape(x.shape, axes, true)), x.shape)));
+    const kept = reducedShape(x.shape, axes, true);
+    const e = exp(sub(x, broadcastTo(reshapeView(reduceKernel(x, axes, "max"), kept), x.shape)));
+    return div(e, broadcastTo(reshapeView(reduceKernel(e, axes, "sum"), kept), x.shape));
   },
   jvp: (_, [t], out, { axes }) => (t === null ? null : mul(out, sub(t, sum(mul(out, t), axes, true)))),
   vjp: (ct, _, out, { axes }) => [mul(out, sub(ct, sum(mul(ct, out), axes, true)))],
@@ -149,6 +156,9 @@ export function norm(x: Operand, ord: number = 2, axis?: Axis, keepdims?: boolea
   if (ord === 2) return bind(l2normPrim, [t], { axes, keepdims: kd });
   if (ord === 1) return sum(abs(t), axes, kd);
   if (ord === Infinity) return t.size === 0 ? sum(abs(t), axes, kd) : max(abs(t), axes, kd);
-  if (ord === -Infinity) return min(abs(t), axes, kd);
+  if (ord === -Infinity) {
+    if (axes.some((a) => t.shape[a] === 0) || (t.size === 0 && axes.length === t.ndim)) throw new Error(`norm: ord -Infinity (the smallest |x|) of an empty reduction of shape ${shapeToString(t.shape)} is undefined`);
+    return min(abs(t), axes, kd);
+  }
   return pow(sum(pow(abs(t), ord), axes, kd), 1 / ord);
 }

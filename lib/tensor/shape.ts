@@ -33,8 +33,15 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
   return true;
 }
 
-export function shapeToString(shape: Shape): string {
-  return `[${shape.join(",")}]`;
+/** `[2,3]`; also used on user-given arrays, so any entry is shown without throwing. */
+export function shapeToString(shape: readonly unknown[]): string {
+  return `[${shape.map(formatEntry).join(",")}]`;
+}
+
+function formatEntry(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  return describe(v);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
@@ -52,7 +59,7 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === "function") return "a function";
   const name = (value as { constructor?: { name?: string } }).constructor?.name;
-  return name ? `a ${name}` : "an object";
+  return name ? `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}` : "an object";
 }
 
 /** Validates a user-supplied shape: an array of non-negative integers. */
@@ -60,7 +67,7 @@ export function checkShape(op: string, shape: unknown, what = "shape"): number[]
   if (!Array.isArray(shape)) throw new Error(`${op}: ${what} must be an array of non-negative integers, got ${describe(shape)}`);
   for (const d of shape) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
-      throw new Error(`${op}: ${what} must be an array of non-negative integers, got [${shape.map((v) => (typeof v === "number" ? String(v) : JSON.stringify(v))).join(",")}]`);
+      throw new Error(`${op}: ${what} must be an array of non-negative integers, got ${shapeToString(shape)}`);
     }
   }
   return shape.slice() as number[];
@@ -109,7 +116,7 @@ export function normalizeAxes(op: string, axis: unknown, ndim: number): number[]
     if (typeof a !== "number" || !Number.isInteger(a)) throw new Error(`${op}: axis must be an integer or an array of integers, got ${describe(a)}`);
     if (a < -ndim || a >= ndim) throw new Error(`${op}: axis ${a} is out of range for a tensor of rank ${ndim}`);
     const k = a < 0 ? a + ndim : a;
-    if (seen.has(k)) throw new Error(`${op}: axis ${a} is repeated in [${list.join(",")}]`);
+    if (seen.has(k)) throw new Error(`${op}: axis ${a} is repeated in ${shapeToString(list)}`);
     seen.add(k);
   }
   return [...seen].sort((x, y) => x - y);

@@ -33,6 +33,19 @@ export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
 }
 
+/**
+ * `allocate` for a user-facing op: a size the engine cannot allocate is an Error
+ * naming the op and the shape, not the engine's RangeError.
+ */
+export function allocateFor(op: string, dtype: DType, shape: readonly number[]): FloatArray {
+  try {
+    return allocate(dtype, sizeOf(shape));
+  } catch (e) {
+    if (e instanceof RangeError) throw new Error(`${op}: cannot allocate a ${dtype} tensor of shape ${shapeToString(shape)} (${sizeOf(shape)} elements)`);
+    throw e;
+  }
+}
+
 export function checkDtype(op: string, dtype: unknown): DType {
   if (dtype === undefined) return "float64";
   if (dtype !== "float64" && dtype !== "float32") throw new Error(`${op}: dtype must be "float64" or "float32", got ${describe(dtype)}`);
@@ -99,17 +112,23 @@ export class Tensor {
 
   /** The values as a fresh contiguous Float64Array (row-major). */
   toFloat64Array(): Float64Array {
-    return contiguousData(this, "float64") as Float64Array;
+    const values = contiguousData(this, "float64") as Float64Array;
+    return values === this.data ? values.slice() : values;
   }
 
   toString(): string {
-    const body = this.size > 100 ? "…" : JSON.stringify(this.toArray());
+    const body = this.size > 100 ? "…" : formatNested(this.toArray());
     return `Tensor(${this.dtype}, ${shapeToString(this.shape)}${this._trace ? ", traced" : ""}) ${body}`;
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+}
+
+/** Nested values as text; unlike JSON, NaN and ±Infinity print as themselves. */
+function formatNested(v: NestedArray): string {
+  return typeof v === "number" ? String(v) : `[${v.map(formatNested).join(",")}]`;
 }
 
 /** Builds a tensor that owns fresh contiguous storage. */
@@ -189,17 +208,24 @@ export function tensor(value: TensorLike, opts: TensorOptions = {}): Tensor {
 export function toTensor(op: string, value: unknown, opts: TensorOptions = {}): Tensor {
   if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
   const wanted = opts.dtype === undefined ? undefined : checkDtype(op, opts.dtype);
-  if (value instanceof Tensor) return wanted === undefined || wanted === value.dtype ? value : astype(value, wanted);
+  if (value instanceof Tensor) {
+    checkGivenShape(op, opts.shape, value.shape);
+    return wanted === undefined || wanted === value.dtype ? value : astype(value, wanted);
+  }
   const dtype = wanted ?? "float64";
   if (typeof value === "number") {
+    const shape = opts.shape === undefined ? [] : checkShape(op, opts.shape);
+    if (sizeOf(shape) !== 1) throw new Error(`${op}: shape ${shapeToString(shape)} needs ${sizeOf(shape)} elements but a single number was given`);
     const data = allocate(dtype, 1);
     data[0] = value;
-    return new Tensor(data, [], [], 0);
+    return new Tensor(data, shape, contiguousStrides(shape), 0);
   }
   if (value instanceof Float64Array || value instanceof Float32Array) {
     const shape = opts.shape === undefined ? [value.length] : checkShape(op, opts.shape);
     if (sizeOf(shape) !== value.length) throw new Error(`${op}: shape ${shapeToString(shape)} needs ${sizeOf(shape)} elements but the typed array has ${value.length}`);
-    const data = (value instanceof Float32Array ? "float32" : "float64") === dtype ? value : allocate(dtype, value.length);
+    // Without an explicit dtype the array keeps its own (and is wrapped, as an ndarray over it would be).
+    const native: DType = value instanceof Float32Array ? "float32" : "float64";
+    const data = native === (wanted ?? native) ? value : allocate(wanted ?? native, value.length);
     if (data !== value) data.set(value);
     return new Tensor(data, shape, contiguousStrides(shape), 0);
   }
@@ -216,16 +242,28 @@ export function toTensor(op: string, value: unknown, opts: TensorOptions = {}): 
     } else fillNested(op, value as NestedArray[], shape, data);
     return new Tensor(data, shape, contiguousStrides(shape), 0);
   }
-  if (value !== null && typeof value === "object" && isNdarray(value)) return fromNdarray(op, value, dtype, wanted !== undefined);
+  if (value !== null && typeof value === "object" && isNdarray(value)) {
+    const t = fromNdarray(op, value, dtype, wanted !== undefined);
+    checkGivenShape(op, opts.shape, t.shape);
+    return t;
+  }
   throw new Error(`${op}: cannot make a tensor from ${describe(value)}; pass a number, nested arrays of numbers, a Float64Array/Float32Array or an ndarray`);
+}
+
+/** A Tensor or an ndarray already has a shape: `opts.shape`, if given, must agree with it. */
+function checkGivenShape(op: string, given: unknown, actual: number[]): void {
+  if (given === undefined) return;
+  const shape = checkShape(op, given);
+  if (shape.length !== actual.length || shape.some((d, i) => d !== actual[i])) throw new Error(`${op}: shape ${shapeToString(shape)} was given for a value of shape ${shapeToString(actual)}; use reshape to change it`);
 }
 
 function fromNdarray(op: string, nd: ndarray.NdArray, dtype: DType, dtypeGiven: boolean): Tensor {
   const shape = checkShape(op, nd.shape, "ndarray shape");
   const strides = nd.stride.slice();
   if (strides.length !== shape.length || strides.some((s) => typeof s !== "number" || !Number.isInteger(s))) {
-    throw new Error(`${op}: ndarray strides ${JSON.stringify(nd.stride)} do not match its shape ${shapeToString(shape)}`);
+    throw new Error(`${op}: ndarray strides ${shapeToString(strides)} do not match its shape ${shapeToString(shape)}`);
   }
+  if (!Number.isInteger(nd.offset)) throw new Error(`${op}: ndarray offset must be an integer, got ${describe(nd.offset)}`);
   const src = nd.data as unknown;
   const native: DType | null = src instanceof Float64Array ? "float64" : src instanceof Float32Array ? "float32" : null;
   if (native !== null && (!dtypeGiven || native === dtype)) {
@@ -233,7 +271,8 @@ function fromNdarray(op: string, nd: ndarray.NdArray, dtype: DType, dtypeGiven: 
     return new Tensor(src as FloatArray, shape, strides, nd.offset);
   }
   // Other storage (plain arrays, integer typed arrays): copy element by element.
-  const out = allocate(dtype, sizeOf(shape));
+  if (typeof nd.get !== "function") throw new Error(`${op}: ${describe(nd)} has ndarray fields but no get(); pass an ndarray built by the ndarray package`);
+  const out = allocateFor(op, dtype, shape);
   const get = nd.get.bind(nd) as (...idx: number[]) => unknown;
   const idx = new Array<number>(shape.length).fill(0);
   for (let k = 0; k < out.length; k++) {
@@ -257,11 +296,12 @@ function checkBounds(op: string, length: number, shape: number[], strides: numbe
     if (span < 0) lo += span;
     else hi += span;
   }
-  if (lo < 0 || hi >= length) throw new Error(`${op}: ndarray view (shape ${shapeToString(shape)}, strides ${JSON.stringify(strides)}, offset ${offset}) reaches outside its data of length ${length}`);
+  if (lo < 0 || hi >= length) throw new Error(`${op}: ndarray view (shape ${shapeToString(shape)}, strides ${shapeToString(strides)}, offset ${offset}) reaches outside its data of length ${length}`);
 }
 
 /** A copy of `t` with another dtype. */
 export function astype(t: Tensor, dtype: DType): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`astype: expects a Tensor, got ${describe(t)}`);
   const d = checkDtype("astype", dtype);
   return fromData(contiguousData(t, d) === t.data ? t.data.slice() : contiguousData(t, d), t.shape.slice());
 }
@@ -271,25 +311,32 @@ function creationShape(op: string, shape: unknown): number[] {
   return checkShape(op, shape);
 }
 
+/** The dtype option of a constructor: `opts` must be an object (or absent). */
+function creationDtype(op: string, opts: unknown): DType {
+  if (opts === undefined) return "float64";
+  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object such as { dtype: "float32" }, got ${describe(opts)}`);
+  return checkDtype(op, (opts as { dtype?: unknown }).dtype);
+}
+
 /** A tensor of the given shape filled with `value`. */
 export function full(shape: number[] | number, value: number, opts: { dtype?: DType } = {}): Tensor {
   const s = creationShape("full", shape);
   if (typeof value !== "number") throw new Error(`full: fill value must be a number, got ${describe(value)}`);
-  const data = allocate(checkDtype("full", opts?.dtype), sizeOf(s));
-  if (value !== 0) data.fill(value);
+  const data = allocateFor("full", creationDtype("full", opts), s);
+  if (!Object.is(value, 0)) data.fill(value);
   return fromData(data, s);
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: number[] | number, opts: { dtype?: DType } = {}): Tensor {
   const s = creationShape("zeros", shape);
-  return fromData(allocate(checkDtype("zeros", opts?.dtype), sizeOf(s)), s);
+  return fromData(allocateFor("zeros", creationDtype("zeros", opts), s), s);
 }
 
 /** A tensor of ones. */
 export function ones(shape: number[] | number, opts: { dtype?: DType } = {}): Tensor {
   const s = creationShape("ones", shape);
-  const data = allocate(checkDtype("ones", opts?.dtype), sizeOf(s));
+  const data = allocateFor("ones", creationDtype("ones", opts), s);
   data.fill(1);
   return fromData(data, s);
 }
@@ -297,7 +344,7 @@ export function ones(shape: number[] | number, opts: { dtype?: DType } = {}): Te
 /** The n×n identity matrix. */
 export function eye(n: number, opts: { dtype?: DType } = {}): Tensor {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new Error(`eye: n must be a non-negative integer, got ${describe(n)}`);
-  const data = allocate(checkDtype("eye", opts?.dtype), n * n);
+  const data = allocateFor("eye", creationDtype("eye", opts), [n, n]);
   for (let i = 0; i < n; i++) data[i * n + i] = 1;
   return fromData(data, [n, n]);
 }
@@ -307,7 +354,8 @@ export function eye(n: number, opts: { dtype?: DType } = {}): Tensor {
  * `arange(start, stop, step = 1)`; length ceil((stop − start)/step).
  */
 export function arange(startOrStop: number, stop?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
-  for (const [name, v] of [["start", startOrStop], ["stop", stop], ["step", step]] as const) {
+  const named = stop === undefined ? [["stop", startOrStop], ["step", step]] as const : [["start", startOrStop], ["stop", stop], ["step", step]] as const;
+  for (const [name, v] of named) {
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new Error(`arange: ${name} must be a finite number, got ${describe(v)}`);
   }
   const start = stop === undefined ? 0 : startOrStop;
@@ -315,7 +363,7 @@ export function arange(startOrStop: number, stop?: number, step = 1, opts: { dty
   if (step === 0) throw new Error("arange: step must not be zero");
   const n = Math.max(0, Math.ceil((end - start) / step));
   if (n > 2 ** 31) throw new Error(`arange: ${n} elements are too many`);
-  const data = allocate(checkDtype("arange", opts?.dtype), n);
+  const data = allocateFor("arange", creationDtype("arange", opts), [n]);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return fromData(data, [n]);
 }
