@@ -6,6 +6,7 @@
  * lets views (transpose, slice, broadcast) share data safely.
  */
 import ndarray from "ndarray";
+import ops from "ndarray-ops";
 import { checkShape, contiguousStrides, describe, isContiguous, shapeToString, sizeOf } from "./shape.js";
 
 export type DType = "float64" | "float32";
@@ -148,17 +149,10 @@ export function contiguousData(t: Tensor, dtype: DType = t.dtype): FloatArray {
     for (let i = 0; i < size; i++) out[i] = data[offset + i];
     return out;
   }
-  let k = 0;
-  const walk = (dim: number, pos: number): void => {
-    if (dim === shape.length - 1) {
-      const s = strides[dim];
-      for (let i = 0, n = shape[dim]; i < n; i++) out[k++] = data[pos + i * s];
-      return;
-    }
-    for (let i = 0; i < shape[dim]; i++) walk(dim + 1, pos + i * strides[dim]);
-  };
-  if (shape.length === 0) out[0] = data[offset];
-  else if (size > 0) walk(0, offset);
+  if (size === 0) return out;
+  // A strided view (transpose, slice, broadcast): ndarray-ops walks it in the
+  // order of its smallest strides, which beats a plain row-major walk.
+  ops.assign(ndarray(out, shape.slice()), ndarray(data, shape.slice(), strides.slice(), offset));
   return out;
 }
 
