@@ -21,6 +21,8 @@ export interface ConditionsSpec {
   conditions: (...args: any[]) => Tensor;
   symmetric?: boolean;
   positiveDefinite?: boolean;
+  /** Stock conditions take y last, so a byproduct of forward is not passed to them. */
+  passByproduct: false;
 }
 
 type Objective = (...args: any[]) => Tensor | number;
@@ -44,6 +46,7 @@ function checkFunction(op: string, what: string, f: unknown): void {
 export function stationarityConditions(objective: Objective, opts: { positiveDefinite?: boolean } = {}): ConditionsSpec {
   checkFunction("stationarityConditions", "objective", objective);
   return {
+    passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast("stationarityConditions", args);
       return grad((w: Tensor) => objective(...inputs, w))(y) as Tensor;
@@ -57,6 +60,7 @@ export function stationarityConditions(objective: Objective, opts: { positiveDef
 export function fixedPointConditions(T: (...args: any[]) => Tensor | number): ConditionsSpec {
   checkFunction("fixedPointConditions", "T", T);
   return {
+    passByproduct: false,
     conditions: (...args) => {
       const [, y] = splitLast("fixedPointConditions", args);
       return sub(T(...args), y);
@@ -79,6 +83,7 @@ export function proximalGradientConditions(
   checkFunction(op, "prox", prox);
   if (typeof stepSize !== "number" || !(stepSize > 0) || !Number.isFinite(stepSize)) throw new Error(`${op}: stepSize must be a positive number, got ${describe(stepSize)}`);
   return {
+    passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
       const g = grad((w: Tensor) => smoothObjective(...inputs, w))(y) as Tensor;
@@ -110,6 +115,7 @@ export function projectedGradientConditions(
   checkFunction(op, "projection", projection);
   if (typeof stepSize !== "number" || !(stepSize > 0) || !Number.isFinite(stepSize)) throw new Error(`${op}: stepSize must be a positive number, got ${describe(stepSize)}`);
   return {
+    passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
       const g = grad((w: Tensor) => objective(...inputs, w))(y) as Tensor;
@@ -164,6 +170,7 @@ export function kktConditions(problem: KKTProblem): ConditionsSpec {
   if ((problem.equality !== undefined) !== ((sizes.equality ?? 0) > 0)) throw new Error(`${op}: give sizes.equality > 0 exactly when equality constraints are given`);
   if ((problem.inequality !== undefined) !== ((sizes.inequality ?? 0) > 0)) throw new Error(`${op}: give sizes.inequality > 0 exactly when inequality constraints are given`);
   return {
+    passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
       const { primal: z, equality: nu, inequality: mu } = unpackKKT(y, sizes);

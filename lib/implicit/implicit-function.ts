@@ -58,6 +58,14 @@ export interface ImplicitFunctionOptions {
   directMaxSize?: number;
   /** A name for error messages (default "ImplicitFunction"). */
   name?: string;
+  /** Pass forward's byproduct to the conditions as their last argument (default true; the stock conditions set false). */
+  passByproduct?: boolean;
+  /**
+   * Absolute tolerance of the linear solves (default 0): a solve is accepted when
+   * ‖b − K x‖ ≤ max(tol·‖b‖, atol). Set it when a right-hand side can be pure
+   * rounding error, e.g. a derivative that is exactly zero on a singular system.
+   */
+  atol?: number;
 }
 
 const SOLVERS: readonly string[] = ["auto", "cg", "gmres", "bicgstab", "minres", "lsqr", "direct"];
@@ -90,6 +98,7 @@ export class ImplicitFunction {
   readonly name: string;
   readonly strict: boolean;
   readonly strictTol: number;
+  readonly passByproduct: boolean;
   private readonly settings: SolveSettings;
   /** Diagnostics of the most recent linear solve: { solver, iterations, residualNorm, converged, status, system, tol }. */
   lastSolve: SolveDiagnostics | null = null;
@@ -110,10 +119,13 @@ export class ImplicitFunction {
     this.name = opts.name ?? op;
     this.strict = flag(op, "strict", opts.strict);
     this.strictTol = positiveNumber(op, "strictTol", opts.strictTol, 1e-6);
+    this.passByproduct = opts.passByproduct === undefined ? true : flag(op, "passByproduct", opts.passByproduct);
+    if (opts.atol !== undefined && (typeof opts.atol !== "number" || !(opts.atol >= 0) || !Number.isFinite(opts.atol))) throw new Error(`${op}: atol must be a non-negative finite number, got ${describe(opts.atol)}`);
     const positiveDefinite = flag(op, "positiveDefinite", opts.positiveDefinite);
     this.settings = {
       solver,
       tol: positiveNumber(op, "tol", opts.tol, 1e-10),
+      atol: opts.atol ?? 0,
       maxIter: positiveInteger(op, "maxIter", opts.maxIter, 1000),
       preconditioner: opts.preconditioner,
       symmetric: flag(op, "symmetric", opts.symmetric) || positiveDefinite,
@@ -135,7 +147,7 @@ export class ImplicitFunction {
     const [yStar, byproduct, hasByproduct] = untraced(() => this.runForward(plainInputs));
     if (!isTracing() && !this.strict) return yStar;
 
-    const extra = hasByproduct ? [byproduct] : [];
+    const extra = hasByproduct && this.passByproduct ? [byproduct] : [];
     const conditionsAt = (args: ImplicitInput[], y: Tensor): Tensor => {
       const F = this.conditions(...args, y, ...extra);
       if (!(F instanceof Tensor) && typeof F !== "number") throw new Error(`${op}: conditions must return a Tensor or a number, got ${describe(F)}`);

@@ -33,6 +33,7 @@ export interface SolveDiagnostics {
 export interface SolveSettings {
   solver: SolverName | UserSolver;
   tol: number;
+  atol: number;
   maxIter: number;
   preconditioner?: (v: Tensor) => Tensor;
   symmetric: boolean;
@@ -143,7 +144,7 @@ export function solveSystem(op: string, J: ConditionsJacobian, rhs: Tensor, tran
     const x = out instanceof Tensor ? out : (out as KrylovResult)?.x;
     if (!(x instanceof Tensor) || x.size !== J.n) throw new Error(`${op}: the user linear solver must return a Tensor of ${J.n} entries or a result { x, ... }, got ${describe(out)}`);
     const res = residual(J, x, b, transpose);
-    const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged: res <= Math.max(s.tol * bNorm, 0) || res === 0, status: "", system, tol: s.tol };
+    const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged: res <= Math.max(s.tol * bNorm, s.atol) || res === 0, status: "", system, tol: s.tol };
     diag.status = diag.converged ? "converged" : "notConverged";
     if (!diag.converged) throw notConverged(op, diag);
     return [plainFlat(x), diag];
@@ -157,13 +158,13 @@ export function solveSystem(op: string, J: ConditionsJacobian, rhs: Tensor, tran
 }
 
 function runKrylov(method: Exclude<SolverName, "auto" | "direct">, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
-  const opts = { tol: s.tol, maxIter: s.maxIter, ...(s.preconditioner ? { M: s.preconditioner } : {}) };
+  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, ...(s.preconditioner ? { M: s.preconditioner } : {}) };
   switch (method) {
     case "cg": return cg(A, b, opts);
     case "minres": return minres(A, b, opts);
     case "gmres": return gmres(A, b, opts);
     case "bicgstab": return bicgstab(A, b, opts);
-    case "lsqr": return lsqr(A, b, { tol: s.tol, maxIter: s.maxIter });
+    case "lsqr": return lsqr(A, b, { tol: s.tol, atol: s.atol, maxIter: s.maxIter });
   }
 }
 
@@ -191,14 +192,14 @@ function solveDirect(op: string, J: ConditionsJacobian, b: Tensor, bNorm: number
     const res = residual(J, sol, b, transpose);
     // LU with partial pivoting is backward stable: its residual is O(n·ε·‖A‖·‖x‖).
     const roundoff = 1e3 * J.n * Number.EPSILON * (norm2(A) * norm2(x) + bNorm);
-    const ok = res <= Math.max(s.tol * bNorm, roundoff) && Number.isFinite(res);
+    const ok = res <= Math.max(s.tol * bNorm, s.atol, roundoff) && Number.isFinite(res);
     const diag: SolveDiagnostics = { solver: "direct", iterations: 0, residualNorm: res, converged: ok, status: ok ? "converged" : "notConverged", system, tol: s.tol };
     if (ok) return [sol, diag];
   }
   // Singular or ill-conditioned ∂F/∂y: the minimum-norm solution of a consistent system.
   const result = lsqr(J.operator(transpose, s), b, { tol: Math.min(s.tol, 1e-12), atol: 0, maxIter: Math.max(s.maxIter, 10 * J.n) });
   const res = residual(J, result.x, b, transpose);
-  const ok = res <= Math.max(s.tol * bNorm, 1e-9 * bNorm) && Number.isFinite(res);
+  const ok = res <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol) && Number.isFinite(res);
   const diag: SolveDiagnostics = { solver: auto ? "auto(direct→lsqr)" : "direct→lsqr", iterations: result.iterations, residualNorm: res, converged: ok, status: ok ? "converged" : "singular", system, tol: s.tol };
   if (!ok) {
     throw new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (least-squares residual ${res.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}): the derivative is not defined here`);

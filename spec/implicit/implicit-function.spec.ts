@@ -306,3 +306,26 @@ describe("ImplicitFunction", () => {
     expectClose((ga as Tensor[])[1], [2 / 5], 1e-12);
   });
 });
+
+describe("ImplicitFunction with stock conditions and a byproduct", () => {
+  it("does not pass the byproduct to stock conditions (y stays their last argument)", () => {
+    const f = new ImplicitFunction({
+      forward: (x: Tensor) => [mul(x, 0.5), tensor([7, 7])],
+      ...stationarityConditions((x: Tensor, y: Tensor) => sum(pow(sub(mul(2, y), x), 2))),
+    });
+    expectClose(jvp((x: Tensor) => f.call(x), [tensor([1, 2])], [tensor([1, 0])])[1], [0.5, 0], 1e-12);
+  });
+
+  it("accepts a rounding-level right-hand side on a singular system when atol says so", () => {
+    const Lap = tensor([[1, -1, 0], [-1, 2, -1], [0, -1, 1]]);
+    const noise = sub(tensor([0.1 + 0.2, 0, 0]), tensor([0.3, 0, 0])); // 5.6e-17 in one entry
+    const make = (atol?: number) => new ImplicitFunction({
+      forward: () => tensor([0, 0, 0]),
+      conditions: (x: Tensor, y: Tensor) => sub(matmul(Lap, y), mul(x, noise)),
+      ...(atol === undefined ? {} : { atol }),
+    });
+    expectError(() => jvp((x: Tensor) => make().call(x), [tensor(1)], [tensor(1)]), "ImplicitFunction:", "singular");
+    const [, t] = jvp((x: Tensor) => make(1e-12).call(x), [tensor(1)], [tensor(1)]);
+    expect(Math.max(...t.toFloat64Array().map(Math.abs))).to.be.below(1e-12);
+  });
+});
