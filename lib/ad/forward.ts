@@ -76,13 +76,15 @@ export function checkOutput(op: string, out: unknown, allowArray: boolean): Tens
  * derivative J·tangents in one pass. Returns [out, tangentOut]; f may return a
  * Tensor, a number, or an array of them (then both results are arrays).
  */
-export function jvp(f: (...args: Tensor[]) => unknown, primals: unknown[], tangents: unknown[]): [Tensor, Tensor];
-export function jvp(f: (...args: Tensor[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
+export function jvp(f: (...args: never[]) => Tensor | number, primals: unknown[], tangents: unknown[]): [Tensor, Tensor];
+export function jvp(f: (...args: never[]) => (Tensor | number)[], primals: unknown[], tangents: unknown[]): [Tensor[], Tensor[]];
+export function jvp(f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput];
+export function jvp(f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
   return jvpWithName("jvp", f, primals, tangents);
 }
 
 /** @internal jvp with the caller's public name in errors (hvp, jacobian). */
-export function jvpWithName(op: string, f: (...args: Tensor[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
+export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error(`${op}: primals and tangents must be arrays, got ${describe(primals)} and ${describe(tangents)}`);
   if (primals.length !== tangents.length) throw new Error(`${op}: ${primals.length} primals but ${tangents.length} tangents`);
@@ -90,7 +92,8 @@ export function jvpWithName(op: string, f: (...args: Tensor[]) => unknown, prima
   const ts = ps.map((p, i) => checkTangent(op, p, tangents[i], i));
   const trace = new JVPTrace(nextLevel());
   return withTrace(trace, () => {
-    const out = checkOutput(op, f(...ps.map((p, i) => new JVPTracer(trace, p, ts[i]))), true);
+    const call = f as (...args: Tensor[]) => unknown;
+    const out = checkOutput(op, call(...ps.map((p, i) => new JVPTracer(trace, p, ts[i]))), true);
     const one = (o: Tensor): [Tensor, Tensor] => {
       const [p, t] = trace.split(o);
       return [p, t ?? zerosLike(p)];

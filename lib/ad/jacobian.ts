@@ -10,7 +10,7 @@ import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
-import { gradWithName, pullBack, record, selectArgs } from "./reverse.js";
+import { gradWithName, pullBack, record, selectArgs, type ScalarFunction } from "./reverse.js";
 
 export interface JacobianOptions {
   /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
@@ -61,12 +61,15 @@ function jacobianFwd(op: string, g: (...xs: Tensor[]) => unknown, primals: Tenso
  * entry over a single tape; "auto" picks forward when the input is no larger than
  * the output.
  */
-export function jacobian(f: (...args: any[]) => unknown, opts: JacobianOptions = {}): (...args: any[]) => any {
+export function jacobian(f: ScalarFunction, opts?: { mode?: JacobianOptions["mode"]; argnums?: number }): (...args: unknown[]) => Tensor;
+export function jacobian(f: ScalarFunction, opts: { mode?: JacobianOptions["mode"]; argnums: number[] }): (...args: unknown[]) => Tensor[];
+export function jacobian(f: ScalarFunction, opts?: JacobianOptions): (...args: unknown[]) => Tensor | Tensor[];
+export function jacobian(f: ScalarFunction, opts: JacobianOptions = {}): (...args: unknown[]) => Tensor | Tensor[] {
   return jacobianWithName("jacobian", f, opts);
 }
 
 /** jacobian with the caller's public name in errors (hessian). */
-function jacobianWithName(op: string, f: (...args: any[]) => unknown, opts: JacobianOptions): (...args: any[]) => any {
+function jacobianWithName(op: string, f: ScalarFunction, opts: JacobianOptions): (...args: unknown[]) => Tensor | Tensor[] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
   const mode = opts.mode === undefined ? "auto" : opts.mode;
@@ -92,12 +95,12 @@ function operandSize(g: (...xs: Tensor[]) => unknown, primals: Tensor[]): number
 }
 
 /** The Hessian of a scalar function w.r.t. argument 0 (or `argnums`): forward mode over reverse mode. */
-export function hessian(f: (...args: any[]) => unknown, opts: { argnums?: number } = {}): (...args: any[]) => Tensor {
+export function hessian(f: ScalarFunction, opts: { argnums?: number } = {}): (...args: unknown[]) => Tensor {
   if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
   if (opts === null || typeof opts !== "object") throw new Error(`hessian: options must be an object, got ${describe(opts)}`);
   const argnums = opts.argnums === undefined ? 0 : opts.argnums;
   if (Array.isArray(argnums)) throw new Error("hessian: argnums must be a single index");
-  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }), { mode: "fwd", argnums });
+  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }) as ScalarFunction, { mode: "fwd", argnums }) as (...args: unknown[]) => Tensor;
 }
 
 /**
@@ -105,7 +108,7 @@ export function hessian(f: (...args: any[]) => unknown, opts: { argnums?: number
  * mode (cost: a few gradient evaluations, no Hessian formed). Returns a Tensor for
  * one primal, an array for several (the blocks Σⱼ Hᵢⱼ vⱼ).
  */
-export function hvp(f: (...args: any[]) => unknown, primals: unknown[], tangents: unknown[]): Tensor | Tensor[] {
+export function hvp(f: ScalarFunction, primals: unknown[], tangents: unknown[]): Tensor | Tensor[] {
   if (typeof f !== "function") throw new Error(`hvp: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || primals.length === 0) throw new Error(`hvp: primals must be a non-empty array, got ${describe(primals)}`);
   const argnums = primals.map((_, i) => i);

@@ -158,9 +158,9 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, onVisit
  * where pullback(ȳ) = [J₁ᵀȳ, J₂ᵀȳ, …], one cotangent per primal. The pullback
  * may be called many times (each call sweeps the same tape).
  */
-export function vjp(f: (...args: Tensor[]) => unknown, ...primals: unknown[]): [Tensor, (cotangent: Tensor | number) => Tensor[]] {
+export function vjp(f: ScalarFunction, ...primals: unknown[]): [Tensor, (cotangent: Tensor | number) => Tensor[]] {
   if (typeof f !== "function") throw new Error(`vjp: f must be a function, got ${describe(f)}`);
-  const rec = record("vjp", f, primals.map((p) => operand("vjp", p)));
+  const rec = record("vjp", f as (...args: Tensor[]) => unknown, primals.map((p) => operand("vjp", p)));
   return [rec.out, (ct) => pullBack("vjp", rec, ct)];
 }
 
@@ -187,22 +187,23 @@ function checkOptions(op: string, opts: unknown): Record<string, unknown> {
 }
 
 /** @internal Shared by grad, valueAndGrad and jacobian: f as a function of the selected arguments only. */
-export function selectArgs(op: string, f: (...args: any[]) => unknown, args: unknown[], argnums: unknown): { picked: number[]; primals: Tensor[]; g: (...xs: Tensor[]) => unknown } {
+export function selectArgs(op: string, f: (...args: never[]) => unknown, args: unknown[], argnums: unknown): { picked: number[]; primals: Tensor[]; g: (...xs: Tensor[]) => unknown } {
   const picked = checkArgnums(op, argnums, args.length);
   const primals = picked.map((a) => {
     const v = args[a];
     if (!(v instanceof Tensor) && typeof v !== "number" && !Array.isArray(v)) throw new Error(`${op}: argument ${a} is ${describe(v)}; only Tensors and numbers can be differentiated`);
     return operand(op, v);
   });
+  const call = f as (...all: unknown[]) => unknown;
   const g = (...xs: Tensor[]): unknown => {
     const full = args.slice();
     picked.forEach((a, i) => (full[a] = xs[i]));
-    return f(...full);
+    return call(...full);
   };
   return { picked, primals, g };
 }
 
-function gradImpl(op: string, f: (...args: any[]) => unknown, opts: unknown): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
+function gradImpl(op: string, f: (...args: never[]) => unknown, opts: unknown): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   const o = checkOptions(op, opts);
   const argnums = o.argnums === undefined ? 0 : o.argnums;
@@ -216,21 +217,34 @@ function gradImpl(op: string, f: (...args: any[]) => unknown, opts: unknown): (.
 }
 
 /**
+ * A function a derivative is taken of: it returns a Tensor or a number, and
+ * takes Tensors (numbers passed for a differentiated argument arrive as Tensors)
+ * and any other arguments, which are passed through unchanged.
+ */
+export type ScalarFunction = (...args: never[]) => Tensor | number;
+
+/**
  * The gradient of a scalar function: grad(f)(...args) = ∇f w.r.t. argument 0
  * (or the `argnums` given), with the shape of that argument. One forward pass
  * plus one backward sweep, whatever the number of inputs.
  */
-export function grad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => any {
+export function grad(f: ScalarFunction, opts?: { argnums?: number }): (...args: unknown[]) => Tensor;
+export function grad(f: ScalarFunction, opts: { argnums: number[] }): (...args: unknown[]) => Tensor[];
+export function grad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => Tensor | Tensor[];
+export function grad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => Tensor | Tensor[] {
   return gradWithName("grad", f, opts);
 }
 
 /** @internal grad with the caller's public name in errors (hessian, hvp). */
-export function gradWithName(op: string, f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => any {
+export function gradWithName(op: string, f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => Tensor | Tensor[] {
   const inner = gradImpl(op, f, opts);
   return (...args) => inner(...args)[1];
 }
 
 /** Like grad, returning [value, gradient(s)] from the same pass. */
-export function valueAndGrad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => [Tensor, any] {
+export function valueAndGrad(f: ScalarFunction, opts?: { argnums?: number }): (...args: unknown[]) => [Tensor, Tensor];
+export function valueAndGrad(f: ScalarFunction, opts: { argnums: number[] }): (...args: unknown[]) => [Tensor, Tensor[]];
+export function valueAndGrad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => [Tensor, Tensor | Tensor[]];
+export function valueAndGrad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
   return gradImpl("valueAndGrad", f, opts);
 }

@@ -6,8 +6,9 @@ import { Tensor, fromData } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
+import { callWith, type UserFunction } from "../primitives/util.js";
 import { jvp } from "../ad/forward.js";
-import { vjp } from "../ad/reverse.js";
+import { vjp, type ScalarFunction } from "../ad/reverse.js";
 import { evaluateFlat, partialColumn, directionalDerivative, type FiniteDifferenceOptions } from "./finite-diff.js";
 
 export interface CheckGradOptions extends FiniteDifferenceOptions {
@@ -81,7 +82,7 @@ function sampleEntries(size: number, max: number, rand: () => number): number[] 
  * the contraction ȳᵀJ by reverse mode with a random ȳ, and ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
  * Returns { ok, maxError, checked, failures, report }; never throws on a mismatch.
  */
-export function checkGrad(f: (...args: any[]) => unknown, args: unknown[], opts: CheckGradOptions = {}): GradCheckResult {
+export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: CheckGradOptions = {}): GradCheckResult {
   const op = "checkGrad";
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(args)) throw new Error(`${op}: args must be an array of arguments, got ${describe(args)}`);
@@ -102,7 +103,7 @@ export function checkGrad(f: (...args: any[]) => unknown, args: unknown[], opts:
   const g = (...xs: Tensor[]): unknown => {
     const full = plainArgs.slice();
     argnums.forEach((k, i) => (full[k] = xs[i]));
-    return f(...full);
+    return callWith(f, full);
   };
   const out = evaluateFlat(op, f, plainArgs);
   let outScale = 1;
@@ -122,7 +123,7 @@ export function checkGrad(f: (...args: any[]) => unknown, args: unknown[], opts:
   const cotangent = new Float64Array(out.length).map(() => (out.length === 1 ? 1 : 2 * rand() - 1));
   let reverse: Tensor[] | null = null;
   if (modes.includes("rev")) {
-    const [o, pullback] = vjp(g, ...primals);
+    const [o, pullback] = vjp(g as ScalarFunction, ...primals);
     reverse = pullback(fromData(cotangent, o.shape.slice())).map((c) => concrete(c));
   }
   argnums.forEach((k, a) => {
@@ -141,7 +142,7 @@ export function checkGrad(f: (...args: any[]) => unknown, args: unknown[], opts:
           if (m === a) t[j] = 1;
           return fromData(t, q.shape.slice());
         });
-        const [, tangentOut] = jvp(g, primals, tangents);
+        const [, tangentOut] = jvp(g as ScalarFunction, primals, tangents);
         const got = concrete(tangentOut).toFloat64Array();
         for (let i = 0; i < column.length; i++) compare({ mode: "fwd", arg: k, entry: j, output: i, expected: column[i], got: got[i] });
       }
@@ -150,7 +151,7 @@ export function checkGrad(f: (...args: any[]) => unknown, args: unknown[], opts:
   // Forward and reverse against each other along a random direction.
   if (reverse && modes.includes("fwd")) {
     const directions = primals.map((q) => new Float64Array(q.size).map(() => 2 * rand() - 1));
-    const [, tangentOut] = jvp(g, primals, directions.map((d, m) => fromData(d, primals[m].shape.slice())));
+    const [, tangentOut] = jvp(g as ScalarFunction, primals, directions.map((d, m) => fromData(d, primals[m].shape.slice())));
     const jx = concrete(tangentOut).toFloat64Array();
     let lhs = 0;
     for (let i = 0; i < jx.length; i++) lhs += cotangent[i] * jx[i];

@@ -9,6 +9,7 @@ import { Tensor, fromData } from "../tensor/tensor.js";
 import { describe } from "../tensor/shape.js";
 import { concrete, untraced } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
+import { callWith, type UserFunction } from "../primitives/util.js";
 
 export interface FiniteDifferenceOptions {
   /** Relative step: h = step · max(1, scale of the input). Default ε^{1/3} ≈ 6e-6. */
@@ -22,9 +23,9 @@ export interface FiniteDifferenceOptions {
 export const DEFAULT_STEP = Math.cbrt(Number.EPSILON);
 
 /** Evaluates f on plain values and returns its output as a flat Float64Array. */
-export function evaluateFlat(op: string, f: (...args: any[]) => unknown, args: unknown[]): Float64Array {
+export function evaluateFlat(op: string, f: UserFunction<unknown>, args: unknown[]): Float64Array {
   return untraced(() => {
-    const out = f(...args);
+    const out = callWith(f, args);
     if (!(out instanceof Tensor) && typeof out !== "number") throw new Error(`${op}: the function must return a Tensor or a number, got ${describe(out)}`);
     return concrete(operand(op, out)).toFloat64Array();
   });
@@ -50,7 +51,7 @@ function shifted(args: unknown[], k: number, base: Float64Array, shape: number[]
  * (one per argument; null = not moved): (f(x + h d) − f(x − h d)) / 2h, flat.
  */
 export function directionalDerivative(
-  op: string, f: (...args: any[]) => unknown, args: unknown[], directions: (Float64Array | null)[], opts: FiniteDifferenceOptions = {},
+  op: string, f: UserFunction<unknown>, args: unknown[], directions: (Float64Array | null)[], opts: FiniteDifferenceOptions = {},
 ): Float64Array {
   const step = opts.step ?? DEFAULT_STEP;
   const moved = args.map((a, k) => directions[k] === null ? null : concrete(operand(op, a)));
@@ -80,7 +81,7 @@ export function directionalDerivative(
 }
 
 /** The FD column ∂f/∂(args[k])_j as a flat vector (one directional derivative along a basis vector). */
-export function partialColumn(op: string, f: (...args: any[]) => unknown, args: unknown[], k: number, j: number, size: number, opts: FiniteDifferenceOptions = {}): Float64Array {
+export function partialColumn(op: string, f: UserFunction<unknown>, args: unknown[], k: number, j: number, size: number, opts: FiniteDifferenceOptions = {}): Float64Array {
   const e = new Float64Array(size);
   e[j] = 1;
   const dirs = args.map((_, m) => (m === k ? e : null));

@@ -15,17 +15,18 @@ import { add, mul, sub } from "../primitives/elementwise.js";
 import { concat, reshape, slice } from "../primitives/shape.js";
 import { grad, vjp } from "../ad/reverse.js";
 import { softThreshold } from "./projections.js";
+import { callWith, type UserFunction } from "../primitives/util.js";
 
 /** What a stock builder hands to the ImplicitFunction options. */
 export interface ConditionsSpec {
-  conditions: (...args: any[]) => Tensor;
+  conditions: UserFunction<Tensor>;
   symmetric?: boolean;
   positiveDefinite?: boolean;
   /** Stock conditions take y last, so a byproduct of forward is not passed to them. */
   passByproduct: false;
 }
 
-type Objective = (...args: any[]) => Tensor | number;
+type Objective = UserFunction<Tensor | number>;
 
 function splitLast(op: string, args: unknown[]): [unknown[], Tensor] {
   if (args.length === 0) throw new Error(`${op}: the conditions need at least y`);
@@ -49,7 +50,7 @@ export function stationarityConditions(objective: Objective, opts: { positiveDef
     passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast("stationarityConditions", args);
-      return grad((w: Tensor) => objective(...inputs, w))(y) as Tensor;
+      return grad((w: Tensor) => callWith(objective, [...inputs, w]))(y) as Tensor;
     },
     symmetric: true,
     positiveDefinite: opts.positiveDefinite === true,
@@ -57,13 +58,13 @@ export function stationarityConditions(objective: Objective, opts: { positiveDef
 }
 
 /** Fixed point y = T(x, y): F = T(...inputs, y) − y. */
-export function fixedPointConditions(T: (...args: any[]) => Tensor | number): ConditionsSpec {
+export function fixedPointConditions(T: UserFunction<Tensor | number>): ConditionsSpec {
   checkFunction("fixedPointConditions", "T", T);
   return {
     passByproduct: false,
     conditions: (...args) => {
       const [, y] = splitLast("fixedPointConditions", args);
-      return sub(T(...args), y);
+      return sub(callWith(T, args), y);
     },
   };
 }
@@ -75,7 +76,7 @@ export function fixedPointConditions(T: (...args: any[]) => Tensor | number): Co
  */
 export function proximalGradientConditions(
   smoothObjective: Objective,
-  prox: (v: Tensor, stepSize: number, ...inputs: any[]) => Tensor,
+  prox: (v: Tensor, stepSize: number, ...inputs: never[]) => Tensor,
   stepSize: number,
 ): ConditionsSpec {
   const op = "proximalGradientConditions";
@@ -86,8 +87,8 @@ export function proximalGradientConditions(
     passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
-      const g = grad((w: Tensor) => smoothObjective(...inputs, w))(y) as Tensor;
-      return sub(prox(sub(y, mul(g, stepSize)), stepSize, ...inputs), y);
+      const g = grad((w: Tensor) => callWith(smoothObjective, [...inputs, w]))(y) as Tensor;
+      return sub(callWith(prox as UserFunction<Tensor>, [sub(y, mul(g, stepSize)), stepSize, ...inputs]), y);
     },
   };
 }
@@ -97,7 +98,7 @@ export function proximalGradientConditions(
  * proximal-gradient fixed point with soft thresholding at ηλ.
  */
 export function lassoConditions(smoothObjective: Objective, stepSize: number, lambdaIndex = 0): ConditionsSpec {
-  return proximalGradientConditions(smoothObjective, (v, eta, ...inputs) => softThreshold(v, mul(inputs[lambdaIndex] as Operand, eta)), stepSize);
+  return proximalGradientConditions(smoothObjective, (v, eta, ...inputs) => softThreshold(v, mul((inputs as unknown[])[lambdaIndex] as Operand, eta)), stepSize);
 }
 
 /**
@@ -107,7 +108,7 @@ export function lassoConditions(smoothObjective: Objective, stepSize: number, la
  */
 export function projectedGradientConditions(
   objective: Objective,
-  projection: (v: Tensor, ...inputs: any[]) => Tensor,
+  projection: (v: Tensor, ...inputs: never[]) => Tensor,
   stepSize: number,
 ): ConditionsSpec {
   const op = "projectedGradientConditions";
@@ -118,8 +119,8 @@ export function projectedGradientConditions(
     passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
-      const g = grad((w: Tensor) => objective(...inputs, w))(y) as Tensor;
-      return sub(projection(sub(y, mul(g, stepSize)), ...inputs), y);
+      const g = grad((w: Tensor) => callWith(objective, [...inputs, w]))(y) as Tensor;
+      return sub(callWith(projection as UserFunction<Tensor>, [sub(y, mul(g, stepSize)), ...inputs]), y);
     },
   };
 }
@@ -128,9 +129,9 @@ export interface KKTProblem {
   /** f(...inputs, z): the objective in the primal variable z (1-D). */
   objective: Objective;
   /** h(...inputs, z) = 0: equality constraints, a 1-D tensor of `sizes.equality` entries. */
-  equality?: (...args: any[]) => Tensor;
+  equality?: UserFunction<Tensor>;
   /** g(...inputs, z) ≤ 0: inequality constraints, a 1-D tensor of `sizes.inequality` entries. */
-  inequality?: (...args: any[]) => Tensor;
+  inequality?: UserFunction<Tensor>;
   sizes: { primal: number; equality?: number; inequality?: number };
 }
 
@@ -174,15 +175,15 @@ export function kktConditions(problem: KKTProblem): ConditionsSpec {
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
       const { primal: z, equality: nu, inequality: mu } = unpackKKT(y, sizes);
-      let stationarity = grad((w: Tensor) => problem.objective(...inputs, w))(z) as Tensor;
+      let stationarity = grad((w: Tensor) => callWith(problem.objective, [...inputs, w]))(z) as Tensor;
       const parts: Tensor[] = [];
       if (nu !== null) {
-        const [h, pullback] = vjp((w: Tensor) => problem.equality!(...inputs, w), z);
+        const [h, pullback] = vjp((w: Tensor) => callWith(problem.equality!, [...inputs, w]), z);
         stationarity = add(stationarity, pullback(nu)[0]);
         parts.push(h);
       }
       if (mu !== null) {
-        const [g, pullback] = vjp((w: Tensor) => problem.inequality!(...inputs, w), z);
+        const [g, pullback] = vjp((w: Tensor) => callWith(problem.inequality!, [...inputs, w]), z);
         stationarity = add(stationarity, pullback(mu)[0]);
         parts.push(mul(mu, g));
       }

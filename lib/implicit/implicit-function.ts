@@ -21,7 +21,7 @@ import { add, neg, sub } from "../primitives/elementwise.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { reshape } from "../primitives/shape.js";
-import { zerosLike } from "../primitives/util.js";
+import { zerosLike, type UserFunction } from "../primitives/util.js";
 import { ConditionsJacobian, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
@@ -35,9 +35,9 @@ export interface ImplicitFunctionOptions {
    * [y, byproduct] whose byproduct (an active set, dual variables, …) is handed
    * to the conditions and never differentiated.
    */
-  forward: (...inputs: any[]) => Tensor | number | [Tensor | number, unknown];
+  forward: UserFunction<Tensor | number | [Tensor | number, unknown]>;
   /** F(...inputs, y[, byproduct]): zero at the solution; same size as y. Traced. */
-  conditions: (...args: any[]) => Tensor | number;
+  conditions: UserFunction<Tensor | number>;
   /** "auto" (default), a Krylov method, "direct", or a function (A, b) => x. */
   linearSolver?: SolverName | UserSolver;
   /** Relative tolerance of the linear solves (default 1e-10). */
@@ -93,8 +93,10 @@ function isLiveTracer(x: Tensor): boolean {
 }
 
 export class ImplicitFunction {
-  readonly forward: ImplicitFunctionOptions["forward"];
-  readonly conditions: ImplicitFunctionOptions["conditions"];
+  /** The solver, as given (runs on plain values). */
+  readonly forward: (...inputs: unknown[]) => Tensor | number | [Tensor | number, unknown];
+  /** The optimality conditions, as given. */
+  readonly conditions: (...args: unknown[]) => Tensor | number;
   readonly name: string;
   readonly strict: boolean;
   readonly strictTol: number;
@@ -114,8 +116,8 @@ export class ImplicitFunction {
     }
     if (opts.name !== undefined && typeof opts.name !== "string") throw new Error(`${op}: name must be a string, got ${describe(opts.name)}`);
     if (opts.preconditioner !== undefined && typeof opts.preconditioner !== "function") throw new Error(`${op}: preconditioner must be a function v => M⁻¹v, got ${describe(opts.preconditioner)}`);
-    this.forward = opts.forward;
-    this.conditions = opts.conditions;
+    this.forward = opts.forward as ImplicitFunction["forward"];
+    this.conditions = opts.conditions as ImplicitFunction["conditions"];
     this.name = opts.name ?? op;
     this.strict = flag(op, "strict", opts.strict);
     this.strictTol = positiveNumber(op, "strictTol", opts.strictTol, 1e-6);

@@ -1,4 +1,4 @@
-/** Small constructors the rules need. */
+/** Small helpers: constructors the rules need, and calling user functions of any signature. */
 import { allocate, fromData, Tensor } from "../tensor/tensor.js";
 
 /** Zeros with the shape and dtype of `x` (a constant, never traced). */
@@ -11,4 +11,14 @@ export function onesLike(x: Tensor): Tensor {
   const data = allocate(x.dtype, x.size);
   data.fill(1);
   return fromData(data, x.shape.slice());
+}
+
+/**
+ * A user function of any signature. Public signatures take `(...args: never[]) => R`
+ * so that any function is accepted without `any`; the library calls it through here.
+ */
+export type UserFunction<R> = (...args: never[]) => R;
+
+export function callWith<R>(f: UserFunction<R>, args: readonly unknown[]): R {
+  return (f as (...all: unknown[]) => R)(...args);
 }
