@@ -92,7 +92,13 @@ export class ReverseTrace extends Trace {
  * cotangent. Nodes are visited in reverse recording order, which is a reverse
  * topological order, so each node's cotangent is complete when it is visited.
  */
-function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, onVisit?: (node: TapeNode, ct: Tensor) => void): Map<number, Tensor> {
+/** Watches a backward sweep: each node visited with its cotangent, and what it sends to each operand. */
+export interface SweepObserver {
+  visit(node: TapeNode, cotangent: Tensor): void;
+  send(from: TapeNode, to: TapeNode, cotangent: Tensor): void;
+}
+
+function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, observer?: SweepObserver): Map<number, Tensor> {
   const tape = trace.tape;
   const cts = new Array<MaybeTensor>(outNode.index + 1).fill(null);
   cts[outNode.index] = cotangent;
@@ -102,7 +108,7 @@ function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, onV
     if (ct === null) continue;
     cts[i] = null;
     const node = tape[i];
-    onVisit?.(node, ct);
+    observer?.visit(node, ct);
     if (node.argIndex >= 0) {
       leaves.set(node.argIndex, ct);
       continue;
@@ -115,6 +121,7 @@ function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, onV
       const parent = node.parents[j];
       const g = inCts[j];
       if (parent === null || g === null || g === undefined) continue;
+      observer?.send(node, parent, g);
       const prev = cts[parent.index];
       cts[parent.index] = prev === null ? g : add(prev, g);
     }
@@ -144,12 +151,12 @@ export function record(op: string, f: (...args: Tensor[]) => unknown, primals: T
 }
 
 /** Pulls a cotangent back through a recording: one cotangent per input (zeros where none flows). */
-export function pullBack(op: string, rec: Recording, cotangent: unknown, onVisit?: (node: TapeNode, ct: Tensor) => void): Tensor[] {
+export function pullBack(op: string, rec: Recording, cotangent: unknown, observer?: SweepObserver): Tensor[] {
   const ct = typeof cotangent === "number" && rec.out.ndim === 0 ? operand(op, cotangent, rec.out.dtype) : cotangent;
   if (!(ct instanceof Tensor)) throw new Error(`${op}: the cotangent must be a Tensor of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
-  const leaves = rec.outNode === null ? new Map<number, Tensor>() : backward(rec.trace, rec.outNode, ct, onVisit);
+  const leaves = rec.outNode === null ? new Map<number, Tensor>() : backward(rec.trace, rec.outNode, ct, observer);
   return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x));
 }
 

@@ -31,7 +31,10 @@ export interface TapeEntry {
 export interface SweepStep {
   index: number;
   op: string;
+  /** The node's cotangent: the sum of what its consumers sent it. */
   cotangent: NestedArray;
+  /** What the node's VJP rule sends back to each operand on the tape. */
+  sent: { to: number; cotangent: NestedArray }[];
 }
 
 export interface TapeTrace {
@@ -69,7 +72,10 @@ export function traceTape(f: (...args: Tensor[]) => unknown, ...args: (Tensor | 
   const rec = record(op, f, args.map((a) => operand(op, a)));
   if (rec.out.ndim !== 0) throw new Error(`${op}: f must return a scalar to show the backward sweep, got shape ${shapeToString(rec.out.shape)}`);
   const sweep: SweepStep[] = [];
-  const gradients = pullBack(op, rec, onesLike(rec.out), (node, ct) => sweep.push({ index: node.index, op: node.name, cotangent: concrete(ct).toArray() }));
+  const gradients = pullBack(op, rec, onesLike(rec.out), {
+    visit: (node, ct) => sweep.push({ index: node.index, op: node.name, cotangent: concrete(ct).toArray(), sent: [] }),
+    send: (_, to, ct) => sweep[sweep.length - 1].sent.push({ to: to.index, cotangent: concrete(ct).toArray() }),
+  });
   return {
     entries: rec.trace.tape.map(entryOf),
     output: rec.outNode === null ? null : rec.outNode.index,
@@ -96,7 +102,10 @@ export function traceToString(f: (...args: Tensor[]) => unknown, ...args: (Tenso
   }
   lines.push(`output: ${t.output === null ? "a constant" : `#${t.output}`} = ${show(t.value)}`);
   lines.push("backward sweep (reverse order, cotangent held by each node):");
-  for (const s of t.sweep) lines.push(`  #${s.index} ${s.op}: cotangent ${show(s.cotangent)}`);
+  for (const s of t.sweep) {
+    const sends = s.sent.map((m) => `#${m.to} += ${show(m.cotangent)}`).join(", ");
+    lines.push(`  #${s.index} ${s.op}: cotangent ${show(s.cotangent)}${sends ? `  →  ${sends}` : ""}`);
+  }
   t.gradients.forEach((g, i) => lines.push(`gradient of argument ${i}: ${show(g)}`));
   return lines.join("\n");
 }

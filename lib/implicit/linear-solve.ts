@@ -28,6 +28,8 @@ export interface SolveDiagnostics {
   /** Which system: "tangent" (A ẏ = −Ḟ) or "adjoint" (Aᵀ u = ȳ). */
   system: "tangent" | "adjoint";
   tol: number;
+  /** Krylov methods: the residual norm after each iteration (entry 0: the initial residual). */
+  residualHistory?: number[];
 }
 
 export interface SolveSettings {
@@ -152,19 +154,19 @@ export function solveSystem(op: string, J: ConditionsJacobian, rhs: Tensor, tran
   const method = s.solver === "auto" ? autoSolverFor(J.n, s) : s.solver;
   if (method === "direct") return solveDirect(op, J, b, bNorm, transpose, s, s.solver === "auto");
   const result = runKrylov(method, J.operator(transpose, s), b, s);
-  const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol };
+  const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol, residualHistory: result.residualHistory };
   if (!result.converged) throw notConverged(op, diag);
   return [result.x, diag];
 }
 
 function runKrylov(method: Exclude<SolverName, "auto" | "direct">, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
-  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, ...(s.preconditioner ? { M: s.preconditioner } : {}) };
+  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true, ...(s.preconditioner ? { M: s.preconditioner } : {}) };
   switch (method) {
     case "cg": return cg(A, b, opts);
     case "minres": return minres(A, b, opts);
     case "gmres": return gmres(A, b, opts);
     case "bicgstab": return bicgstab(A, b, opts);
-    case "lsqr": return lsqr(A, b, { tol: s.tol, atol: s.atol, maxIter: s.maxIter });
+    case "lsqr": return lsqr(A, b, { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true });
   }
 }
 

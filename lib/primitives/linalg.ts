@@ -4,26 +4,56 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { matmulKernel, solveKernel } from "../tensor/kernels.js";
-import { broadcastShapes, shapeToString } from "../tensor/shape.js";
+import { broadcastShapes, contiguousStrides, shapeToString } from "../tensor/shape.js";
 import { bind, type MaybeTensor, type Primitive } from "./core.js";
 import { operands, type Operand } from "./operands.js";
 import { reshape, swapLastAxes, unbroadcast } from "./shape.js";
 import { add, mul, neg, sub } from "./elementwise.js";
 
-/** Product of operands of rank ≥ 2, batch dimensions broadcasting. */
+/** A 1-D operand read as a row [1, k] (left) or a column [k, 1] (right): a view, no copy. */
+function asMatrix(x: Tensor, side: "left" | "right"): Tensor {
+  if (x.ndim !== 1) return x;
+  const [n] = x.shape;
+  const [s] = x.strides;
+  return side === "left"
+    ? new Tensor(x.data, [1, n], [n * s, s], x.offset)
+    : new Tensor(x.data, [n, 1], [s, n * s], x.offset);
+}
+
+/** The shape of a ⋅ b under NumPy's matmul rules (1-D operands lose their added axis). */
+function productShape(a: Tensor, b: Tensor, batch: number[]): number[] {
+  const shape = [...batch];
+  if (a.ndim > 1) shape.push(a.shape[a.ndim - 2]);
+  if (b.ndim > 1) shape.push(b.shape[b.ndim - 1]);
+  return shape;
+}
+
+/**
+ * The matrix product as one primitive for every rank ≥ 1 (so a matrix-vector
+ * product is one node on the tape). Its rules work on the operands promoted to
+ * matrices: Ā = C̄ Bᵀ and B̄ = Aᵀ C̄, summed over broadcast batch axes.
+ */
 const matmulPrim: Primitive<number[]> = {
   name: "matmul",
-  impl: ([a, b], batch) => matmulKernel(a, b, batch, a.dtype),
+  impl: ([a, b], batch) => {
+    const out = matmulKernel(asMatrix(a, "left"), asMatrix(b, "right"), batch, a.dtype);
+    return new Tensor(out.data, productShape(a, b, batch), contiguousStrides(productShape(a, b, batch)), 0);
+  },
   jvp: ([a, b], [ta, tb]) => {
     const left: MaybeTensor = ta === null ? null : matmul(ta, b);
     const right: MaybeTensor = tb === null ? null : matmul(a, tb);
     if (left === null) return right;
     return right === null ? left : add(left, right);
   },
-  vjp: (ct, [a, b], _, __, needs) => [
-    needs[0] ? unbroadcast(matmul(ct, swapLastAxes(b)), a.shape) : null,
-    needs[1] ? unbroadcast(matmul(swapLastAxes(a), ct), b.shape) : null,
-  ],
+  vjp: (ct, [a, b], _, batch, needs) => {
+    const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]]) : a;
+    const b2 = b.ndim === 1 ? reshape(b, [b.shape[0], 1]) : b;
+    const ct2 = reshape(ct, [...batch, a2.shape[a2.ndim - 2], b2.shape[b2.ndim - 1]]);
+    return [
+      needs[0] ? reshape(unbroadcast(matmul(ct2, swapLastAxes(b2)), a2.shape), a.shape) : null,
+      needs[1] ? reshape(unbroadcast(matmul(swapLastAxes(a2), ct2), b2.shape), b.shape) : null,
+    ];
+  },
 };
 
 /**
@@ -34,17 +64,11 @@ const matmulPrim: Primitive<number[]> = {
 export function matmul(a: Operand, b: Operand): Tensor {
   const [x, y] = operands("matmul", [a, b]);
   if (x.ndim === 0 || y.ndim === 0) throw new Error(`matmul: operands must have rank ≥ 1, got ${shapeToString(x.shape)} @ ${shapeToString(y.shape)}; use mul for scalars`);
-  const xm = x.ndim === 1 ? reshape(x, [1, x.shape[0]]) : x;
-  const ym = y.ndim === 1 ? reshape(y, [y.shape[0], 1]) : y;
-  const k = xm.shape[xm.ndim - 1];
-  if (ym.shape[ym.ndim - 2] !== k) throw new Error(`matmul: inner dimensions differ (${shapeToString(x.shape)} @ ${shapeToString(y.shape)})`);
-  const batch = broadcastShapes("matmul", xm.shape.slice(0, -2), ym.shape.slice(0, -2));
-  const out = bind(matmulPrim, [xm, ym], batch);
-  if (x.ndim > 1 && y.ndim > 1) return out;
-  const shape = out.shape.slice();
-  if (y.ndim === 1) shape.splice(shape.length - 1, 1);
-  if (x.ndim === 1) shape.splice(shape.length - (y.ndim === 1 ? 1 : 2), 1);
-  return reshape(out, shape);
+  const k = x.shape[x.ndim - 1];
+  const kb = y.ndim === 1 ? y.shape[0] : y.shape[y.ndim - 2];
+  if (kb !== k) throw new Error(`matmul: inner dimensions differ (${shapeToString(x.shape)} @ ${shapeToString(y.shape)})`);
+  const batch = broadcastShapes("matmul", x.shape.slice(0, Math.max(0, x.ndim - 2)), y.shape.slice(0, Math.max(0, y.ndim - 2)));
+  return bind(matmulPrim, [x, y], batch);
 }
 
 /** Inner product Σ aᵢbᵢ of two 1-D tensors of one length (use matmul for anything else). */

@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import { traceTape, traceToString, tensor, sin, mul, add, sum, matmul, Tensor, ImplicitFunction, sub } from "../../lib/index.js";
+import { expectClose, expectError } from "../helpers.js";
+
+describe("traceTape / traceToString", () => {
+  // f(x, y) = Σ sin(x)·(y + 2): ∂f/∂x = cos(x)(y + 2), ∂f/∂y = Σ sin(x).
+  const f = (x: Tensor, y: Tensor) => sum(mul(sin(x), add(y, 2)));
+  const x = [0.5, 1];
+  const y = 3;
+
+  it("records each primitive with its operands, shapes and values, in order", () => {
+    const t = traceTape(f, tensor(x), y);
+    expect(t.entries.map((e) => e.op)).to.deep.equal(["input", "input", "sin", "add", "mul", "sum"]);
+    expect(t.entries[3].inputs).to.deep.equal([1, null]);
+    expect(t.entries[3].constants).to.deep.equal([null, 2]);
+    expect(t.entries[4].inputShapes).to.deep.equal([[2], []]);
+    expectClose(t.entries[2].value as number[], x.map(Math.sin));
+    expect(t.output).to.equal(5);
+    expectClose(t.value as number, (Math.sin(0.5) + Math.sin(1)) * 5);
+  });
+
+  it("shows the backward sweep: each node's cotangent is the sum of what its consumers sent", () => {
+    const t = traceTape(f, tensor(x), y);
+    expect(t.sweep.map((s) => s.index)).to.deep.equal([5, 4, 3, 2, 1, 0]);
+    const received = new Map<number, number[]>();
+    for (const step of t.sweep) {
+      const ct = ([] as number[]).concat(step.cotangent as number[]);
+      if (step.index !== t.output) expectClose(ct, received.get(step.index)!, 1e-15);
+      for (const m of step.sent) {
+        const add = ([] as number[]).concat(m.cotangent as number[]);
+        const prev = received.get(m.to);
+        received.set(m.to, prev ? prev.map((v, i) => v + add[i]) : add);
+      }
+    }
+    expectClose(t.gradients[0] as number[], x.map((v) => Math.cos(v) * (y + 2)), 1e-14);
+    expectClose(t.gradients[1] as number, Math.sin(0.5) + Math.sin(1), 1e-14);
+  });
+
+  it("records a matrix-vector product as one node", () => {
+    const t = traceTape((w: Tensor) => sum(matmul(tensor([[1, 2], [3, 4]]), w)), tensor([1, 1]));
+    expect(t.entries.map((e) => e.op)).to.deep.equal(["input", "matmul", "sum"]);
+    expectClose(t.gradients[0] as number[], [4, 6]);
+  });
+
+  it("prints the tape and the sweep as text", () => {
+    const text = traceToString(f, tensor(x), y);
+    expect(text).to.contain("#2 sin(#0) -> [2]");
+    expect(text).to.contain("#3 add(#1, const 2) -> [] 5");
+    expect(text).to.match(/#4 mul: cotangent \[1,1\] {2}→ {2}#2 \+= \[5,5\], #3 \+= 1\.3209/);
+    expect(text).to.match(/gradient of argument 1: 1\.3209/);
+  });
+
+  it("rejects non-scalar functions and non-functions, naming traceTape", () => {
+    expectError(() => traceTape((v: Tensor) => mul(v, 2), tensor([1, 2])), "traceTape:", "[2]");
+    expectError(() => traceTape(3 as never), "traceTape:", "function");
+  });
+});
+
+describe("ImplicitFunction.lastSolve.residualHistory", () => {
+  it("holds the Krylov residual per iteration, ending below the tolerance", () => {
+    const f = new ImplicitFunction({
+      forward: (b: Tensor) => tensor(b.toFloat64Array().map((v) => v / 3)),
+      conditions: (b: Tensor, v: Tensor) => sub(mul(3, v), b),
+      linearSolver: "gmres",
+    });
+    traceTape((b: Tensor) => sum(f.call(b)), tensor([1, 2, 3]));
+    const d = f.lastSolve!;
+    expect(d.residualHistory).to.be.an("array").with.length(d.iterations + 1);
+    expect(d.residualHistory![d.iterations]).to.be.at.most(d.tol * Math.sqrt(3));
+  });
+});
