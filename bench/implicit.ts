@@ -81,7 +81,7 @@ function ridgeHypergrad(): void {
 
   // (a) implicit: forward solves (XᵀX + λI) w = Xᵀy by CG (plain code), conditions are the normal equations.
   const ridge = new ImplicitFunction({
-    forward: (l: Tensor) => cg((v: Tensor) => add(matmul(Xt, matmul(X, v)), mul(l, v)), matmul(Xt, y), { tol: 1e-12, maxIter: 1000 }).x,
+    forward: (l: Tensor) => cg((v: Tensor) => add(matmul(Xt, matmul(X, v)), mul(l, v)), matmul(Xt, y), { tol: 1e-10, maxIter: 1000 }).x,
     conditions: (l: Tensor, w: Tensor) => sub(add(matmul(Xt, matmul(X, w)), mul(l, w)), matmul(Xt, y)),
     symmetric: true,
     positiveDefinite: true,

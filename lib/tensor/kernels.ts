@@ -228,11 +228,20 @@ const BLOCK_K = 128;
 
 /** Σₚ a[ia + p·sa] · b[ib + p·sb] over p < k (BLAS dot), with a fast path for unit strides. */
 function dot(a: FloatArray, ia: number, sa: number, b: FloatArray, ib: number, sb: number, k: number): number {
-  let s = 0;
   if (sa === 1 && sb === 1) {
-    for (let p = 0; p < k; p++) s += a[ia + p] * b[ib + p];
-    return s;
+    // Four partial sums break the chain of dependent additions.
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      s0 += a[ia + p] * b[ib + p];
+      s1 += a[ia + p + 1] * b[ib + p + 1];
+      s2 += a[ia + p + 2] * b[ib + p + 2];
+      s3 += a[ia + p + 3] * b[ib + p + 3];
+    }
+    for (; p < k; p++) s0 += a[ia + p] * b[ib + p];
+    return (s0 + s1) + (s2 + s3);
   }
+  let s = 0;
   for (let p = 0; p < k; p++, ia += sa, ib += sb) s += a[ia] * b[ib];
   return s;
 }
@@ -247,6 +256,15 @@ function axpy(alpha: number, x: FloatArray, ix: number, sx: number, y: FloatArra
 }
 
 /**
+ * Four axpys at once on unit-stride rows x[i0…], x[i0 + step…], …: y is read and
+ * written once for four rows instead of four times.
+ */
+function axpy4(a0: number, a1: number, a2: number, a3: number, x: FloatArray, i0: number, step: number, y: FloatArray, iy: number, n: number): void {
+  const i1 = i0 + step, i2 = i1 + step, i3 = i2 + step;
+  for (let j = 0; j < n; j++) y[iy + j] += a0 * x[i0 + j] + a1 * x[i1 + j] + a2 * x[i2 + j] + a3 * x[i3 + j];
+}
+
+/**
  * C (m×n, contiguous, zero-filled, at cOff) += A (m×k) · B (k×n) for strided views.
  * Loop order i-k-j with k blocked, so that B's rows stream through cache and
  * C's row stays hot (each step an axpy of a row of B into a row of C); when A is
@@ -258,13 +276,18 @@ function gemm(A: MatrixView, B: MatrixView, C: FloatArray, cOff: number, m: numb
   const { data: b, rowStride: brs, colStride: bcs } = B;
   if (ars === 1 && acs !== 1 && n <= 4) {
     // Aᵀ·B with A stored row-major and B thin (the pullback of X·w): read each stored row once.
+    if (n === 1) {
+      let p = 0;
+      for (; p + 3 < k; p += 4) {
+        const bRow = B.offset + p * brs;
+        axpy4(b[bRow], b[bRow + brs], b[bRow + 2 * brs], b[bRow + 3 * brs], a, A.offset + p * acs, acs, C, cOff, m);
+      }
+      for (; p < k; p++) axpy(b[B.offset + p * brs], a, A.offset + p * acs, 1, C, cOff, m);
+      return;
+    }
     for (let p = 0; p < k; p++) {
       const aCol = A.offset + p * acs;
       const bRow = B.offset + p * brs;
-      if (n === 1) {
-        axpy(b[bRow], a, aCol, 1, C, cOff, m);
-        continue;
-      }
       for (let i = 0; i < m; i++) {
         const av = a[aCol + i];
         const cRow = cOff + i * n;
@@ -281,7 +304,14 @@ function gemm(A: MatrixView, B: MatrixView, C: FloatArray, cOff: number, m: numb
     const p1 = Math.min(k, p0 + BLOCK_K);
     for (let i = 0; i < m; i++) {
       const aRow = A.offset + i * ars;
-      for (let p = p0; p < p1; p++) axpy(a[aRow + p * acs], b, B.offset + p * brs, bcs, C, cOff + i * n, n);
+      let p = p0;
+      if (bcs === 1) {
+        for (; p + 3 < p1; p += 4) {
+          const ap = aRow + p * acs;
+          axpy4(a[ap], a[ap + acs], a[ap + 2 * acs], a[ap + 3 * acs], b, B.offset + p * brs, brs, C, cOff + i * n, n);
+        }
+      }
+      for (; p < p1; p++) axpy(a[aRow + p * acs], b, B.offset + p * brs, bcs, C, cOff + i * n, n);
     }
   }
 }
