@@ -61,8 +61,9 @@ export function customJvp(
     call: (xs) => checkOutput(name, f(...xs), false) as Tensor,
     jvp: (primals, tangents) => {
       const [out, t] = checkPair(name, "rule", rule(primals, tangents));
-      const tangentOut = checkOutput(name, t, false) as Tensor;
+      const tangentOut = typeof t === "number" ? operand(name, t, out.dtype) : checkOutput(name, t, false) as Tensor;
       if (!sameShape(tangentOut.shape, out.shape)) throw new Error(`${name}: the rule's tangent has shape ${shapeToString(tangentOut.shape)} but its output has shape ${shapeToString(out.shape)}`);
+      if (tangentOut.dtype !== out.dtype) throw new Error(`${name}: the rule's tangent is ${tangentOut.dtype} but its output is ${out.dtype}`);
       return [out, tangentOut];
     },
   };

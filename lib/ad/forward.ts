@@ -3,11 +3,10 @@
  * each primitive's JVP rule pushes tangents through as the primal is computed.
  * No tape is kept. Cost: about one extra evaluation per op.
  */
-import { Tensor } from "../tensor/tensor.js";
+import { allocateFor, fromData, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
-import { zerosLike } from "../primitives/util.js";
 import { transposeVjp } from "./transpose.js";
 
 export class JVPTracer extends Tracer {
@@ -40,7 +39,7 @@ export class JVPTrace extends Trace {
     const split = inputs.map((x) => this.split(x));
     const primals = split.map(([p]) => p);
     if (split.every(([, t]) => t === null)) return bindCustom(rule, primals);
-    const tangents = split.map(([p, t]) => t ?? zerosLike(p));
+    const tangents = split.map(([p, t]) => t ?? zerosFor(rule.name, p));
     const [out, tangentOut] = runRule(this, rule, (): [Tensor, Tensor] => {
       if (rule.jvp) return rule.jvp(primals, tangents);
       // Only a pullback is known: J·ẋ is the transpose of the linear map ȳ ↦ Jᵀȳ.
@@ -59,6 +58,22 @@ function checkTangent(op: string, primal: Tensor, tangent: unknown, i: number): 
   if (!sameShape(t.shape, primal.shape)) throw new Error(`${op}: tangent ${i} has shape ${shapeToString(t.shape)} but its primal has shape ${shapeToString(primal.shape)}`);
   if (t.dtype !== primal.dtype) throw new Error(`${op}: tangent ${i} is ${t.dtype} but its primal is ${primal.dtype}`);
   return t;
+}
+
+/**
+ * @internal Zeros shaped like `x` for transformation `op`. `x` may be a broadcast
+ * view far larger than its storage: a size the engine cannot allocate is an
+ * Error naming `op` and the shape, not the engine's RangeError.
+ */
+export function zerosFor(op: string, x: Tensor): Tensor {
+  return fromData(allocateFor(op, x.dtype, x.shape), x.shape.slice());
+}
+
+/** @internal Ones shaped like `x`, with the same care as `zerosFor`. */
+export function onesFor(op: string, x: Tensor): Tensor {
+  const data = allocateFor(op, x.dtype, x.shape);
+  data.fill(1);
+  return fromData(data, x.shape.slice());
 }
 
 /** Checks a function's result: a Tensor or number, or (where allowed) an array of them. */
@@ -96,7 +111,7 @@ export function jvpWithName(op: string, f: (...args: never[]) => unknown, primal
     const out = checkOutput(op, call(...ps.map((p, i) => new JVPTracer(trace, p, ts[i]))), true);
     const one = (o: Tensor): [Tensor, Tensor] => {
       const [p, t] = trace.split(o);
-      return [p, t ?? zerosLike(p)];
+      return [p, t ?? zerosFor(op, p)];
     };
     if (out instanceof Tensor) return one(out);
     const pairs = out.map(one);

@@ -5,12 +5,11 @@
  * differentiable again.
  */
 import { Tensor, zeros } from "../tensor/tensor.js";
-import { describe } from "../tensor/shape.js";
+import { describe, shapeToString } from "../tensor/shape.js";
 import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
-import { zerosLike } from "../primitives/util.js";
-import { jvpWithName } from "./forward.js";
-import { gradWithName, pullBack, record, selectArgs, type ScalarFunction } from "./reverse.js";
+import { jvpWithName, zerosFor } from "./forward.js";
+import { checkOptions, gradWithName, pullBack, record, selectArgs, type ScalarFunction } from "./reverse.js";
 
 export interface JacobianOptions {
   /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
@@ -19,18 +18,32 @@ export interface JacobianOptions {
   argnums?: number | number[];
 }
 
-function basis(like: Tensor, i: number): Tensor {
-  const e = zerosLike(like);
+function basis(op: string, like: Tensor, i: number): Tensor {
+  const e = zerosFor(op, like);
   e.data[i] = 1;
   return e;
+}
+
+/**
+ * The most entries a Jacobian (or one argument) may have: beyond this it could
+ * not be allocated (and would take as many JVPs or pullbacks to build).
+ */
+const MAX_ENTRIES = 2 ** 31 - 1;
+
+function checkSize(op: string, outShape: number[], argShape: number[]): void {
+  const entries = outShape.reduce((a, b) => a * b, 1) * argShape.reduce((a, b) => a * b, 1);
+  if (entries > MAX_ENTRIES) {
+    throw new Error(`${op}: the Jacobian of an output of shape ${shapeToString(outShape)} w.r.t. an argument of shape ${shapeToString(argShape)} would have ${entries} entries, too many to build (at most ${MAX_ENTRIES}); use jvp or vjp for products with it`);
+  }
 }
 
 function jacobianRev(op: string, g: (...xs: Tensor[]) => unknown, primals: Tensor[]): Tensor[] {
   const rec = record(op, g, primals);
   const out = rec.out;
+  for (const p of primals) checkSize(op, out.shape, p.shape);
   const rows: Tensor[][] = primals.map(() => []);
   for (let i = 0; i < out.size; i++) {
-    const cts = pullBack(op, rec, basis(out, i));
+    const cts = pullBack(op, rec, basis(op, out, i));
     cts.forEach((c, k) => rows[k].push(c));
   }
   return primals.map((p, k) => (out.size === 0 ? zeros([...out.shape, ...p.shape], { dtype: p.dtype }) : reshape(stack(rows[k], 0), [...out.shape, ...p.shape])));
@@ -41,9 +54,10 @@ function jacobianFwd(op: string, g: (...xs: Tensor[]) => unknown, primals: Tenso
     const cols: Tensor[] = [];
     let outShape: number[] | null = null;
     for (let j = 0; j < p.size; j++) {
-      const tangents = primals.map((q, m) => (m === k ? basis(q, j) : zerosLike(q)));
+      const tangents = primals.map((q, m) => (m === k ? basis(op, q, j) : zerosFor(op, q)));
       const [o, t] = jvpWithName(op, g, primals, tangents) as [Tensor, Tensor];
       if (Array.isArray(o)) throw new Error(`${op}: the function must return a single Tensor`);
+      if (outShape === null) checkSize(op, o.shape, p.shape);
       outShape = o.shape;
       cols.push(t);
     }
@@ -65,7 +79,8 @@ export function jacobian(f: ScalarFunction, opts?: { mode?: JacobianOptions["mod
 export function jacobian(f: ScalarFunction, opts: { mode?: JacobianOptions["mode"]; argnums: number[] }): (...args: unknown[]) => Tensor[];
 export function jacobian(f: ScalarFunction, opts?: JacobianOptions): (...args: unknown[]) => Tensor | Tensor[];
 export function jacobian(f: ScalarFunction, opts: JacobianOptions = {}): (...args: unknown[]) => Tensor | Tensor[] {
-  return jacobianWithName("jacobian", f, opts);
+  if (typeof f !== "function") throw new Error(`jacobian: f must be a function, got ${describe(f)}`);
+  return jacobianWithName("jacobian", f, checkOptions("jacobian", opts, ["mode", "argnums"]) as JacobianOptions);
 }
 
 /** jacobian with the caller's public name in errors (hessian). */
@@ -77,6 +92,7 @@ function jacobianWithName(op: string, f: ScalarFunction, opts: JacobianOptions):
   const argnums = opts.argnums === undefined ? 0 : opts.argnums;
   return (...args) => {
     const { primals, g } = selectArgs(op, f, args, argnums);
+    for (const p of primals) checkSize(op, [], p.shape);
     let useFwd = mode === "fwd";
     if (mode === "auto") {
       const inSize = primals.reduce((n, p) => n + p.size, 0);
@@ -97,7 +113,7 @@ function operandSize(g: (...xs: Tensor[]) => unknown, primals: Tensor[]): number
 /** The Hessian of a scalar function w.r.t. argument 0 (or `argnums`): forward mode over reverse mode. */
 export function hessian(f: ScalarFunction, opts: { argnums?: number } = {}): (...args: unknown[]) => Tensor {
   if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
-  if (opts === null || typeof opts !== "object") throw new Error(`hessian: options must be an object, got ${describe(opts)}`);
+  checkOptions("hessian", opts, ["argnums"]);
   const argnums = opts.argnums === undefined ? 0 : opts.argnums;
   if (Array.isArray(argnums)) throw new Error("hessian: argnums must be a single index");
   return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }) as ScalarFunction, { mode: "fwd", argnums }) as (...args: unknown[]) => Tensor;

@@ -13,8 +13,8 @@ import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
-import { onesLike, zerosLike } from "../primitives/util.js";
-import { checkOutput } from "./forward.js";
+import { onesLike } from "../primitives/util.js";
+import { checkOutput, zerosFor } from "./forward.js";
 import { transposeJvp } from "./transpose.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
@@ -157,7 +157,7 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
   const leaves = rec.outNode === null ? new Map<number, Tensor>() : backward(rec.trace, rec.outNode, ct, observer);
-  return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x));
+  return rec.inputs.map((x, i) => leaves.get(i) ?? zerosFor(op, x));
 }
 
 /**
@@ -187,9 +187,17 @@ function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {
   return list as number[];
 }
 
-function checkOptions(op: string, opts: unknown): Record<string, unknown> {
+/**
+ * @internal Validates an options argument: absent, or a plain object whose keys
+ * are all in `known` (a misspelt option is an Error, not silently ignored).
+ */
+export function checkOptions(op: string, opts: unknown, known: readonly string[] = ["argnums"]): Record<string, unknown> {
   if (opts === undefined) return {};
-  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object such as { ${known.join(", ")} }, got ${describe(opts)}`);
+  for (const key of Object.keys(opts as object)) {
+    if (!known.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${known.join(", ")})`);
+  }
   return opts as Record<string, unknown>;
 }
 

@@ -67,7 +67,11 @@ function entryOf(node: TapeNode): TapeEntry {
  * node visited with its cotangent) and the gradients of every argument.
  */
 export function traceTape(f: (...args: Tensor[]) => unknown, ...args: (Tensor | number)[]): TapeTrace {
-  const op = "traceTape";
+  return traceTapeAs("traceTape", f, args);
+}
+
+/** traceTape with the public name of the caller (traceTape or traceToString) in its errors. */
+function traceTapeAs(op: string, f: (...args: Tensor[]) => unknown, args: unknown[]): TapeTrace {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   const rec = record(op, f, args.map((a) => operand(op, a)));
   if (rec.out.ndim !== 0) throw new Error(`${op}: f must return a scalar to show the backward sweep, got shape ${shapeToString(rec.out.shape)}`);
@@ -92,7 +96,7 @@ function show(v: NestedArray): string {
 
 /** The tape and the backward sweep of f at args as readable text (see traceTape). */
 export function traceToString(f: (...args: Tensor[]) => unknown, ...args: (Tensor | number)[]): string {
-  const t = traceTape(f, ...args);
+  const t = traceTapeAs("traceToString", f, args);
   const lines = ["tape (forward order):"];
   for (const e of t.entries) {
     const operands = e.op === "input"

@@ -8,11 +8,13 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
+import { operand } from "../primitives/operands.js";
 import { dropDead, type MaybeTensor } from "../primitives/core.js";
 import { add, mul } from "../primitives/elementwise.js";
 import { sum } from "../primitives/reduce.js";
 import { onesLike, zerosLike } from "../primitives/util.js";
 import { pullBack, record } from "./reverse.js";
+import { onesFor } from "./forward.js";
 
 function isAllZero(t: Tensor): boolean {
   const c = t.toFloat64Array();
@@ -31,9 +33,10 @@ export function checkCotangents(name: string, cts: unknown, primals: Tensor[]): 
   }
   return cts.map((c, i) => {
     if (c === null || c === undefined) return null;
-    const t = typeof c === "number" && primals[i].ndim === 0 ? new Tensor(Float64Array.of(c), [], [], 0) : c;
+    const t = typeof c === "number" && primals[i].ndim === 0 ? operand(name, c, primals[i].dtype) : c;
     if (!(t instanceof Tensor)) throw new Error(`${name}: cotangent ${i} must be a Tensor, got ${describe(c)}`);
     if (!sameShape(t.shape, primals[i].shape)) throw new Error(`${name}: cotangent ${i} has shape ${shapeToString(t.shape)} but argument ${i} has shape ${shapeToString(primals[i].shape)}`);
+    if (t.dtype !== primals[i].dtype) throw new Error(`${name}: cotangent ${i} is ${t.dtype} but argument ${i} is ${primals[i].dtype}`);
     return t;
   });
 }
@@ -55,7 +58,7 @@ export function transposeJvp(
     const [o, t] = rule(primals, tangents);
     out = o;
     return t;
-  }, primals.map(onesLike));
+  }, primals.map((p) => onesFor(name, p)));
   if (rec.outNode === null && !isAllZero(rec.out)) throw untransposable(name, "the tangent it returned");
   return [dropDead(out!), (ct) => pullBack(name, rec, ct)];
 }
@@ -76,6 +79,6 @@ export function transposeVjp(name: string, pullback: (cotangent: Tensor) => Mayb
       total = total === null ? term : add(total, term);
     });
     return total ?? sum(zerosLike(ct));
-  }, [onesLike(out)]);
+  }, [onesFor(name, out)]);
   return pullBack(name, rec, onesLike(rec.out))[0];
 }

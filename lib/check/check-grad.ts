@@ -2,7 +2,7 @@
  * checkGrad: compares a function's derivatives from reverse mode, forward mode
  * and central finite differences, entry by entry, and says where they differ.
  */
-import { Tensor, fromData } from "../tensor/tensor.js";
+import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
@@ -69,6 +69,16 @@ function numberOption(op: string, name: string, v: unknown, fallback: number, po
   return v;
 }
 
+/** Values as a Tensor of `dtype` (tangents and cotangents must have their primal's or output's dtype). */
+function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
+  if (dtype === "float64") return fromData(values, shape.slice());
+  const data = allocate(dtype, values.length);
+  data.set(values);
+  return fromData(data, shape.slice());
+}
+
+const OPTION_KEYS = ["rtol", "atol", "argnums", "modes", "maxEntries", "seed", "step", "richardson", "scale"];
+
 function sampleEntries(size: number, max: number, rand: () => number): number[] {
   if (size <= max) return Array.from({ length: size }, (_, i) => i);
   const picked = new Set<number>();
@@ -86,19 +96,44 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
   const op = "checkGrad";
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(args)) throw new Error(`${op}: args must be an array of arguments, got ${describe(args)}`);
-  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { ${OPTION_KEYS.join(", ")} }, got ${describe(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (!OPTION_KEYS.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${OPTION_KEYS.join(", ")})`);
+  }
   const rtol = numberOption(op, "rtol", opts.rtol, 1e-5);
   const atol = numberOption(op, "atol", opts.atol, 1e-7, false);
   const maxEntries = numberOption(op, "maxEntries", opts.maxEntries, 64);
-  const modes = opts.modes ?? ["rev", "fwd"];
-  if (!Array.isArray(modes) || modes.some((m) => m !== "rev" && m !== "fwd")) throw new Error(`${op}: modes must be an array of "rev" and "fwd", got ${describe(modes)}`);
-  const rand = seededRandom(numberOption(op, "seed", opts.seed, 1, false));
-  const argnums = opts.argnums ?? args.flatMap((a, i) => (a instanceof Tensor || typeof a === "number" ? [i] : []));
+  if (!Number.isInteger(maxEntries) && maxEntries !== Infinity) throw new Error(`${op}: maxEntries must be a positive integer, got ${describe(opts.maxEntries)}`);
+  const modes: unknown = opts.modes === undefined ? ["rev", "fwd"] : opts.modes;
+  if (!Array.isArray(modes) || modes.length === 0 || modes.some((m) => m !== "rev" && m !== "fwd")) throw new Error(`${op}: modes must be a non-empty array of "rev" and "fwd", got ${describe(modes)}`);
+  const seed = numberOption(op, "seed", opts.seed, 1, false);
+  if (!Number.isSafeInteger(seed)) throw new Error(`${op}: seed must be a non-negative integer, got ${describe(opts.seed)}`);
+  const rand = seededRandom(seed);
+  const fdOptions: FiniteDifferenceOptions = {};
+  for (const name of ["step", "scale"] as const) {
+    const v = opts[name];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a positive finite number, got ${describe(v)}`);
+    fdOptions[name] = v;
+  }
+  if (opts.richardson !== undefined) {
+    if (typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
+    fdOptions.richardson = opts.richardson;
+  }
+  const argnums: unknown = opts.argnums === undefined ? args.flatMap((a, i) => (a instanceof Tensor || typeof a === "number" ? [i] : [])) : opts.argnums;
+  if (!Array.isArray(argnums)) throw new Error(`${op}: argnums must be an array of argument indices, got ${describe(argnums)}`);
+  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${opts.argnums === undefined ? "no argument is a Tensor or a number" : "argnums is empty"}`);
   for (const k of argnums) {
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= args.length) throw new Error(`${op}: argnums entry ${describe(k)} is not an argument index (0..${args.length - 1})`);
     if (!(args[k] instanceof Tensor) && typeof args[k] !== "number") throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and numbers can be checked`);
   }
+  if (new Set(argnums).size !== argnums.length) throw new Error(`${op}: argnums [${argnums.join(",")}] repeat an index`);
   const primals = argnums.map((k) => concrete(operand(op, args[k])));
+  primals.forEach((p, a) => {
+    // Tangents, cotangents and columns are allocated per argument: a huge broadcast view cannot be checked.
+    if (p.size > 2 ** 31 - 1) throw new Error(`${op}: argument ${argnums[a]} of shape ${shapeToString(p.shape)} has ${p.size} entries, too many to check`);
+  });
   const plainArgs = args.map((a) => (a instanceof Tensor ? concrete(a) : a));
   const g = (...xs: Tensor[]): unknown => {
     const full = plainArgs.slice();
@@ -124,13 +159,14 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
   let reverse: Tensor[] | null = null;
   if (modes.includes("rev")) {
     const [o, pullback] = vjp(g as ScalarFunction, ...primals);
-    reverse = pullback(fromData(cotangent, o.shape.slice())).map((c) => concrete(c));
+    if (o.size !== cotangent.length) throw new Error(`${op}: f returned ${cotangent.length} value(s) on a plain call but shape ${shapeToString(o.shape)} when differentiated; f must be deterministic`);
+    reverse = pullback(typed(cotangent, o.shape, o.dtype)).map((c) => concrete(c));
   }
   argnums.forEach((k, a) => {
     const p = primals[a];
     const revFlat = reverse ? reverse[a].toFloat64Array() : null;
     for (const j of sampleEntries(p.size, maxEntries, rand)) {
-      const column = partialColumn(op, f, plainArgs, k, j, p.size, opts);
+      const column = partialColumn(op, f, plainArgs, k, j, p.size, fdOptions);
       if (revFlat) {
         let expected = 0;
         for (let i = 0; i < column.length; i++) expected += cotangent[i] * column[i];
@@ -140,7 +176,7 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
         const tangents = primals.map((q, m) => {
           const t = new Float64Array(q.size);
           if (m === a) t[j] = 1;
-          return fromData(t, q.shape.slice());
+          return typed(t, q.shape, q.dtype);
         });
         const [, tangentOut] = jvp(g as ScalarFunction, primals, tangents);
         const got = concrete(tangentOut).toFloat64Array();
@@ -151,7 +187,7 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
   // Forward and reverse against each other along a random direction.
   if (reverse && modes.includes("fwd")) {
     const directions = primals.map((q) => new Float64Array(q.size).map(() => 2 * rand() - 1));
-    const [, tangentOut] = jvp(g as ScalarFunction, primals, directions.map((d, m) => fromData(d, primals[m].shape.slice())));
+    const [, tangentOut] = jvp(g as ScalarFunction, primals, directions.map((d, m) => typed(d, primals[m].shape, primals[m].dtype)));
     const jx = concrete(tangentOut).toFloat64Array();
     let lhs = 0;
     for (let i = 0; i < jx.length; i++) lhs += cotangent[i] * jx[i];

@@ -12,7 +12,7 @@
  *   (4) linear solves converge (and ∂F/∂y is invertible where it should be).
  */
 import fc from "fast-check";
-import { Tensor, fromData } from "../tensor/tensor.js";
+import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, untraced } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
@@ -100,7 +100,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   checkNonsingular(f, inputs, y, rand);
   const primals = inputs.map((x) => concrete(operand(op, x)));
   const directions = primals.map((p) => new Float64Array(p.size).map(() => 2 * rand() - 1));
-  const tangents = directions.map((d, i) => fromData(d, primals[i].shape.slice()));
+  const tangents = directions.map((d, i) => typed(d, primals[i].shape, primals[i].dtype));
   const call = (...xs: Tensor[]): Tensor => f.call(...xs);
 
   // (2) pushforward against central differences of forward (plain code, never differentiated).
@@ -108,7 +108,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   try {
     pushforward = concrete(jvp(call, primals, tangents)[1]).toFloat64Array();
   } catch (e) {
-    throw solveFailure(e);
+    throw solveFailure(f, e);
   }
   const forwardY = (...xs: unknown[]): Tensor => {
     const out = f.forward(...(xs as ImplicitInput[]));
@@ -129,9 +129,9 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   let pulled: Tensor[];
   try {
     const [out, pullback] = vjp(call, ...primals);
-    pulled = pullback(fromData(cotangent, out.shape.slice()));
+    pulled = pullback(typed(cotangent, out.shape, out.dtype));
   } catch (e) {
-    throw solveFailure(e);
+    throw solveFailure(f, e);
   }
   let lhs = 0;
   for (let i = 0; i < cotangent.length; i++) lhs += cotangent[i] * pushforward[i];
@@ -159,14 +159,14 @@ function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tenso
   const h = 1e-6 * Math.max(1, norm(yv));
   const direction = new Float64Array(yv.length).map(() => 2 * rand() - 1);
   const scale = norm(direction);
-  const delta = fromData(direction.map((v) => (v / scale) * h), y.shape.slice());
+  const delta = typed(direction.map((v) => (v / scale) * h), y.shape, y.dtype);
   const evaluate = (w: Tensor): Float64Array => untraced(() => {
     const out = f.forward(...inputs);
     const extra = Array.isArray(out) && f.passByproduct ? [out[1]] : [];
     return concrete(operand(op, f.conditions(...inputs, w, ...extra))).toFloat64Array();
   });
   const F0 = evaluate(y);
-  const F1 = evaluate(fromData(yv.map((v, i) => v + delta.data[i]), y.shape.slice()));
+  const F1 = evaluate(typed(yv.map((v, i) => v + delta.data[i]), y.shape, y.dtype));
   const Adelta = untraced(() => {
     const out = f.forward(...inputs);
     const extra = Array.isArray(out) && f.passByproduct ? [out[1]] : [];
@@ -175,7 +175,8 @@ function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tenso
   const change = norm(F1.map((v, i) => v - F0[i]));
   const remainder = norm(F1.map((v, i) => v - F0[i] - Adelta[i]));
   const linear = norm(Adelta);
-  if (remainder <= 0.5 * linear) return;
+  // Aδ = 0 for a random δ: A is singular (F may not depend on y at all).
+  if (linear > 0 && remainder <= 0.5 * linear) return;
   if (linear <= 1e-3 * change || linear === 0) {
     throw new PropertyFailure(PROPERTY.solve, `∂F/∂y is singular at the solution: along a step δ of size ${h.toExponential(2)}, ‖Aδ‖ = ${linear.toExponential(3)} while F changes by ${change.toExponential(3)}, so the derivative is not defined by these conditions`);
   }
@@ -187,11 +188,25 @@ function head(v: Float64Array): string {
   return v.length > 6 ? `${shown}, …` : shown;
 }
 
-/** Linear-solve errors of the ImplicitFunction become property (4); anything else (user code) is rethrown. */
-function solveFailure(e: unknown): unknown {
-  if (e instanceof Error && /linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
+/** Values as a Tensor of `dtype` (tangents and cotangents must have their primal's or output's dtype). */
+function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
+  if (dtype === "float64") return fromData(values, shape.slice());
+  const data = allocate(dtype, values.length);
+  data.set(values);
+  return fromData(data, shape.slice());
+}
+
+/**
+ * Linear-solve errors of the ImplicitFunction (its own messages, prefixed with
+ * its name) become property (4); anything else, user code's errors included, is
+ * rethrown unchanged.
+ */
+function solveFailure(f: ImplicitFunction, e: unknown): unknown {
+  if (e instanceof Error && e.message.startsWith(`${f.name}: `) && /linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
   return e;
 }
+
+const OPTION_KEYS = ["numRuns", "seed", "conditionsTol", "fdTol", "adjointTol", "step", "richardson"];
 
 /**
  * Property-based verification of an ImplicitFunction over inputs drawn from
@@ -206,7 +221,11 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
   arbitraries.forEach((a, i) => {
     if (a === null || typeof a !== "object" || typeof (a as { generate?: unknown }).generate !== "function") throw new Error(`${op}: arbitraries[${i}] is ${describe(a)}, not a fast-check Arbitrary`);
   });
-  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { ${OPTION_KEYS.join(", ")} }, got ${describe(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (!OPTION_KEYS.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${OPTION_KEYS.join(", ")})`);
+  }
   const positive = (name: keyof VerifyOptions, fallback: number): number => {
     const v = opts[name];
     if (v === undefined) return fallback;
@@ -214,7 +233,7 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
     return v;
   };
   const numRuns = positive("numRuns", 25);
-  if (!Number.isInteger(numRuns)) throw new Error(`${op}: numRuns must be an integer, got ${numRuns}`);
+  if (!Number.isSafeInteger(numRuns)) throw new Error(`${op}: numRuns must be an integer, got ${numRuns}`);
   const seed = opts.seed === undefined ? 42 : opts.seed;
   if (typeof seed !== "number" || !Number.isInteger(seed)) throw new Error(`${op}: seed must be an integer, got ${describe(seed)}`);
   if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
@@ -233,10 +252,8 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
   if (details.failed) {
     const [values] = (details.counterexample ?? [[]]) as [unknown[], number];
     const err = details.errorInstance;
-    if (!(err instanceof PropertyFailure)) {
-      if (err instanceof Error) throw err;
-      throw new Error(`${op}: a run failed: ${String(err)}`);
-    }
+    // Whatever user code threw (forward, conditions, an arbitrary) reaches the caller unchanged.
+    if (!(err instanceof PropertyFailure)) throw err;
     throw new Error(
       `${op}: property ${err.property} failed after ${details.numRuns} run(s) (seed ${seed}, shrunk ${details.numShrinks} time(s)).\n` +
       `  counterexample: inputs = [${values.map(formatInput).join(", ")}]\n` +
@@ -248,11 +265,17 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
 
 /** A fast-check arbitrary of Tensors of a fixed shape with entries in [min, max] (float64). */
 export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): fc.Arbitrary<Tensor> {
-  const min = opts.min ?? -1;
-  const max = opts.max ?? 1;
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`tensorArbitrary: options must be a plain object { min, max }, got ${describe(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (key !== "min" && key !== "max") throw new Error(`tensorArbitrary: unknown option "${key}" (tensorArbitrary accepts min, max)`);
+  }
+  const min: unknown = opts.min === undefined ? -1 : opts.min;
+  const max: unknown = opts.max === undefined ? 1 : opts.max;
   if (!Array.isArray(shape) || shape.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 0)) throw new Error(`tensorArbitrary: shape must be an array of non-negative integers, got ${describe(shape)}`);
   if (typeof min !== "number" || typeof max !== "number" || !(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`tensorArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
   const n = shape.reduce((a, b) => a * b, 1);
+  if (n > 2 ** 20) throw new Error(`tensorArbitrary: shape ${shapeToString(shape)} has ${n} entries, too many to generate for property tests (at most ${2 ** 20})`);
   return fc.array(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })
     .map((values) => fromData(Float64Array.from(values), shape.slice()));
 }

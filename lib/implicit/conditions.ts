@@ -9,7 +9,7 @@
  * with library ops, so every input and captured value is differentiated.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { describe, shapeToString } from "../tensor/shape.js";
+import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { operand, type Operand } from "../primitives/operands.js";
 import { add, mul, sub } from "../primitives/elementwise.js";
 import { concat, reshape, slice } from "../primitives/shape.js";
@@ -39,18 +39,44 @@ function checkFunction(op: string, what: string, f: unknown): void {
   if (typeof f !== "function") throw new Error(`${op}: ${what} must be a function, got ${describe(f)}`);
 }
 
+function checkStepSize(op: string, stepSize: unknown): void {
+  if (typeof stepSize !== "number" || !(stepSize > 0) || !Number.isFinite(stepSize)) throw new Error(`${op}: stepSize must be a positive number, got ${describe(stepSize)}`);
+}
+
+/** A user objective's value, checked to be a scalar (errors name the builder, not the grad inside it). */
+function scalarValue(op: string, what: string, v: unknown): Tensor | number {
+  if (typeof v === "number") return v;
+  if (!(v instanceof Tensor)) throw new Error(`${op}: the ${what} must return a scalar (a rank-0 Tensor or a number), got ${describe(v)}`);
+  if (v.ndim !== 0) throw new Error(`${op}: the ${what} must return a scalar (a rank-0 Tensor or a number), got shape ${shapeToString(v.shape)}`);
+  return v;
+}
+
+/** A user map's value (T, prox, projection), checked to be a point like y: same shape and dtype. */
+function pointLike(op: string, what: string, v: unknown, y: Tensor): Tensor {
+  const t = v instanceof Tensor ? v : typeof v === "number" ? operand(op, v, y.dtype) : null;
+  if (t === null) throw new Error(`${op}: ${what} must return a Tensor of y's shape ${shapeToString(y.shape)}, got ${describe(v)}`);
+  if (!sameShape(t.shape, y.shape)) throw new Error(`${op}: ${what} returned shape ${shapeToString(t.shape)} but y has shape ${shapeToString(y.shape)}`);
+  if (t.dtype !== y.dtype) throw new Error(`${op}: ${what} returned a ${t.dtype} tensor but y is ${y.dtype}`);
+  return t;
+}
+
 /**
  * Stationarity ∇_y f(x, y) = 0 of an objective f(...inputs, y) (unconstrained
  * minimisation). ∂F/∂y is the Hessian: symmetric, and positive definite when f
  * is strongly convex in y (pass { positiveDefinite: true } to say so).
  */
 export function stationarityConditions(objective: Objective, opts: { positiveDefinite?: boolean } = {}): ConditionsSpec {
-  checkFunction("stationarityConditions", "objective", objective);
+  const op = "stationarityConditions";
+  checkFunction(op, "objective", objective);
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { positiveDefinite }, got ${describe(opts)}`);
+  for (const key of Object.keys(opts)) if (key !== "positiveDefinite") throw new Error(`${op}: unknown option "${key}" (${op} accepts positiveDefinite)`);
+  if (opts.positiveDefinite !== undefined && typeof opts.positiveDefinite !== "boolean") throw new Error(`${op}: positiveDefinite must be a boolean, got ${describe(opts.positiveDefinite)}`);
   return {
     passByproduct: false,
     conditions: (...args) => {
-      const [inputs, y] = splitLast("stationarityConditions", args);
-      return grad((w: Tensor) => callWith(objective, [...inputs, w]))(y) as Tensor;
+      const [inputs, y] = splitLast(op, args);
+      return grad((w: Tensor) => scalarValue(op, "objective", callWith(objective, [...inputs, w])))(y) as Tensor;
     },
     symmetric: true,
     positiveDefinite: opts.positiveDefinite === true,
@@ -64,7 +90,7 @@ export function fixedPointConditions(T: UserFunction<Tensor | number>): Conditio
     passByproduct: false,
     conditions: (...args) => {
       const [, y] = splitLast("fixedPointConditions", args);
-      return sub(callWith(T, args), y);
+      return sub(pointLike("fixedPointConditions", "T", callWith(T, args), y), y);
     },
   };
 }
@@ -79,16 +105,20 @@ export function proximalGradientConditions(
   prox: (v: Tensor, stepSize: number, ...inputs: never[]) => Tensor,
   stepSize: number,
 ): ConditionsSpec {
-  const op = "proximalGradientConditions";
+  return proximalGradient("proximalGradientConditions", smoothObjective, prox, stepSize);
+}
+
+/** proximalGradientConditions with the public name of the caller (it or lassoConditions) in its errors. */
+function proximalGradient(op: string, smoothObjective: Objective, prox: (v: Tensor, stepSize: number, ...inputs: never[]) => Tensor, stepSize: number): ConditionsSpec {
   checkFunction(op, "smoothObjective", smoothObjective);
   checkFunction(op, "prox", prox);
-  if (typeof stepSize !== "number" || !(stepSize > 0) || !Number.isFinite(stepSize)) throw new Error(`${op}: stepSize must be a positive number, got ${describe(stepSize)}`);
+  checkStepSize(op, stepSize);
   return {
     passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
-      const g = grad((w: Tensor) => callWith(smoothObjective, [...inputs, w]))(y) as Tensor;
-      return sub(callWith(prox as UserFunction<Tensor>, [sub(y, mul(g, stepSize)), stepSize, ...inputs]), y);
+      const g = grad((w: Tensor) => scalarValue(op, "smooth objective", callWith(smoothObjective, [...inputs, w])))(y) as Tensor;
+      return sub(pointLike(op, "the prox", callWith(prox as UserFunction<Tensor>, [sub(y, mul(g, stepSize)), stepSize, ...inputs]), y), y);
     },
   };
 }
@@ -98,7 +128,16 @@ export function proximalGradientConditions(
  * proximal-gradient fixed point with soft thresholding at ηλ.
  */
 export function lassoConditions(smoothObjective: Objective, stepSize: number, lambdaIndex = 0): ConditionsSpec {
-  return proximalGradientConditions(smoothObjective, (v, eta, ...inputs) => softThreshold(v, mul((inputs as unknown[])[lambdaIndex] as Operand, eta)), stepSize);
+  const op = "lassoConditions";
+  if (typeof lambdaIndex !== "number" || !Number.isInteger(lambdaIndex) || lambdaIndex < 0) throw new Error(`${op}: lambdaIndex must be a non-negative integer, got ${describe(lambdaIndex)}`);
+  const prox = (v: Tensor, eta: number, ...inputs: unknown[]): Tensor => {
+    if (lambdaIndex >= inputs.length) throw new Error(`${op}: lambdaIndex ${lambdaIndex} is out of range: the conditions have ${inputs.length} input(s) besides y`);
+    const lambda = operand(op, inputs[lambdaIndex], v.dtype);
+    if (lambda.size !== 1) throw new Error(`${op}: λ (input ${lambdaIndex}) must be a scalar, got shape ${shapeToString(lambda.shape)}`);
+    if (lambda.dtype !== v.dtype) throw new Error(`${op}: λ (input ${lambdaIndex}) is ${lambda.dtype} but y is ${v.dtype}; convert one with astype()`);
+    return softThreshold(v, mul(lambda, eta));
+  };
+  return proximalGradient(op, smoothObjective, prox as (v: Tensor, stepSize: number, ...inputs: never[]) => Tensor, stepSize);
 }
 
 /**
@@ -114,13 +153,13 @@ export function projectedGradientConditions(
   const op = "projectedGradientConditions";
   checkFunction(op, "objective", objective);
   checkFunction(op, "projection", projection);
-  if (typeof stepSize !== "number" || !(stepSize > 0) || !Number.isFinite(stepSize)) throw new Error(`${op}: stepSize must be a positive number, got ${describe(stepSize)}`);
+  checkStepSize(op, stepSize);
   return {
     passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
-      const g = grad((w: Tensor) => callWith(objective, [...inputs, w]))(y) as Tensor;
-      return sub(callWith(projection as UserFunction<Tensor>, [sub(y, mul(g, stepSize)), ...inputs]), y);
+      const g = grad((w: Tensor) => scalarValue(op, "objective", callWith(objective, [...inputs, w])))(y) as Tensor;
+      return sub(pointLike(op, "the projection", callWith(projection as UserFunction<Tensor>, [sub(y, mul(g, stepSize)), ...inputs]), y), y);
     },
   };
 }
@@ -137,9 +176,28 @@ export interface KKTProblem {
 
 /** Splits the packed KKT unknown y = [z; ν; μ] into primal z, equality multipliers ν, inequality multipliers μ. */
 export function unpackKKT(y: Tensor, sizes: KKTProblem["sizes"]): { primal: Tensor; equality: Tensor | null; inequality: Tensor | null } {
+  return unpackAs("unpackKKT", y, checkSizes("unpackKKT", sizes));
+}
+
+/** Validates KKT sizes: primal a positive integer, equality and inequality non-negative integers when given. */
+function checkSizes(op: string, sizes: unknown): KKTProblem["sizes"] {
+  const proto = sizes !== null && typeof sizes === "object" ? Object.getPrototypeOf(sizes) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: sizes must be an object { primal, equality?, inequality? }, got ${describe(sizes)}`);
+  const s = sizes as Record<string, unknown>;
+  for (const key of Object.keys(s)) if (key !== "primal" && key !== "equality" && key !== "inequality") throw new Error(`${op}: unknown entry sizes.${key} (sizes has primal, equality, inequality)`);
+  if (typeof s.primal !== "number" || !Number.isInteger(s.primal) || s.primal < 1) throw new Error(`${op}: sizes.primal must be a positive integer, got ${describe(s.primal)}`);
+  for (const key of ["equality", "inequality"]) {
+    const v = s[key];
+    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) throw new Error(`${op}: sizes.${key} must be a non-negative integer or absent, got ${describe(v)}`);
+  }
+  return s as KKTProblem["sizes"];
+}
+
+function unpackAs(op: string, y: unknown, sizes: KKTProblem["sizes"]): { primal: Tensor; equality: Tensor | null; inequality: Tensor | null } {
+  if (!(y instanceof Tensor)) throw new Error(`${op}: y must be a 1-D Tensor, got ${describe(y)}`);
   const p = sizes.equality ?? 0;
   const q = sizes.inequality ?? 0;
-  if (y.ndim !== 1 || y.size !== sizes.primal + p + q) throw new Error(`unpackKKT: y must be 1-D with ${sizes.primal + p + q} entries (primal ${sizes.primal} + equality ${p} + inequality ${q}), got shape ${shapeToString(y.shape)}`);
+  if (y.ndim !== 1 || y.size !== sizes.primal + p + q) throw new Error(`${op}: y must be 1-D with ${sizes.primal + p + q} entries (primal ${sizes.primal} + equality ${p} + inequality ${q}), got shape ${shapeToString(y.shape)}`);
   return {
     primal: slice(y, [0], [sizes.primal]),
     equality: p > 0 ? slice(y, [sizes.primal], [p]) : null,
@@ -149,7 +207,9 @@ export function unpackKKT(y: Tensor, sizes: KKTProblem["sizes"]): { primal: Tens
 
 /** Packs primal and multipliers into the KKT unknown y = [z; ν; μ]. */
 export function packKKT(primal: Operand, equality?: Operand | null, inequality?: Operand | null): Tensor {
+  if (primal === undefined || primal === null) throw new Error(`packKKT: the primal part is missing (got ${describe(primal)})`);
   const parts = [primal, equality, inequality].filter((p) => p !== undefined && p !== null).map((p) => reshape(operand("packKKT", p), [-1]));
+  if (parts.some((p) => p.dtype !== parts[0].dtype)) throw new Error(`packKKT: the parts have different dtypes (${parts.map((p) => p.dtype).join(", ")}); convert them with astype()`);
   return parts.length === 1 ? parts[0] : concat(parts);
 }
 
@@ -166,24 +226,30 @@ export function kktConditions(problem: KKTProblem): ConditionsSpec {
   checkFunction(op, "objective", problem.objective);
   if (problem.equality !== undefined) checkFunction(op, "equality", problem.equality);
   if (problem.inequality !== undefined) checkFunction(op, "inequality", problem.inequality);
-  const sizes = problem.sizes;
-  if (!sizes || typeof sizes.primal !== "number" || !Number.isInteger(sizes.primal) || sizes.primal < 1) throw new Error(`${op}: sizes.primal must be a positive integer, got ${describe(sizes?.primal)}`);
+  const sizes = checkSizes(op, problem.sizes);
   if ((problem.equality !== undefined) !== ((sizes.equality ?? 0) > 0)) throw new Error(`${op}: give sizes.equality > 0 exactly when equality constraints are given`);
   if ((problem.inequality !== undefined) !== ((sizes.inequality ?? 0) > 0)) throw new Error(`${op}: give sizes.inequality > 0 exactly when inequality constraints are given`);
   return {
     passByproduct: false,
     conditions: (...args) => {
       const [inputs, y] = splitLast(op, args);
-      const { primal: z, equality: nu, inequality: mu } = unpackKKT(y, sizes);
-      let stationarity = grad((w: Tensor) => callWith(problem.objective, [...inputs, w]))(z) as Tensor;
+      const { primal: z, equality: nu, inequality: mu } = unpackAs(op, y, sizes);
+      let stationarity = grad((w: Tensor) => scalarValue(op, "objective", callWith(problem.objective, [...inputs, w])))(z) as Tensor;
       const parts: Tensor[] = [];
+      /** A constraint's value: a 1-D Tensor of the declared number of entries. */
+      const constraint = (what: "equality" | "inequality", v: unknown, count: number): Tensor => {
+        if (!(v instanceof Tensor) || v.ndim !== 1 || v.size !== count) {
+          throw new Error(`${op}: the ${what} constraints must return a 1-D Tensor of sizes.${what} = ${count} entries, got ${v instanceof Tensor ? `shape ${shapeToString(v.shape)}` : describe(v)}`);
+        }
+        return v;
+      };
       if (nu !== null) {
-        const [h, pullback] = vjp((w: Tensor) => callWith(problem.equality!, [...inputs, w]), z);
+        const [h, pullback] = vjp((w: Tensor) => constraint("equality", callWith(problem.equality!, [...inputs, w]), nu.size), z);
         stationarity = add(stationarity, pullback(nu)[0]);
         parts.push(h);
       }
       if (mu !== null) {
-        const [g, pullback] = vjp((w: Tensor) => callWith(problem.inequality!, [...inputs, w]), z);
+        const [g, pullback] = vjp((w: Tensor) => constraint("inequality", callWith(problem.inequality!, [...inputs, w]), mu.size), z);
         stationarity = add(stationarity, pullback(mu)[0]);
         parts.push(mul(mu, g));
       }

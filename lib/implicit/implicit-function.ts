@@ -13,7 +13,7 @@
  * The chain rule through F then yields dy = −A⁻¹ (∂F/∂x dx) for whatever F
  * depends on: explicit arguments and values the conditions close over alike.
  */
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { bindCustom, concrete, dropDead, hiddenAbove, isTracing, liveTraces, untraced, type CustomRule } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
@@ -22,7 +22,7 @@ import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { reshape } from "../primitives/shape.js";
 import { zerosLike, type UserFunction } from "../primitives/util.js";
-import { ConditionsJacobian, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
+import { ConditionsJacobian, failedSolve, solveSystem, withDtype, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
 
@@ -70,6 +70,12 @@ export interface ImplicitFunctionOptions {
 
 const SOLVERS: readonly string[] = ["auto", "cg", "gmres", "bicgstab", "minres", "lsqr", "direct"];
 
+/** Every key of ImplicitFunctionOptions (keep in sync): any other key is a misspelt option and an Error. */
+const OPTION_KEYS: readonly string[] = [
+  "forward", "conditions", "linearSolver", "tol", "atol", "maxIter", "preconditioner", "symmetric", "positiveDefinite",
+  "strict", "strictTol", "directMaxSize", "name", "passByproduct",
+];
+
 function positiveNumber(op: string, what: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`${op}: ${what} must be a positive finite number, got ${describe(v)}`);
@@ -107,14 +113,18 @@ export class ImplicitFunction {
 
   constructor(opts: ImplicitFunctionOptions) {
     const op = "ImplicitFunction";
-    if (opts === null || typeof opts !== "object") throw new Error(`${op}: expects an options object { forward, conditions, ... }, got ${describe(opts)}`);
+    const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+    if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: expects an options object { forward, conditions, ... }, got ${describe(opts)}`);
+    for (const key of Object.keys(opts)) {
+      if (!OPTION_KEYS.includes(key)) throw new Error(`${op}: unknown option "${key}" (the options are ${OPTION_KEYS.join(", ")})`);
+    }
     if (typeof opts.forward !== "function") throw new Error(`${op}: forward must be a function, got ${describe(opts.forward)}`);
     if (typeof opts.conditions !== "function") throw new Error(`${op}: conditions must be a function, got ${describe(opts.conditions)}`);
-    const solver = opts.linearSolver ?? "auto";
+    const solver: unknown = opts.linearSolver === undefined ? "auto" : opts.linearSolver;
     if (typeof solver !== "function" && (typeof solver !== "string" || !SOLVERS.includes(solver))) {
       throw new Error(`${op}: linearSolver must be one of ${SOLVERS.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x, got ${describe(solver)}`);
     }
-    if (opts.name !== undefined && typeof opts.name !== "string") throw new Error(`${op}: name must be a string, got ${describe(opts.name)}`);
+    if (opts.name !== undefined && (typeof opts.name !== "string" || opts.name.trim() === "")) throw new Error(`${op}: name must be a non-empty string, got ${describe(opts.name)}`);
     if (opts.preconditioner !== undefined && typeof opts.preconditioner !== "function") throw new Error(`${op}: preconditioner must be a function v => M⁻¹v, got ${describe(opts.preconditioner)}`);
     this.forward = opts.forward as ImplicitFunction["forward"];
     this.conditions = opts.conditions as ImplicitFunction["conditions"];
@@ -125,7 +135,7 @@ export class ImplicitFunction {
     if (opts.atol !== undefined && (typeof opts.atol !== "number" || !(opts.atol >= 0) || !Number.isFinite(opts.atol))) throw new Error(`${op}: atol must be a non-negative finite number, got ${describe(opts.atol)}`);
     const positiveDefinite = flag(op, "positiveDefinite", opts.positiveDefinite);
     this.settings = {
-      solver,
+      solver: solver as SolverName | UserSolver,
       tol: positiveNumber(op, "tol", opts.tol, 1e-10),
       atol: opts.atol ?? 0,
       maxIter: positiveInteger(op, "maxIter", opts.maxIter, 1000),
@@ -147,7 +157,6 @@ export class ImplicitFunction {
     });
     const plainInputs = inputs.map((x) => (x instanceof Tensor ? concrete(x) : x));
     const [yStar, byproduct, hasByproduct] = untraced(() => this.runForward(plainInputs));
-    if (!isTracing() && !this.strict) return yStar;
 
     const extra = hasByproduct && this.passByproduct ? [byproduct] : [];
     const conditionsAt = (args: ImplicitInput[], y: Tensor): Tensor => {
@@ -159,7 +168,11 @@ export class ImplicitFunction {
       }
       return t;
     };
-    if (this.strict) this.checkConditions(untraced(() => conditionsAt(plainInputs, yStar)));
+    // The conditions are evaluated once on plain values even when nothing is
+    // differentiated: a y they do not accept (or of another size) is an error now,
+    // not at the first derivative.
+    const plainF = untraced(() => conditionsAt(plainInputs, yStar));
+    if (this.strict) this.checkConditions(plainF);
     if (!isTracing()) return yStar;
     return this.differentiable(conditionsAt, inputs, yStar, plainInputs);
   }
@@ -209,19 +222,29 @@ export class ImplicitFunction {
   private differentiable(conditions: (args: ImplicitInput[], y: Tensor) => Tensor, inputs: ImplicitInput[], yStar: Tensor, plainInputs: ImplicitInput[]): Tensor {
     const op = this.name;
     let fShape: number[] = yStar.shape;
+    let fDtype: DType = yStar.dtype;
     const conditionsAt = (args: ImplicitInput[], y: Tensor): Tensor => {
       const F = conditions(args, y);
       fShape = F.shape;
+      fDtype = F.dtype;
       return F;
     };
     let J: ConditionsJacobian | null = null;
-    const plainJacobian = (): ConditionsJacobian => (J ??= new ConditionsJacobian((y) => conditionsAt(plainInputs, y), yStar, fShape));
+    const plainJacobian = (): ConditionsJacobian => (J ??= new ConditionsJacobian((y) => conditionsAt(plainInputs, y), yStar, fShape, fDtype));
 
-    /** K⁻¹ rhs on plain values, K = A (transpose false) or Aᵀ, shaped as the unknown. */
+    /** K⁻¹ rhs on plain values, K = A (transpose false) or Aᵀ, shaped (and typed) as the unknown. */
     const plainSolve = (rhs: Tensor, transpose: boolean): Tensor => {
-      const [x, diag] = untraced(() => solveSystem(op, plainJacobian(), rhs, transpose, this.settings));
+      let solved: [Tensor, SolveDiagnostics];
+      try {
+        solved = untraced(() => solveSystem(op, plainJacobian(), rhs, transpose, this.settings));
+      } catch (e) {
+        const failed = failedSolve(e);
+        if (failed) this.lastSolve = failed; // a failed solve's diagnostics, converged: false
+        throw e;
+      }
+      const [x, diag] = solved;
       this.lastSolve = diag;
-      return reshape(x, transpose ? fShape : yStar.shape);
+      return withDtype(reshape(x, transpose ? fShape : yStar.shape), transpose ? fDtype : yStar.dtype);
     };
 
     /** K x with K = ∂F/∂y (or its transpose) at the traced point (inputs, y). */

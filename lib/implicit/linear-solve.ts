@@ -5,9 +5,9 @@
  * pullback solves Aᵀ u = ȳ. A is never formed (unless "direct" is asked for):
  * A v is one JVP of the conditions w.r.t. y, Aᵀ u one VJP on a tape recorded once.
  */
-import { Tensor, fromData } from "../tensor/tensor.js";
+import { Tensor, astype, fromData, type DType } from "../tensor/tensor.js";
 import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
-import { describe } from "../tensor/shape.js";
+import { describe, shapeToString } from "../tensor/shape.js";
 import { reshape } from "../primitives/shape.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
@@ -53,13 +53,14 @@ export class ConditionsJacobian {
   private dense: { A: Float64Array; lu: LUFactors | null; rank: "full" | "deficient" } | null = null;
   readonly n: number;
 
-  constructor(private readonly conditionsOfY: (y: Tensor) => Tensor, private readonly y: Tensor, private readonly fShape: number[]) {
+  /** `fDtype`: the dtype of F, which cotangents of the conditions must have (that of y by default). */
+  constructor(private readonly conditionsOfY: (y: Tensor) => Tensor, private readonly y: Tensor, private readonly fShape: number[], private readonly fDtype: DType = y.dtype) {
     this.n = y.size;
   }
 
-  /** A v (v flat, length n). */
+  /** A v (v flat, length n, any dtype: it is converted to y's). */
   apply(v: Tensor): Tensor {
-    const [, t] = jvp(this.conditionsOfY, [this.y], [reshape(v, this.y.shape)]);
+    const [, t] = jvp(this.conditionsOfY, [this.y], [withDtype(reshape(v, this.y.shape), this.y.dtype)]);
     return plainFlat(t);
   }
 
@@ -69,7 +70,7 @@ export class ConditionsJacobian {
       const [, pb] = vjp(this.conditionsOfY, this.y);
       this.pullback = pb;
     }
-    return plainFlat(this.pullback(reshape(u, this.fShape))[0]);
+    return plainFlat(this.pullback(withDtype(reshape(u, this.fShape), this.fDtype))[0]);
   }
 
   operator(transpose: boolean, s: SolveSettings): LinearOperator {
@@ -102,7 +103,12 @@ export class ConditionsJacobian {
   }
 }
 
-/** A flat, untraced copy of a tensor's values. */
+/** `t` as `dtype` (the solvers work in float64; float32 conditions take float32 tangents and cotangents). */
+export function withDtype(t: Tensor, dtype: DType): Tensor {
+  return t.dtype === dtype ? t : astype(t, dtype);
+}
+
+/** A flat, untraced float64 copy of a tensor's values. */
 function plainFlat(t: Tensor): Tensor {
   return fromData(t.toFloat64Array(), [t.size]);
 }
@@ -132,6 +138,20 @@ export function autoSolverFor(n: number, s: SolveSettings): Exclude<SolverName, 
   return "gmres";
 }
 
+/** The diagnostics of solves that failed, keyed by the Error thrown, so that `lastSolve` reports failures too. */
+const failures = new WeakMap<Error, SolveDiagnostics>();
+
+/** Records `diag` as the diagnostics of the failure `error` (which is returned, to be thrown). */
+function failed(diag: SolveDiagnostics, error: Error): Error {
+  failures.set(error, diag);
+  return error;
+}
+
+/** The diagnostics of the failed solve that threw `e`, if it is one. */
+export function failedSolve(e: unknown): SolveDiagnostics | undefined {
+  return e instanceof Error ? failures.get(e) : undefined;
+}
+
 /**
  * Solves A x = rhs (or Aᵀ x = rhs) for the implicit layer, throwing an Error
  * naming the solver, the iterations and the residual when it fails. Returns the
@@ -144,23 +164,43 @@ export function solveSystem(op: string, J: ConditionsJacobian, rhs: Tensor, tran
   if (typeof s.solver === "function") {
     const out = s.solver(J.operator(transpose, s), b);
     const x = out instanceof Tensor ? out : (out as KrylovResult)?.x;
-    if (!(x instanceof Tensor) || x.size !== J.n) throw new Error(`${op}: the user linear solver must return a Tensor of ${J.n} entries or a result { x, ... }, got ${describe(out)}`);
+    if (!(x instanceof Tensor) || x.size !== J.n) {
+      throw failed({ solver: "user", iterations: 0, residualNorm: NaN, converged: false, status: "invalid", system, tol: s.tol }, new Error(`${op}: the user linear solver must return a Tensor of ${J.n} entries or a result { x, ... }, got ${describe(out)}`));
+    }
     const res = residual(J, x, b, transpose);
     const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged: res <= Math.max(s.tol * bNorm, s.atol) || res === 0, status: "", system, tol: s.tol };
     diag.status = diag.converged ? "converged" : "notConverged";
-    if (!diag.converged) throw notConverged(op, diag);
+    if (!diag.converged) throw failed(diag, notConverged(op, diag));
     return [plainFlat(x), diag];
   }
   const method = s.solver === "auto" ? autoSolverFor(J.n, s) : s.solver;
   if (method === "direct") return solveDirect(op, J, b, bNorm, transpose, s, s.solver === "auto");
-  const result = runKrylov(method, J.operator(transpose, s), b, s);
+  const result = runKrylov(op, method, J.operator(transpose, s), b, s);
   const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol, residualHistory: result.residualHistory };
-  if (!result.converged) throw notConverged(op, diag);
+  if (!result.converged) throw failed(diag, notConverged(op, diag));
+  // lsqr also stops at a least-squares solution; on a singular A whose system is
+  // inconsistent that x does not solve it, and the derivative is not defined.
+  if (method === "lsqr" && !(result.residualNorm <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol))) {
+    diag.converged = false;
+    diag.status = "inconsistent";
+    throw failed(diag, new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (lsqr's least-squares residual ${result.residualNorm.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}, tol ${s.tol}): the derivative is not defined here`));
+  }
   return [result.x, diag];
 }
 
-function runKrylov(method: Exclude<SolverName, "auto" | "direct">, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
-  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true, ...(s.preconditioner ? { M: s.preconditioner } : {}) };
+/** The user's preconditioner, checked: a Tensor of its input's shape, or an Error naming the implicit function. */
+function checkedPreconditioner(op: string, M: (v: Tensor) => Tensor): (v: Tensor) => Tensor {
+  return (v) => {
+    const out: unknown = M(v);
+    if (!(out instanceof Tensor) || out.ndim !== 1 || out.shape[0] !== v.shape[0]) {
+      throw new Error(`${op}: the preconditioner must return a Tensor of shape ${shapeToString(v.shape)} (that of its input), got ${out instanceof Tensor ? `shape ${shapeToString(out.shape)}` : describe(out)}`);
+    }
+    return out;
+  };
+}
+
+function runKrylov(op: string, method: Exclude<SolverName, "auto" | "direct">, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
+  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true, ...(s.preconditioner ? { M: checkedPreconditioner(op, s.preconditioner) } : {}) };
   switch (method) {
     case "cg": return cg(A, b, opts);
     case "minres": return minres(A, b, opts);
@@ -186,7 +226,12 @@ function residual(J: ConditionsJacobian, x: Tensor, b: Tensor, transpose: boolea
  */
 function solveDirect(op: string, J: ConditionsJacobian, b: Tensor, bNorm: number, transpose: boolean, s: SolveSettings, auto: boolean): [Tensor, SolveDiagnostics] {
   const system = transpose ? "adjoint" : "tangent";
+  const nonFinite: SolveDiagnostics = { solver: auto ? "auto(direct)" : "direct", iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol };
+  if (!Number.isFinite(bNorm)) throw failed(nonFinite, notConverged(op, nonFinite));
   const { A, lu, rank } = J.factor();
+  if (!A.every(Number.isFinite)) {
+    throw failed(nonFinite, new Error(`${op}: ∂F/∂y has a NaN or ∞ entry at forward's output (check forward's y and the conditions there), so the ${system} system cannot be solved`));
+  }
   if (rank === "full" && lu !== null) {
     const x = Float64Array.from(b.toFloat64Array());
     luSolveInPlace(lu, x, 1, transpose);
@@ -204,7 +249,7 @@ function solveDirect(op: string, J: ConditionsJacobian, b: Tensor, bNorm: number
   const ok = res <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol) && Number.isFinite(res);
   const diag: SolveDiagnostics = { solver: auto ? "auto(direct→lsqr)" : "direct→lsqr", iterations: result.iterations, residualNorm: res, converged: ok, status: ok ? "converged" : "singular", system, tol: s.tol };
   if (!ok) {
-    throw new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (least-squares residual ${res.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}): the derivative is not defined here`);
+    throw failed(diag, new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (least-squares residual ${res.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}): the derivative is not defined here`));
   }
   return [result.x, diag];
 }

@@ -4,8 +4,8 @@
  * building block of a projected- or proximal-gradient fixed point.
  */
 import { Tensor } from "../tensor/tensor.js";
-import { describe, shapeToString } from "../tensor/shape.js";
-import { operand, type Operand } from "../primitives/operands.js";
+import { broadcastShapes, describe, shapeToString } from "../tensor/shape.js";
+import { operand, operands, type Operand } from "../primitives/operands.js";
 import { abs, div, greater, maximum, minimum, mul, relu, sign, sub, where } from "../primitives/elementwise.js";
 import { norm, sum } from "../primitives/reduce.js";
 import { concrete } from "../primitives/core.js";
@@ -13,8 +13,21 @@ import { tensor } from "../tensor/tensor.js";
 
 /** Soft thresholding sign(v)·max(|v| − τ, 0): the proximal operator of τ‖·‖₁. */
 export function softThreshold(v: Operand, tau: Operand): Tensor {
-  const x = operand("softThreshold", v);
-  return mul(sign(x), relu(sub(abs(x), tau)));
+  const [x, t] = broadcastOperands("softThreshold", [v, tau], ["v", "tau"]);
+  return mul(sign(x), relu(sub(abs(x), t)));
+}
+
+/**
+ * The operands of a projection as Tensors of one dtype whose shapes broadcast
+ * together, so that misuse is an Error naming the projection, not an op inside it.
+ */
+function broadcastOperands(op: string, xs: unknown[], names: string[]): Tensor[] {
+  xs.forEach((x, i) => {
+    if (x === undefined) throw new Error(`${op}: ${names[i]} is missing (got undefined)`);
+  });
+  const ts = operands(op, xs);
+  ts.reduce<number[]>((shape, t) => broadcastShapes(op, shape, t.shape), []);
+  return ts;
 }
 
 /** Projection onto the non-negative orthant: max(v, 0). */
@@ -24,7 +37,8 @@ export function projectNonNegative(v: Operand): Tensor {
 
 /** Projection onto the box [lower, upper] (bounds broadcast against v). */
 export function projectBox(v: Operand, lower: Operand, upper: Operand): Tensor {
-  return minimum(maximum(operand("projectBox", v), lower), upper);
+  const [x, lo, hi] = broadcastOperands("projectBox", [v, lower, upper], ["v", "lower", "upper"]);
+  return minimum(maximum(x, lo), hi);
 }
 
 /**
@@ -32,10 +46,12 @@ export function projectBox(v: Operand, lower: Operand, upper: Operand): Tensor {
  * outside the ball: ∂p/∂r = v/‖v‖ and ∂p/∂v = (r/‖v‖)(I − v vᵀ/‖v‖²).
  */
 export function projectL2Ball(v: Operand, radius: Operand = 1): Tensor {
-  const x = operand("projectL2Ball", v);
+  const [x, r] = operands("projectL2Ball", [v, radius]);
+  if (r.ndim !== 0) throw new Error(`projectL2Ball: the radius must be a scalar (rank 0 or a number), got shape ${shapeToString(r.shape)}`);
+  if (concrete(r).item() < 0) throw new Error(`projectL2Ball: the radius must be non-negative, got ${concrete(r).item()}`);
   const n = norm(x);
-  const outside = greater(n, radius);
-  return where(outside, mul(x, div(radius, where(outside, n, 1))), x);
+  const outside = greater(n, r);
+  return where(outside, mul(x, div(r, where(outside, n, 1))), x);
 }
 
 /**

@@ -6,7 +6,7 @@
  * 13 (1992); right-preconditioned as in Barrett et al., "Templates for the
  * Solution of Linear Systems" (1994), §2.3.8.
  */
-import { dot, normFromSquares, residualInto, type OperatorLike } from "./operator.js";
+import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
 import { finish, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
@@ -22,6 +22,10 @@ import { finish, prepare, record, trivialResult, type KrylovOptions, type Krylov
  * two with M) plus ~12n flops.
  */
 export function bicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
+  return guarded("bicgstab", () => solveBicgstab(A, b, opts));
+}
+
+function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
   const p = prepare("bicgstab", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: false });
   const trivial = trivialResult(p);
   if (trivial !== null) return trivial;

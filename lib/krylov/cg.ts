@@ -5,7 +5,7 @@
  * systems", J. Res. NBS 49 (1952); the preconditioned form is Saad, "Iterative
  * Methods for Sparse Linear Systems", 2nd ed. (2003), Algorithm 9.1.
  */
-import { dot, normFromSquares, residualInto, type OperatorLike } from "./operator.js";
+import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
 import { finish, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
@@ -19,6 +19,10 @@ import { finish, prepare, record, trivialResult, type KrylovOptions, type Krylov
  * trouble. Cost per iteration: one product with A (and one with M) plus ~10n flops.
  */
 export function cg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
+  return guarded("cg", () => solveCg(A, b, opts));
+}
+
+function solveCg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
   const p = prepare("cg", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: false });
   const trivial = trivialResult(p);
   if (trivial !== null) return trivial;

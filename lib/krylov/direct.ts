@@ -7,6 +7,7 @@
 import { allocate, contiguousData, fromData, Tensor, toTensor, type NestedArray } from "../tensor/tensor.js";
 import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
 import { describe, shapeToString } from "../tensor/shape.js";
+import { checkUntraced, guarded } from "./operator.js";
 
 type MatrixLike = Tensor | NestedArray[];
 type RhsLike = Tensor | NestedArray[] | number[];
@@ -16,6 +17,7 @@ function squareMatrix(op: string, A: unknown): Tensor {
   if (A === undefined) throw new Error(`${op}: the matrix A is missing`);
   const T = A instanceof Tensor ? A : toTensor(`${op}: A`, A);
   if (T.ndim !== 2 || T.shape[0] !== T.shape[1]) throw new Error(`${op}: A must be a square matrix [n,n], got shape ${shapeToString(T.shape)}`);
+  checkUntraced(op, "A", T);
   return T;
 }
 
@@ -35,6 +37,7 @@ function rhsCopy(op: string, n: number, b: unknown): { data: Float64Array; k: nu
   if ((B.ndim !== 1 && B.ndim !== 2) || B.shape[0] !== n) {
     throw new Error(`${op}: b must have shape [${n}] or [${n},k] to match A [${n},${n}], got ${shapeToString(B.shape)}`);
   }
+  checkUntraced(op, "b", B);
   return { data: Float64Array.from(contiguousData(B, "float64")), k: B.ndim === 1 ? 1 : B.shape[1], template: B };
 }
 
@@ -58,7 +61,7 @@ export class LUFactorization {
 
   /** Solves A X = B, or Aᵀ X = B with `transpose: true`; B of shape [n] or [n,k]. Cost 2n²k. */
   solve(b: RhsLike, opts: { transpose?: boolean } = {}): Tensor {
-    return solveWithLU("LUFactorization.solve", this, b, opts);
+    return guarded("LUFactorization.solve", () => solveWithLU("LUFactorization.solve", this, b, opts));
   }
 
   /** @internal The packed factors. */
@@ -74,7 +77,7 @@ export class LUFactorization {
  * matrix is singular to working precision), is an Error, as is a NaN or ∞.
  */
 export function lu(A: MatrixLike): LUFactorization {
-  return factorLU("lu", A);
+  return guarded("lu", () => factorLU("lu", A));
 }
 
 function factorLU(op: string, A: unknown): LUFactorization {
@@ -96,7 +99,11 @@ function factorLU(op: string, A: unknown): LUFactorization {
 }
 
 function solveWithLU(op: string, f: LUFactorization, b: unknown, opts: unknown): Tensor {
-  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { transpose? }, got ${describe(opts)}`);
+  for (const key of Object.keys(opts as object)) {
+    if (key !== "transpose") throw new Error(`${op}: unknown option "${key}" (${op} accepts transpose)`);
+  }
   const transpose = (opts as { transpose?: unknown }).transpose;
   if (transpose !== undefined && typeof transpose !== "boolean") throw new Error(`${op}: transpose must be a boolean, got ${describe(transpose)}`);
   const { data, k, template } = rhsCopy(op, f.n, b);
@@ -111,8 +118,7 @@ function solveWithLU(op: string, f: LUFactorization, b: unknown, opts: unknown):
  * A singular A is an Error.
  */
 export function luSolve(A: MatrixLike | LUFactorization, b: RhsLike, opts: { transpose?: boolean } = {}): Tensor {
-  const f = A instanceof LUFactorization ? A : factorLU("luSolve", A);
-  return solveWithLU("luSolve", f, b, opts);
+  return guarded("luSolve", () => solveWithLU("luSolve", A instanceof LUFactorization ? A : factorLU("luSolve", A), b, opts));
 }
 
 /** A Cholesky factorisation A = L Lᵀ of a symmetric positive definite matrix. Made by `cholesky`. */
@@ -133,7 +139,7 @@ export class CholeskyFactorization {
 
   /** Solves A X = B for B of shape [n] or [n,k]; cost 2n²k. */
   solve(b: RhsLike): Tensor {
-    return this.solveAs("CholeskyFactorization.solve", b);
+    return guarded("CholeskyFactorization.solve", () => this.solveAs("CholeskyFactorization.solve", b));
   }
 
   /** @internal `solve` with the public name of the caller in its errors. */
@@ -149,7 +155,7 @@ export class CholeskyFactorization {
  * positive definite (a pivot ≤ n·ε·Aⱼⱼ), or has a NaN or ∞ is an Error.
  */
 export function cholesky(A: MatrixLike): CholeskyFactorization {
-  return factorCholesky("cholesky", A);
+  return guarded("cholesky", () => factorCholesky("cholesky", A));
 }
 
 function factorCholesky(op: string, A: unknown): CholeskyFactorization {
@@ -213,6 +219,5 @@ function solveWithCholesky(op: string, n: number, L: Float64Array, b: unknown): 
  * right-hand side). `b`: shape [n] or [n,k].
  */
 export function choleskySolve(A: MatrixLike | CholeskyFactorization, b: RhsLike): Tensor {
-  const f = A instanceof CholeskyFactorization ? A : factorCholesky("choleskySolve", A);
-  return f.solveAs("choleskySolve", b);
+  return guarded("choleskySolve", () => (A instanceof CholeskyFactorization ? A : factorCholesky("choleskySolve", A)).solveAs("choleskySolve", b));
 }

@@ -7,7 +7,7 @@
  * Saad, "Iterative Methods for Sparse Linear Systems", 2nd ed., Algorithms 6.9
  * and 9.5 (right preconditioning).
  */
-import { dot, norm2, residualInto, type OperatorLike } from "./operator.js";
+import { dot, norm2, residualInto, guarded, type OperatorLike } from "./operator.js";
 import { finish, prepare, record, singularityTolerance, trivialResult, type GmresOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
@@ -23,10 +23,15 @@ import { finish, prepare, record, singularityTolerance, trivialResult, type Gmre
  * falls into the span of the earlier products (to θ = tol clamped to
  * [10⁶ε, √ε]: A is singular on the space) and the resulting x does not lower
  * the true residual, no further cycle can help (b is not in range(A)): status
- * "breakdown", with x a least-squares solution over the space. Cost per inner iteration
+ * "breakdown", with x a least-squares solution over the space; so is a cycle that
+ * does not lower the residual at all (the next would repeat it). Cost per inner iteration
  * j: one product with A (and with M) plus ~4jn flops; memory (restart+1)·n.
  */
 export function gmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): KrylovResult {
+  return guarded("gmres", () => solveGmres(A, b, opts));
+}
+
+function solveGmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): KrylovResult {
   const p = prepare("gmres", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: true });
   const trivial = trivialResult(p);
   if (trivial !== null) return trivial;
@@ -153,6 +158,9 @@ export function gmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): Kryl
     if (!Number.isFinite(rnorm)) return finish(p, x, total, "nonFinite");
     // The next cycle would rebuild the same invariant space from a residual this
     // one barely lowered: call it a breakdown instead of spinning to maxIter.
-    exhausted = invariant && !(rnorm < 0.5 * previous);
+    // A cycle that did not lower the residual at all (beyond rounding) leaves the
+    // next one the same residual, hence the same space and the same outcome: it
+    // would stagnate until maxIter (GMRES(1) on a rotation); that is a breakdown too.
+    exhausted = (invariant && !(rnorm < 0.5 * previous)) || !(rnorm < previous * (1 - 16 * Number.EPSILON));
   }
 }

@@ -6,7 +6,7 @@
  * bidiagonalisation of A and a QR factorisation of the bidiagonal by Givens
  * rotations, with their estimates of ‖r‖, ‖Aᵀr‖ and ‖A‖.
  */
-import { norm2, residualInto, type OperatorLike } from "./operator.js";
+import { norm2, residualInto, guarded, type OperatorLike } from "./operator.js";
 import { prepare, record, toOutput, type KrylovProblem, type KrylovStatus, type LsqrOptions, type LsqrResult, type VectorLike } from "./result.js";
 
 /**
@@ -23,6 +23,10 @@ import { prepare, record, toOutput, type KrylovProblem, type KrylovStatus, type 
  * Cost per iteration: one product with A, one with Aᵀ, ~10(m+n) flops.
  */
 export function lsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResult {
+  return guarded("lsqr", () => solveLsqr(A, b, opts));
+}
+
+function solveLsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResult {
   const p = prepare("lsqr", A, b, opts, { square: false, transpose: true, preconditioner: false, restart: false });
   const { m, n, x, threshold, maxIter, tol } = p;
   const op = p.A;

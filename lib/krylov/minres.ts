@@ -7,7 +7,7 @@
  * (preconditioned) operator, a QR factorisation of the tridiagonal by Givens
  * rotations, and the short recurrence for the search directions w.
  */
-import { dot, normFromSquares, residualInto, type OperatorLike } from "./operator.js";
+import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
 import { finish, prepare, record, singularityTolerance, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
@@ -29,6 +29,10 @@ import { finish, prepare, record, singularityTolerance, trivialResult, type Kryl
  * ~20n flops.
  */
 export function minres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
+  return guarded("minres", () => solveMinres(A, b, opts));
+}
+
+function solveMinres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
   const p = prepare("minres", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: false });
   const trivial = trivialResult(p);
   if (trivial !== null) return trivial;

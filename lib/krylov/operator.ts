@@ -13,6 +13,18 @@
  */
 import { allocate, contiguousData, fromData, Tensor, toTensor, type DType, type NestedArray } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
+import { dropDead } from "../primitives/core.js";
+
+/**
+ * @internal The solvers work on plain numbers: a value that a live grad/jvp is
+ * differentiating would come out with its derivative silently dropped, so it is
+ * an Error instead.
+ */
+export function checkUntraced(op: string, what: string, t: Tensor): void {
+  if (dropDead(t)._trace !== null) {
+    throw new Error(`${op}: ${what} is being differentiated (a grad or jvp is tracing it), but ${op} is not differentiable and would drop its derivative; use solve(A, b), or an ImplicitFunction whose conditions are A y − b, to differentiate a linear solve`);
+  }
+}
 
 /**
  * A matrix given only through its products. `matvec` maps a 1-D Tensor of
@@ -91,6 +103,7 @@ const denseStorage = new WeakMap<object, Tensor>();
 
 function denseMap(op: string, what: string, T: Tensor): LinearMap {
   if (T.ndim !== 2) throw new Error(`${op}: ${what} must be a 2-D matrix, got a tensor of shape ${shapeToString(T.shape)}`);
+  checkUntraced(op, what, T);
   const [m, n] = T.shape;
   // Read-only use: contiguousData hands back T's own storage when it already is row-major float64.
   const a = contiguousData(T, "float64") as Float64Array;
@@ -103,6 +116,34 @@ function denseMap(op: string, what: string, T: Tensor): LinearMap {
   };
 }
 
+/** What user code run by a solver (products, preconditioner, callback) threw: it passes through untouched. */
+const thrownByUser = new WeakSet<object>();
+
+/** @internal Runs user code for a solver, marking what it throws as the user's. */
+export function runUser<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (e !== null && (typeof e === "object" || typeof e === "function")) thrownByUser.add(e);
+    throw e;
+  }
+}
+
+/**
+ * @internal Runs solver `op`. The only engine error the library itself can
+ * raise there is a RangeError for a workspace too large to allocate (a huge
+ * broadcast view as A or b): it reaches the user as an Error naming the solver.
+ * Whatever user code threw passes through unchanged.
+ */
+export function guarded<T>(op: string, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (e instanceof RangeError && !thrownByUser.has(e)) throw new Error(`${op}: the problem is too large to allocate its workspace (${e.message})`);
+    throw e;
+  }
+}
+
 /**
  * Calls a user product on a copy of `x` wrapped as a Tensor of `dtype`, checks
  * that a Tensor of the expected length came back, and copies it into `out`.
@@ -111,9 +152,10 @@ function tensorProduct(op: string, label: string, product: MatvecFunction, inLen
   return (x, out) => {
     const data = allocate(dtype, inLen);
     data.set(x);
-    const y: unknown = product(fromData(data, [inLen]));
+    const y: unknown = runUser(() => product(fromData(data, [inLen])));
     if (!(y instanceof Tensor)) throw new Error(`${op}: ${label} returned ${describe(y)}; it must return a Tensor of shape [${outLen}]`);
     if (y.ndim !== 1 || y.shape[0] !== outLen) throw new Error(`${op}: ${label} returned a tensor of shape ${shapeToString(y.shape)}; expected shape [${outLen}] for an input of shape [${inLen}]`);
+    checkUntraced(op, `the result of ${label}`, y);
     const src = contiguousData(y, "float64");
     let finite = true;
     for (let i = 0; i < outLen; i++) {

@@ -9,7 +9,7 @@
  */
 import { allocate, contiguousData, fromData, Tensor, toTensor, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
-import { allFinite, norm2, residualInto, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
+import { allFinite, checkUntraced, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
 
 /** Why a solver stopped. Only "converged" means the stopping rule holds for the returned x. */
 export type KrylovStatus = "converged" | "maxIter" | "breakdown" | "nonFinite";
@@ -109,6 +109,7 @@ function vectorArg(op: string, what: string, value: unknown): Tensor {
   if (value === undefined) throw new Error(`${op}: ${what} is missing`);
   const t = value instanceof Tensor ? value : toTensor(`${op}: ${what}`, value);
   if (t.ndim !== 1) throw new Error(`${op}: ${what} must be a 1-D vector, got shape ${shapeToString(t.shape)}`);
+  checkUntraced(op, what, t);
   return t;
 }
 
@@ -130,8 +131,9 @@ function integerOption(op: string, name: string, value: unknown, fallback: numbe
  * the preconditioner's shape and x0's length. Throws Errors beginning with `op`.
  */
 export function prepare(op: string, A: unknown, b: unknown, opts: unknown, traits: SolverTraits): KrylovProblem {
-  if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts) || opts instanceof Tensor)) {
-    throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (opts !== undefined && proto !== Object.prototype && proto !== null) {
+    throw new Error(`${op}: options must be a plain object { x0, tol, atol, maxIter, ... }, got ${describe(opts)}`);
   }
   const o = (opts ?? {}) as Record<string, unknown>;
   const known: string[] = [...COMMON];
@@ -202,7 +204,8 @@ export function singularityTolerance(tol: number): number {
 /** Reports one iteration's residual estimate to the history and the callback (iteration 0, the start, only to the history). */
 export function record(p: KrylovProblem, iteration: number, residualNorm: number): void {
   if (p.history !== null) p.history.push(residualNorm);
-  if (p.callback !== null && iteration > 0) p.callback({ iteration, residualNorm });
+  const callback = p.callback;
+  if (callback !== null && iteration > 0) runUser(() => callback({ iteration, residualNorm }));
 }
 
 /**

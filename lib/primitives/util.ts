@@ -1,14 +1,14 @@
 /** Small helpers: constructors the rules need, and calling user functions of any signature. */
-import { allocate, fromData, Tensor } from "../tensor/tensor.js";
+import { allocateFor, fromData, Tensor } from "../tensor/tensor.js";
 
 /** Zeros with the shape and dtype of `x` (a constant, never traced). */
-export function zerosLike(x: Tensor): Tensor {
-  return fromData(allocate(x.dtype, x.size), x.shape.slice());
+export function zerosLike(x: Tensor, op = "zerosLike"): Tensor {
+  return fromData(allocateFor(op, x.dtype, x.shape), x.shape.slice());
 }
 
 /** Ones with the shape and dtype of `x`. */
-export function onesLike(x: Tensor): Tensor {
-  const data = allocate(x.dtype, x.size);
+export function onesLike(x: Tensor, op = "onesLike"): Tensor {
+  const data = allocateFor(op, x.dtype, x.shape);
   data.fill(1);
   return fromData(data, x.shape.slice());
 }

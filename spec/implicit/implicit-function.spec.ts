@@ -244,6 +244,7 @@ describe("ImplicitFunction", () => {
     it("names both shapes when the conditions' size differs from y's", () => {
       const f = new ImplicitFunction({ forward: () => tensor([1, 2, 3]), conditions: (_x: Tensor, y: Tensor) => slice(y, [0], [2]) });
       expectError(() => grad((x: Tensor) => sum(f.call(x)))(tensor(1)), "ImplicitFunction:", "[2]", "[3]");
+      expectError(() => f.call(tensor(1)), "ImplicitFunction:", "[2]", "[3]"); // without any transformation too
     });
 
     it("rejects what forward returns when it is not a Tensor", () => {
@@ -267,7 +268,7 @@ describe("ImplicitFunction", () => {
       });
       const err = expectError(() => grad((b: Tensor) => sum(f.call(b)))(randomVector(big, 32)), "ImplicitFunction:", "gmres", "3 iterations", "residual");
       expect(err.message).to.match(/tol 1e-10/);
-      expect(f.lastSolve).to.equal(null);
+      expect(f.lastSolve).to.include({ solver: "gmres", iterations: 3, converged: false, status: "maxIter" });
     });
 
     it("errors thrown by user code reach the caller unchanged, and the engine stays usable", () => {
