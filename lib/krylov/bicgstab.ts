@@ -7,7 +7,7 @@
  * Solution of Linear Systems" (1994), §2.3.8.
  */
 import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, initialResidual, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for square A by BiCGStab: two products with A per iteration,
@@ -33,15 +33,9 @@ function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kr
   const op = p.A;
 
   const r = new Float64Array(n);
-  let rnorm: number;
-  if (p.x0Given) rnorm = residualInto(op, p.b, x, r);
-  else {
-    r.set(p.b);
-    rnorm = p.bNorm;
-  }
-  if (!Number.isFinite(rnorm)) return finish(p, x, 0, "nonFinite");
-  record(p, 0, rnorm);
-  if (rnorm <= threshold) return finish(p, x, 0, "converged", rnorm);
+  const start = initialResidual(p, r);
+  if (typeof start !== "number") return start;
+  let rnorm = start;
 
   const shadow = Float64Array.from(r);
   const direction = new Float64Array(n);

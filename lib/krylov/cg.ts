@@ -6,7 +6,7 @@
  * Methods for Sparse Linear Systems", 2nd ed. (2003), Algorithm 9.1.
  */
 import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, initialResidual, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for symmetric positive definite A (n×n) by conjugate
@@ -30,15 +30,9 @@ function solveCg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovRe
   const op = p.A;
 
   const r = new Float64Array(n);
-  let rnorm: number;
-  if (p.x0Given) rnorm = residualInto(op, p.b, x, r);
-  else {
-    r.set(p.b);
-    rnorm = p.bNorm;
-  }
-  if (!Number.isFinite(rnorm)) return finish(p, x, 0, "nonFinite");
-  record(p, 0, rnorm);
-  if (rnorm <= threshold) return finish(p, x, 0, "converged", rnorm);
+  const start = initialResidual(p, r);
+  if (typeof start !== "number") return start;
+  let rnorm = start;
 
   // Without a preconditioner z is r itself and rᵀz is ‖r‖², already known.
   const z = M === null ? r : new Float64Array(n);

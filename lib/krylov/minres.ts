@@ -8,7 +8,7 @@
  * rotations, and the short recurrence for the search directions w.
  */
 import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, prepare, record, singularityTolerance, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, initialResidual, prepare, record, singularityTolerance, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for symmetric A (n×n), minimising ‖b − A x‖ over the Krylov
@@ -40,15 +40,9 @@ function solveMinres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kryl
   const op = p.A;
 
   const r = new Float64Array(n);
-  let rnorm: number;
-  if (p.x0Given) rnorm = residualInto(op, p.b, x, r);
-  else {
-    r.set(p.b);
-    rnorm = p.bNorm;
-  }
-  if (!Number.isFinite(rnorm)) return finish(p, x, 0, "nonFinite");
-  record(p, 0, rnorm);
-  if (rnorm <= threshold) return finish(p, x, 0, "converged", rnorm);
+  const start = initialResidual(p, r);
+  if (typeof start !== "number") return start;
+  let rnorm = start;
 
   // Lanczos vectors: r1, r2 are the last two unpreconditioned ones, y = M⁻¹ r2.
   let r1 = Float64Array.from(r);

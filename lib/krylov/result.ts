@@ -223,6 +223,24 @@ export function trivialResult(p: KrylovProblem): KrylovResult | null {
 }
 
 /**
+ * Iteration 0, shared by the solvers: r = b − A x₀ (just b without a warm
+ * start) written into `r` and recorded. Returns ‖r‖, or the finished result
+ * when that residual is not finite or already meets the stopping rule.
+ */
+export function initialResidual(p: KrylovProblem, r: Float64Array): number | KrylovResult {
+  let rnorm: number;
+  if (p.x0Given) rnorm = residualInto(p.A, p.b, p.x, r);
+  else {
+    r.set(p.b);
+    rnorm = p.bNorm;
+  }
+  if (!Number.isFinite(rnorm)) return finish(p, p.x, 0, "nonFinite");
+  record(p, 0, rnorm);
+  if (rnorm <= p.threshold) return finish(p, p.x, 0, "converged", rnorm);
+  return rnorm;
+}
+
+/**
  * Builds the result for the returned x. Unless the solver already confirmed it
  * (`residualNorm` given with "converged"), the true residual ‖b − A x‖ is
  * computed here, so that `residualNorm` always describes x and `converged`
