@@ -168,12 +168,14 @@ export class ImplicitFunction {
       }
       return t;
     };
-    // The conditions are evaluated once on plain values even when nothing is
-    // differentiated: a y they do not accept (or of another size) is an error now,
-    // not at the first derivative.
-    const plainF = untraced(() => conditionsAt(plainInputs, yStar));
-    if (this.strict) this.checkConditions(plainF);
-    if (!isTracing()) return yStar;
+    // The conditions run once even when nothing is differentiated, so that a y
+    // they do not accept (or of another size) is an error at once. Under a
+    // transformation the traced evaluations below do that check themselves.
+    if (this.strict || !isTracing()) {
+      const plainF = untraced(() => conditionsAt(plainInputs, yStar));
+      if (this.strict) this.checkConditions(plainF);
+      if (!isTracing()) return yStar;
+    }
     return this.differentiable(conditionsAt, inputs, yStar, plainInputs);
   }
 
