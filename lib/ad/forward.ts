@@ -60,6 +60,13 @@ function checkTangent(op: string, primal: Tensor, tangent: unknown, i: number): 
   return t;
 }
 
+/** True when every entry of `t` is exactly zero (−0 included). */
+function isAllZero(t: Tensor): boolean {
+  const values = t.contiguous ? t.data.subarray(t.offset, t.offset + t.size) : t.toFloat64Array();
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return false;
+  return true;
+}
+
 /**
  * @internal Zeros shaped like `x` for transformation `op`. `x` may be a broadcast
  * view far larger than its storage: a size the engine cannot allocate is an
@@ -108,7 +115,12 @@ export function jvpWithName(op: string, f: (...args: never[]) => unknown, primal
   const trace = new JVPTrace(nextLevel());
   return withTrace(trace, () => {
     const call = f as (...args: Tensor[]) => unknown;
-    const out = checkOutput(op, call(...ps.map((p, i) => new JVPTracer(trace, p, ts[i]))), true);
+    // A constant all-zero tangent is a symbolic zero: the input is not perturbed,
+    // so no rule multiplies it by a factor that is infinite or NaN there
+    // (0·log(−1.5) in ∂(xʸ)/∂y, 0/0 in ∂(1/x)) and turns a finite derivative into
+    // NaN. A tangent an outer transformation differentiates is kept, zero or not.
+    const args = ps.map((p, i) => (dropDead(ts[i])._trace === null && isAllZero(ts[i]) ? p : new JVPTracer(trace, p, ts[i])));
+    const out = checkOutput(op, call(...args), true);
     const one = (o: Tensor): [Tensor, Tensor] => {
       const [p, t] = trace.split(o);
       return [p, t ?? zerosFor(op, p)];

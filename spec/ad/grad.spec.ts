@@ -184,6 +184,20 @@ describe("vjp and jvp: closed forms", () => {
     expectClose(t, 12);
   });
 
+  it("a zero tangent is a symbolic zero: an unperturbed input cannot turn a finite derivative into NaN", () => {
+    // ∂(xʸ)/∂x at (−1.5, 2) is 2·(−1.5) = −3; the y-rule's factor log(−1.5)·xʸ is NaN there.
+    const [, alongX] = jvp((x: Tensor, y: Tensor) => pow(x, y), [tensor(-1.5), tensor(2)], [tensor(1), tensor(0)]);
+    expect(alongX.item()).to.equal(-3);
+    // ∂(1/x + y)/∂y = 1 at x = 0, where the x-rule's factor −1/x² is infinite.
+    const [, alongY] = jvp((x: Tensor, y: Tensor) => add(div(1, x), y), [tensor(0), tensor(2)], [tensor(0), tensor(1)]);
+    expect(alongY.item()).to.equal(1);
+  });
+
+  it("a zero tangent that an outer grad differentiates is kept (its derivative is not lost)", () => {
+    const g = grad((t: Tensor) => sum(jvp((x: Tensor) => sin(x), [vec([1, 2])], [t])[1]))(vec([0, 0]));
+    expectClose(g, [Math.cos(1), Math.cos(2)], 1e-15);
+  });
+
   it("an output that does not depend on the input has a zero tangent of its own shape", () => {
     const [, t] = jvp((_x: Tensor) => tensor([[1, 2, 3]]), [vec([1])], [vec([1])]);
     expect(t.shape).to.deep.equal([1, 3]);
