@@ -3,37 +3,9 @@
  * fast paths for contiguous data. Every kernel allocates its output and reads
  * its inputs only. Derivative rules live in lib/primitives, not here.
  */
-import { allocate, contiguousData, fromData, Tensor, type DType, type FloatArray } from "./tensor.js";
+import { contiguousData, copyInto, fromData, Tensor, type DType, type FloatArray } from "./tensor.js";
+import { allocateOutput } from "./storage.js";
 import { broadcastStrides, contiguousStrides, isContiguous, shapeToString, sizeOf, type Shape } from "./shape.js";
-
-// ---------------------------------------------------------------------------
-// Output storage
-
-/** Outputs of at most this many bytes are cut from a shared slab. */
-const SMALL_OUTPUT_BYTES = 512;
-const SLAB_BYTES = 8192;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-/**
- * Fresh zeroed storage for a kernel's output. V8 gives every typed array of more
- * than 64 bytes its own off-heap buffer, at a cost of a few hundred ns: more than
- * the arithmetic of a small op, and the main cost of recording many tiny ops on
- * the tape. Small outputs are therefore cut from a shared 8 KiB slab, as Node's
- * Buffer pool does. A slab is never reused; the GC frees it when no tensor views
- * it (the price: a long-lived small tensor keeps its slab alive).
- */
-function allocateOutput(dtype: DType, n: number): FloatArray {
-  const bytes = 8 * Math.ceil((n * (dtype === "float32" ? 4 : 8)) / 8);
-  if (bytes <= 64 || bytes > SMALL_OUTPUT_BYTES) return allocate(dtype, n);
-  if (slabUsed + bytes > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = dtype === "float32" ? new Float32Array(slab, slabUsed, n) : new Float64Array(slab, slabUsed, n);
-  slabUsed += bytes;
-  return out;
-}
 
 /** Binary operations with a specialised inner loop; anything else goes through a callback. */
 export const BinaryCode = { Add: 0, Sub: 1, Mul: 2, Div: 3, Other: 4 } as const;
@@ -93,7 +65,7 @@ function forEachRow(shape: Shape, strides: readonly (readonly number[])[], offse
 /** Elementwise binary op with NumPy broadcasting; `outShape` is the broadcast shape. */
 export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: BinaryCode, f: (x: number, y: number) => number, dtype: DType): Tensor {
   const n = sizeOf(outShape);
-  const out = allocateOutput(dtype, n);
+  const out = allocateOutput(dtype, n, false);
   const aFlat = a.size === n && isContiguous(a.shape, a.strides) && a.shape.length === outShape.length;
   const bFlat = b.size === n && isContiguous(b.shape, b.strides) && b.shape.length === outShape.length;
   if (aFlat && bFlat) binaryRow(code, f, a.data, a.offset, 1, b.data, b.offset, 1, out, 0, n);
@@ -113,7 +85,7 @@ export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: Bin
 
 /** Elementwise unary op. */
 export function unaryKernel(x: Tensor, f: (v: number) => number): Tensor {
-  const out = allocateOutput(x.dtype, x.size);
+  const out = allocateOutput(x.dtype, x.size, false);
   const { data, offset } = x;
   if (isContiguous(x.shape, x.strides)) {
     for (let i = 0; i < out.length; i++) out[i] = f(data[offset + i]);
@@ -130,7 +102,7 @@ export function unaryKernel(x: Tensor, f: (v: number) => number): Tensor {
 
 /** Elementwise select: out = cond ≠ 0 ? a : b, all three broadcast to `outShape`. */
 export function whereKernel(cond: Tensor, a: Tensor, b: Tensor, outShape: number[], dtype: DType): Tensor {
-  const out = allocateOutput(dtype, sizeOf(outShape));
+  const out = allocateOutput(dtype, sizeOf(outShape), false);
   if (out.length === 0) return fromData(out, outShape);
   const sc = broadcastStrides(cond.shape, cond.strides, outShape);
   const sa = broadcastStrides(a.shape, a.strides, outShape);
@@ -147,7 +119,9 @@ export function whereKernel(cond: Tensor, a: Tensor, b: Tensor, outShape: number
 
 /** A contiguous copy of any view (reshape of a non-contiguous tensor, materialising broadcasts). */
 export function copyKernel(x: Tensor): Tensor {
-  return fromData(contiguousData(x) === x.data ? x.data.slice() : contiguousData(x), x.shape.slice());
+  const out = allocateOutput(x.dtype, x.size, false);
+  copyInto(x, out);
+  return fromData(out, x.shape.slice());
 }
 
 /** The element offsets (relative to the view's offset) of every element of a view, in row-major order. */
@@ -178,7 +152,7 @@ export function reduceKernel(x: Tensor, axes: readonly number[], kind: ReduceKin
   const innerShape = axes.map((i) => x.shape[i]);
   const outer = elementOffsets(outShape, kept.map((i) => x.strides[i]));
   const inner = elementOffsets(innerShape, axes.map((i) => x.strides[i]));
-  const out = allocateOutput(x.dtype, outer.length);
+  const out = allocateOutput(x.dtype, outer.length, false);
   const { data, offset } = x;
   const m = inner.length;
   for (let o = 0; o < outer.length; o++) {

@@ -145,15 +145,22 @@ export function contiguousData(t: Tensor, dtype: DType = t.dtype): FloatArray {
   const { data, shape, strides, offset, size } = t;
   if (t.dtype === dtype && offset === 0 && data.length === size && isContiguous(shape, strides)) return data;
   const out = allocate(dtype, size);
+  copyInto(t, out);
+  return out;
+}
+
+/** Writes the elements of `t` in row-major order into `out` (of at least t.size entries). */
+export function copyInto(t: Tensor, out: FloatArray): void {
+  const { data, shape, strides, offset, size } = t;
   if (isContiguous(shape, strides)) {
-    for (let i = 0; i < size; i++) out[i] = data[offset + i];
-    return out;
+    if (out.constructor === data.constructor) out.set(data.subarray(offset, offset + size));
+    else for (let i = 0; i < size; i++) out[i] = data[offset + i];
+    return;
   }
-  if (size === 0) return out;
+  if (size === 0) return;
   // A strided view (transpose, slice, broadcast): ndarray-ops walks it in the
   // order of its smallest strides, which beats a plain row-major walk.
   ops.assign(ndarray(out, shape.slice()), ndarray(data, shape.slice(), strides.slice(), offset));
-  return out;
 }
 
 function isNdarray(v: object): v is ndarray.NdArray {
