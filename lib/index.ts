@@ -19,6 +19,8 @@ export type { Operand } from "./primitives/operands.js";
 export { grad, valueAndGrad, vjp } from "./ad/reverse.js";
 export type { GradOptions } from "./ad/reverse.js";
 export { jvp } from "./ad/forward.js";
+export { linearize, linearTranspose } from "./ad/linearize.js";
+export type { LinearFunction, LinearTransposeFunction, LinearProgram } from "./ad/linearize.js";
 export { jacobian, hessian, hvp } from "./ad/jacobian.js";
 export type { JacobianOptions } from "./ad/jacobian.js";
 export { customVjp, customJvp } from "./ad/custom.js";

@@ -87,27 +87,45 @@ export class ReverseTrace extends Trace {
   }
 }
 
-/**
- * The backward sweep: cotangents of the tape's leaves given the output's
- * cotangent. Nodes are visited in reverse recording order, which is a reverse
- * topological order, so each node's cotangent is complete when it is visited.
- */
+/** What a backward sweep needs of a recorded node (a tape node, or a linear program's node). */
+export interface SweepNode {
+  readonly index: number;
+  readonly argIndex: number;
+  readonly parents: readonly (SweepNode | null)[];
+  readonly prim: Primitive<unknown> | null;
+  readonly primals: Tensor[];
+  readonly out: Tensor;
+  readonly params: unknown;
+}
+
 /** Watches a backward sweep: each node visited with its cotangent, and what it sends to each operand. */
 export interface SweepObserver {
   visit(node: TapeNode, cotangent: Tensor): void;
   send(from: TapeNode, to: TapeNode, cotangent: Tensor): void;
 }
 
-function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, observer?: SweepObserver): Map<number, Tensor> {
-  const tape = trace.tape;
-  const cts = new Array<MaybeTensor>(outNode.index + 1).fill(null);
-  cts[outNode.index] = cotangent;
+/**
+ * The backward sweep: cotangents of the leaves given cotangents of some nodes
+ * (`seeds`). Nodes are visited in reverse recording order, which is a reverse
+ * topological order, so each node's cotangent is complete when it is visited;
+ * a primitive's VJP rule sends it on, a custom node's pullback (`pullbackOf`)
+ * likewise, and cotangents meeting at a node are added. Returns the leaves'
+ * cotangents by argument index (absent: zero).
+ */
+export function sweep<N extends SweepNode>(
+  nodes: readonly N[], seeds: readonly [N, Tensor][], pullbackOf: (node: N) => (ct: Tensor) => MaybeTensor[],
+  observer?: { visit(node: N, ct: Tensor): void; send(from: N, to: N, ct: Tensor): void },
+): Map<number, Tensor> {
+  let last = -1;
+  for (const [node] of seeds) last = Math.max(last, node.index);
+  const cts = new Array<MaybeTensor>(last + 1).fill(null);
+  for (const [node, ct] of seeds) cts[node.index] = cts[node.index] === null ? ct : add(cts[node.index]!, ct);
   const leaves = new Map<number, Tensor>();
-  for (let i = outNode.index; i >= 0; i--) {
+  for (let i = last; i >= 0; i--) {
     const ct = cts[i];
     if (ct === null) continue;
     cts[i] = null;
-    const node = tape[i];
+    const node = nodes[i];
     observer?.visit(node, ct);
     if (node.argIndex >= 0) {
       leaves.set(node.argIndex, ct);
@@ -116,9 +134,9 @@ function backward(trace: ReverseTrace, outNode: TapeNode, cotangent: Tensor, obs
     const needs = node.parents.map((p) => p !== null);
     const inCts = node.prim !== null
       ? node.prim.vjp(ct, node.primals, node.out, node.params, needs)
-      : node.pullback!(ct);
+      : pullbackOf(node)(ct);
     for (let j = 0; j < node.parents.length; j++) {
-      const parent = node.parents[j];
+      const parent = node.parents[j] as N | null;
       const g = inCts[j];
       if (parent === null || g === null || g === undefined) continue;
       observer?.send(node, parent, g);
@@ -156,7 +174,7 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
   if (!(ct instanceof Tensor)) throw new Error(`${op}: the cotangent must be a Tensor of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
-  const leaves = rec.outNode === null ? new Map<number, Tensor>() : backward(rec.trace, rec.outNode, ct, observer);
+  const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer);
   return rec.inputs.map((x, i) => leaves.get(i) ?? zerosFor(op, x));
 }
 

@@ -34,14 +34,20 @@ export function checkUntraced(op: string, what: string, t: Tensor): void {
  */
 export interface LinearOperator {
   readonly shape: readonly [number, number];
-  matvec(v: Tensor): Tensor;
-  rmatvec?(v: Tensor): Tensor;
+  matvec: MatvecFunction;
+  rmatvec?: MatvecFunction;
   symmetric?: boolean;
   positiveDefinite?: boolean;
 }
 
-/** A function `v => A v` standing for a square matrix whose size is that of `b`. */
-export type MatvecFunction = (v: Tensor) => Tensor;
+/**
+ * A function `v => A v` standing for a square matrix whose size is that of `b`.
+ * It may carry an in-place form `into(x, out)` (Krylov.jl's `mul!`): out = A x
+ * on flat Float64Arrays owned by the solver (x of the input's length, out of the
+ * output's), keeping neither. Solvers then call `into` and allocate nothing per
+ * product; the functions returned by `linearize` and `linearTranspose` have one.
+ */
+export type MatvecFunction = ((v: Tensor) => Tensor) & { into?: (x: Float64Array, out: Float64Array) => void };
 
 /** Everything a solver accepts as `A` (or as a preconditioner `M`). */
 export type OperatorLike = Tensor | NestedArray[] | MatvecFunction | LinearOperator;
@@ -149,6 +155,13 @@ export function guarded<T>(op: string, body: () => T): T {
  * that a Tensor of the expected length came back, and copies it into `out`.
  */
 function tensorProduct(op: string, label: string, product: MatvecFunction, inLen: number, outLen: number, dtype: DType): (x: Float64Array, out: Float64Array) => boolean {
+  const into = product.into;
+  if (typeof into === "function") {
+    return (x, out) => {
+      runUser(() => into.call(product, x, out));
+      return allFinite(out);
+    };
+  }
   return (x, out) => {
     const data = allocate(dtype, inLen);
     data.set(x);
@@ -165,6 +178,13 @@ function tensorProduct(op: string, label: string, product: MatvecFunction, inLen
     }
     return finite;
   };
+}
+
+/** A method of an operator object called with the object as `this`, keeping its in-place form. */
+function boundProduct(owner: LinearOperator, method: MatvecFunction): MatvecFunction {
+  const bound: MatvecFunction = (v) => method.call(owner, v);
+  if (typeof method.into === "function") bound.into = (x, out) => method.into!.call(method, x, out);
+  return bound;
 }
 
 function isOperatorObject(A: unknown): A is LinearOperator {
@@ -212,8 +232,8 @@ export function toLinearMap(op: string, what: string, A: unknown, size: number, 
     return {
       rows: m,
       cols: n,
-      apply: tensorProduct(op, `${what}.matvec`, (v) => A.matvec(v), n, m, dtype),
-      applyTranspose: rmatvec === undefined ? null : tensorProduct(op, `${what}.rmatvec`, (v) => rmatvec.call(A, v), m, n, dtype),
+      apply: tensorProduct(op, `${what}.matvec`, boundProduct(A, A.matvec), n, m, dtype),
+      applyTranspose: rmatvec === undefined ? null : tensorProduct(op, `${what}.rmatvec`, boundProduct(A, rmatvec), m, n, dtype),
       kind: "a LinearOperator",
     };
   }

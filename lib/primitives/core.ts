@@ -22,6 +22,12 @@ export type MaybeTensor = Tensor | null;
 export interface Primitive<P = void> {
   readonly name: string;
   impl(inputs: Tensor[], params: P): Tensor;
+  /**
+   * The output's shape from the inputs' shapes, without computing (JAX's
+   * abstract evaluation): lets `linearize` record a program without running
+   * kernels on its symbolic tangents. Absent: the kernel runs to find it.
+   */
+  shape?(inputs: Tensor[], params: P): number[];
   /** Tangent of the output given tangents of the inputs (null = zero); null result = zero. */
   jvp(primals: Tensor[], tangents: MaybeTensor[], out: Tensor, params: P): MaybeTensor;
   /**
@@ -166,10 +172,31 @@ export function withTrace<T>(trace: Trace, body: () => T): T {
   }
 }
 
+/** Set when a value of a live transformation was seen as a constant because `untraced` put it below the floor. */
+let belowFloorSeen = false;
+
+/**
+ * Runs `body` and reports whether it used a value that a live transformation
+ * differentiates but `untraced` made invisible: a value the code captured
+ * rather than received (customRoot needs to know, lib/ad/root.ts).
+ */
+export function watchCaptured<T>(body: () => T): [T, boolean] {
+  const saved = belowFloorSeen;
+  belowFloorSeen = false;
+  try {
+    const out = body();
+    return [out, belowFloorSeen];
+  } finally {
+    belowFloorSeen = saved || belowFloorSeen;
+  }
+}
+
 /** A tracer whose transformation has finished is just its primal (a constant to later ones). */
 export function dropDead(x: Tensor): Tensor {
   while (x._trace !== null && !isLive(x._trace)) {
-    if ((x._trace as Trace).hidden) (x._trace as Trace).usedWhileHidden = true;
+    const t = x._trace as Trace;
+    if (t.hidden) t.usedWhileHidden = true;
+    else if (t.active && t.level < floor) belowFloorSeen = true;
     x = (x as Tracer).primal;
   }
   return x;

@@ -35,6 +35,7 @@ function binaryPrimitive(
   return {
     name,
     impl: ([a, b]) => binaryKernel(a, b, broadcastShapes(name, a.shape, b.shape), code, f, a.dtype),
+    shape: ([a, b]) => broadcastShapes(name, a.shape, b.shape),
     jvp,
     vjp,
   };
@@ -162,6 +163,7 @@ function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x:
   return {
     name,
     impl: ([x]) => unaryKernel(x, f),
+    shape: ([x]) => x.shape.slice(),
     jvp: ([x], [t], out) => (t === null || derivative === null ? null : mul(t, derivative(x, out))),
     vjp: (ct, [x], out) => [derivative === null ? null : mul(ct, derivative(x, out))],
   };
@@ -174,6 +176,7 @@ function unary(prim: Primitive, x: Operand): Tensor {
 const negPrim: Primitive = {
   name: "neg",
   impl: ([x]) => unaryKernel(x, (v) => -v),
+  shape: ([x]) => x.shape.slice(),
   jvp: (_, [t]) => (t === null ? null : neg(t)),
   vjp: (ct) => [neg(ct)],
 };
@@ -235,6 +238,7 @@ const wherePrim: Primitive = {
     const shape = broadcastShapes("where", broadcastShapes("where", c.shape, a.shape), b.shape);
     return whereKernel(c, a, b, shape, a.dtype);
   },
+  shape: ([c, a, b]) => broadcastShapes("where", broadcastShapes("where", c.shape, a.shape), b.shape),
   jvp: ([c], [, ta, tb], out) => {
     if (ta === null && tb === null) return null;
     return where(c, ta === null ? 0 : fit(ta, out.shape), tb === null ? 0 : fit(tb, out.shape));

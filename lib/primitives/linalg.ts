@@ -39,6 +39,7 @@ const matmulPrim: Primitive<number[]> = {
     const out = matmulKernel(asMatrix(a, "left"), asMatrix(b, "right"), batch, a.dtype);
     return new Tensor(out.data, productShape(a, b, batch), contiguousStrides(productShape(a, b, batch)), 0);
   },
+  shape: ([a, b], batch) => productShape(a, b, batch),
   jvp: ([a, b], [ta, tb]) => {
     const left: MaybeTensor = ta === null ? null : matmul(ta, b);
     const right: MaybeTensor = tb === null ? null : matmul(a, tb);

@@ -28,6 +28,7 @@ function reducePrimitive(kind: ReduceKind, jvp: Primitive<ReduceParams>["jvp"], 
       const r = reduceKernel(x, axes, kind);
       return keepdims ? reshapeView(r, reducedShape(x.shape, axes, true)) : r;
     },
+    shape: ([x], { axes, keepdims }) => reducedShape(x.shape, axes, keepdims),
     jvp,
     vjp,
   };

@@ -2,7 +2,8 @@
  * Shape primitives: reshape, transpose, broadcastTo, slice (and its transpose,
  * pad), concat, stack. Most return views that share storage with the input.
  */
-import { allocate, fromData, Tensor } from "../tensor/tensor.js";
+import { fromData, Tensor } from "../tensor/tensor.js";
+import { allocateOutput } from "../tensor/storage.js";
 import { broadcastView, permutedView, reshapeView, sliceView, writeBox } from "../tensor/kernels.js";
 import { broadcastShapes, checkShape, describe, normalizeAxis, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
 import { bind, type Primitive } from "./core.js";
@@ -112,10 +113,11 @@ interface PadParams { begin: number[]; shape: number[] }
 const padPrim: Primitive<PadParams> = {
   name: "pad",
   impl: ([x], { begin, shape }) => {
-    const out = allocate(x.dtype, sizeOf(shape));
+    const out = allocateOutput(x.dtype, sizeOf(shape));
     writeBox(out, shape, begin, x);
     return fromData(out, shape.slice());
   },
+  shape: (_, { shape }) => shape.slice(),
   jvp: (_, [t], __, p) => (t === null ? null : bind(padPrim, [t], p)),
   vjp: (ct, [x], __, { begin }) => [bind(slicePrim, [ct], { begin, size: x.shape.slice() })],
 };
@@ -146,7 +148,7 @@ const concatPrim: Primitive<number> = {
   impl: (xs, axis) => {
     const shape = xs[0].shape.slice();
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);
-    const out = allocate(xs[0].dtype, sizeOf(shape));
+    const out = allocateOutput(xs[0].dtype, sizeOf(shape), false);
     const begin = new Array<number>(shape.length).fill(0);
     for (const x of xs) {
       writeBox(out, shape, begin, x);
