@@ -4,25 +4,20 @@
  * (Blondel et al. 2022, "Efficient and Modular Implicit Differentiation";
  * ImplicitDifferentiation.jl).
  *
- * How `call` works, in one mechanism for explicit inputs and captured values:
- *   1. y* = forward(x), run with every transformation out of sight (nothing is
- *      recorded, however many iterations it takes);
- *   2. F = conditions(x, y*) is evaluated on the surrounding trace, y* held constant;
- *   3. the result is y = y* + N(F), where the node N has value 0, pushforward
- *      Ḟ ↦ −A⁻¹Ḟ and pullback ȳ ↦ −A⁻ᵀȳ, with A = ∂F/∂y applied lazily.
- * The chain rule through F then yields dy = −A⁻¹ (∂F/∂x dx) for whatever F
- * depends on: explicit arguments and values the conditions close over alike.
+ * A thin layer over the engine: `forward` runs with every transformation out of
+ * sight (nothing is recorded, however many iterations it takes), and its output
+ * becomes differentiable through `customRoot(conditions, inputs, y*, solve)`
+ * (lib/ad/root.ts), which linearises the conditions once per call and hands the
+ * linear systems of A = ∂F/∂y to `solve`: the method the options choose, with
+ * diagnostics in `lastSolve` (lib/implicit/linear-solve.ts).
  */
-import { Tensor, type DType } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
-import { bindCustom, concrete, dropDead, hiddenAbove, isTracing, liveTraces, untraced, type CustomRule } from "../primitives/core.js";
+import { concrete, isTracing, untraced } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
-import { add, neg, sub } from "../primitives/elementwise.js";
-import { jvp } from "../ad/forward.js";
-import { vjp } from "../ad/reverse.js";
-import { reshape } from "../primitives/shape.js";
-import { zerosLike, type UserFunction } from "../primitives/util.js";
-import { ConditionsJacobian, failedSolve, solveSystem, withDtype, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
+import type { UserFunction } from "../primitives/util.js";
+import { customRoot, type RootSolver } from "../ad/root.js";
+import { DenseJacobian, failedSolve, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
 
@@ -94,10 +89,6 @@ function flag(op: string, what: string, v: unknown): boolean {
   return v;
 }
 
-function isLiveTracer(x: Tensor): boolean {
-  return dropDead(x)._trace !== null;
-}
-
 export class ImplicitFunction {
   /** The solver, as given (runs on plain values). */
   readonly forward: (...inputs: unknown[]) => Tensor | number | [Tensor | number, unknown];
@@ -148,19 +139,21 @@ export class ImplicitFunction {
 
   /**
    * y(inputs): runs `forward`, and returns y differentiable in every input and
-   * in every traced value the conditions capture, in both modes.
+   * in every traced value the conditions capture, in both modes and at any order
+   * (by `customRoot`, lib/ad/root.ts).
    */
   call(...inputs: ImplicitInput[]): Tensor {
     const op = this.name;
     inputs.forEach((x, i) => {
       if (!(x instanceof Tensor) && typeof x !== "number") throw new Error(`${op}: input ${i} must be a Tensor or a number, got ${describe(x)}`);
     });
-    const plainInputs = inputs.map((x) => (x instanceof Tensor ? concrete(x) : x));
+    const args = inputs.map((x) => operand(op, x));
+    const plainInputs = args.map(concrete);
     const [yStar, byproduct, hasByproduct] = untraced(() => this.runForward(plainInputs));
 
     const extra = hasByproduct && this.passByproduct ? [byproduct] : [];
-    const conditionsAt = (args: ImplicitInput[], y: Tensor): Tensor => {
-      const F = this.conditions(...args, y, ...extra);
+    const conditionsAt = (...all: Tensor[]): Tensor => {
+      const F = this.conditions(...all, ...extra);
       if (!(F instanceof Tensor) && typeof F !== "number") throw new Error(`${op}: conditions must return a Tensor or a number, got ${describe(F)}`);
       const t = operand(op, F);
       if (t.size !== yStar.size) {
@@ -168,15 +161,32 @@ export class ImplicitFunction {
       }
       return t;
     };
-    // The conditions run once even when nothing is differentiated, so that a y
-    // they do not accept (or of another size) is an error at once. Under a
-    // transformation the traced evaluations below do that check themselves.
-    if (this.strict || !isTracing()) {
-      const plainF = untraced(() => conditionsAt(plainInputs, yStar));
-      if (this.strict) this.checkConditions(plainF);
-      if (!isTracing()) return yStar;
+    if (!isTracing()) {
+      // Nothing differentiates y: the conditions still run once, so that a y they
+      // do not accept (or of another size) is an error at once.
+      const F = untraced(() => conditionsAt(...plainInputs, yStar));
+      if (this.strict) this.checkConditions(F);
+      return yStar;
     }
-    return this.differentiable(conditionsAt, inputs, yStar, plainInputs);
+    const dense = new DenseJacobian();
+    const solve: RootSolver = (K, b, system) => {
+      try {
+        const [x, diag] = solveSystem(op, K, b, system, this.settings, dense);
+        this.lastSolve = diag;
+        return x;
+      } catch (e) {
+        const failed = failedSolve(e);
+        if (failed) this.lastSolve = failed; // a failed solve's diagnostics, converged: false
+        throw e;
+      }
+    };
+    return customRoot(conditionsAt, args, yStar, solve, {
+      symmetric: this.settings.symmetric,
+      name: op,
+      onResidual: (F) => {
+        if (this.strict) this.checkConditions(F);
+      },
+    });
   }
 
   private runForward(plainInputs: ImplicitInput[]): [Tensor, unknown, boolean] {
@@ -204,85 +214,5 @@ export class ImplicitFunction {
     if (!(residual <= this.strictTol)) {
       throw new Error(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${this.strictTol}. Check that forward converged and that the conditions characterise its solution`);
     }
-  }
-
-  /**
-   * y as a differentiable function: y = y* + N(F), with N of value 0,
-   * pushforward Ḟ ↦ −A⁻¹Ḟ and pullback ȳ ↦ −A⁻ᵀȳ, A = ∂F/∂y applied lazily.
-   *
-   * Nested transformations: y is built from the innermost level out. For each
-   * live transformation T, from the outermost up, F_T = conditions(x, y_{<T}) is
-   * evaluated with the transformations above T out of sight and y_{<T} (y as the
-   * levels below T see it) held constant at T; then y_T = y_{<T} + N_T(F_T). The
-   * rules of N_T solve their linear systems at y_{<T}, and those solves are
-   * differentiable by the same construction (the solution of K x = b is an
-   * implicit function with residual K x − b). So grad(grad(·)), jvp(grad(·)) and
-   * hessian work through the implicit function, with the same solver at every order.
-   * A = ∂F/∂y at (x, y*) is the same matrix at every level: "direct" materialises
-   * and factorises it once per call.
-   */
-  private differentiable(conditions: (args: ImplicitInput[], y: Tensor) => Tensor, inputs: ImplicitInput[], yStar: Tensor, plainInputs: ImplicitInput[]): Tensor {
-    const op = this.name;
-    let fShape: number[] = yStar.shape;
-    let fDtype: DType = yStar.dtype;
-    const conditionsAt = (args: ImplicitInput[], y: Tensor): Tensor => {
-      const F = conditions(args, y);
-      fShape = F.shape;
-      fDtype = F.dtype;
-      return F;
-    };
-    let J: ConditionsJacobian | null = null;
-    const plainJacobian = (): ConditionsJacobian => (J ??= new ConditionsJacobian((y) => conditionsAt(plainInputs, y), yStar, fShape, fDtype));
-
-    /** K⁻¹ rhs on plain values, K = A (transpose false) or Aᵀ, shaped (and typed) as the unknown. */
-    const plainSolve = (rhs: Tensor, transpose: boolean): Tensor => {
-      let solved: [Tensor, SolveDiagnostics];
-      try {
-        solved = untraced(() => solveSystem(op, plainJacobian(), rhs, transpose, this.settings));
-      } catch (e) {
-        const failed = failedSolve(e);
-        if (failed) this.lastSolve = failed; // a failed solve's diagnostics, converged: false
-        throw e;
-      }
-      const [x, diag] = solved;
-      this.lastSolve = diag;
-      return withDtype(reshape(x, transpose ? fShape : yStar.shape), transpose ? fDtype : yStar.dtype);
-    };
-
-    /** K x with K = ∂F/∂y (or its transpose) at the traced point (inputs, y). */
-    const applyAt = (x: Tensor, y: Tensor, transpose: boolean): Tensor => {
-      const condOfY = (w: Tensor): Tensor => conditionsAt(inputs, w);
-      if (!transpose) return jvp(condOfY, [y], [x])[1];
-      return vjp(condOfY, y)[1](x)[0];
-    };
-
-    /** x = K(y)⁻¹ b, differentiable in b, in the inputs and in y: the residual is K(y) x − b. */
-    const solveAt = (b: Tensor, y: Tensor, transpose: boolean): Tensor =>
-      lift(plainSolve(b, transpose), (x) => sub(applyAt(x, y, transpose), b), () => y, transpose);
-
-    /**
-     * z = z* + Σ_T N_T(residual_T) over the live transformations T, innermost
-     * level first. ∂residual/∂z is K = A (or Aᵀ when `transpose`) at `point(z_{<T})`.
-     */
-    const lift = (zStar: Tensor, residual: (z: Tensor) => Tensor, point: (zBelow: Tensor) => Tensor, transpose: boolean): Tensor => {
-      let z = zStar;
-      for (const trace of liveTraces()) {
-        const R = hiddenAbove(trace, () => residual(z));
-        if (dropDead(R)._trace !== trace) continue;
-        const at = point(z);
-        const zero = zerosLike(zStar);
-        const node: CustomRule = {
-          name: op,
-          closures: true,
-          call: () => zero,
-          jvp: (_, [dR]) => [zero, neg(solveAt(dR, at, transpose))],
-          vjp: () => [zero, (ct) => [neg(solveAt(ct, at, !transpose))]],
-        };
-        z = add(z, bindCustom(node, [R]));
-      }
-      return z;
-    };
-
-    return lift(yStar, (y) => conditionsAt(inputs, y), (yBelow) => yBelow, false);
   }
 }

@@ -2,15 +2,15 @@
  * The linear systems of implicit differentiation, matrix-free.
  *
  * With A = ∂F/∂y at the solution, the pushforward solves A ẏ = −Ḟ and the
- * pullback solves Aᵀ u = ȳ. A is never formed (unless "direct" is asked for):
- * A v is one JVP of the conditions w.r.t. y, Aᵀ u one VJP on a tape recorded once.
+ * pullback solves Aᵀ u = ȳ. `customRoot` (lib/ad/root.ts) hands each system over
+ * as products of the conditions' linearisation; here they are solved by the
+ * method the options name, with diagnostics and honest failures. A is never
+ * formed unless "direct" is asked for (then n products, once per call).
  */
 import { Tensor, astype, fromData, type DType } from "../tensor/tensor.js";
 import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
 import { describe, shapeToString } from "../tensor/shape.js";
-import { reshape } from "../primitives/shape.js";
-import { jvp } from "../ad/forward.js";
-import { vjp } from "../ad/reverse.js";
+import type { LinearSystem } from "../ad/root.js";
 import { cg, gmres, bicgstab, minres, lsqr, type LinearOperator, type KrylovResult } from "../krylov/index.js";
 
 export type SolverName = "auto" | "cg" | "gmres" | "bicgstab" | "minres" | "lsqr" | "direct";
@@ -44,73 +44,37 @@ export interface SolveSettings {
   directMaxSize: number;
 }
 
+/** A flat, untraced float64 copy of a tensor's values. */
+function plainFlat(t: Tensor): Tensor {
+  return fromData(t.toFloat64Array(), [t.size]);
+}
+
 /**
- * ∂F/∂y at a fixed point of the inputs, as a lazy operator on flat vectors of
- * length n. The adjoint product reuses one recorded tape for every call.
+ * The dense ∂F/∂y of one call (n in-place products with unit vectors) and its
+ * LU factors: made on the first direct solve of the call, kept for every later
+ * one (both systems, every right-hand side, every order).
  */
-export class ConditionsJacobian {
-  private pullback: ((ct: Tensor) => Tensor[]) | null = null;
+export class DenseJacobian {
   private dense: { A: Float64Array; lu: LUFactors | null; rank: "full" | "deficient" } | null = null;
-  readonly n: number;
 
-  /** `fDtype`: the dtype of F, which cotangents of the conditions must have (that of y by default). */
-  constructor(private readonly conditionsOfY: (y: Tensor) => Tensor, private readonly y: Tensor, private readonly fShape: number[], private readonly fDtype: DType = y.dtype) {
-    this.n = y.size;
-  }
-
-  /** A v (v flat, length n, any dtype: it is converted to y's). */
-  apply(v: Tensor): Tensor {
-    const [, t] = jvp(this.conditionsOfY, [this.y], [withDtype(reshape(v, this.y.shape), this.y.dtype)]);
-    return plainFlat(t);
-  }
-
-  /** Aᵀ u (u flat, length n). */
-  applyTranspose(u: Tensor): Tensor {
-    if (this.pullback === null) {
-      const [, pb] = vjp(this.conditionsOfY, this.y);
-      this.pullback = pb;
-    }
-    return plainFlat(this.pullback(withDtype(reshape(u, this.fShape), this.fDtype))[0]);
-  }
-
-  operator(transpose: boolean, s: SolveSettings): LinearOperator {
-    const fwd = (v: Tensor): Tensor => this.apply(v);
-    const adj = (u: Tensor): Tensor => this.applyTranspose(u);
-    return {
-      shape: [this.n, this.n],
-      matvec: transpose ? adj : fwd,
-      rmatvec: transpose ? fwd : adj,
-      symmetric: s.symmetric,
-      positiveDefinite: s.positiveDefinite,
-    };
-  }
-
-  /** The dense matrix (n JVPs) and its LU factors, computed once and kept for every later solve. */
-  factor(): { A: Float64Array; lu: LUFactors | null; rank: "full" | "deficient" } {
+  /** The dense A, from the system's products (A is K for "tangent", Kᵀ for "adjoint"). */
+  factor(K: LinearSystem, system: "tangent" | "adjoint"): { A: Float64Array; lu: LUFactors | null; rank: "full" | "deficient" } {
     if (this.dense !== null) return this.dense;
-    const n = this.n;
+    const n = K.shape[0];
+    const product = system === "tangent" ? K.matvec : K.rmatvec;
     const A = new Float64Array(n * n);
     const e = new Float64Array(n);
+    const col = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       e.fill(0);
       e[j] = 1;
-      const col = this.apply(fromData(e.slice(), [n])).toFloat64Array();
+      product.into(e, col);
       for (let i = 0; i < n; i++) A[i * n + j] = col[i];
     }
     const lu = luFactor(fromData(A, [n, n]));
     this.dense = { A, lu, rank: lu !== null && wellConditioned(lu) ? "full" : "deficient" };
     return this.dense;
   }
-}
-
-/** `t` as `dtype` (the solvers work in float64; float32 conditions take float32 tangents and cotangents). */
-export function withDtype(t: Tensor, dtype: DType): Tensor {
-  return t.dtype === dtype ? t : astype(t, dtype);
-}
-
-/** A flat, untraced float64 copy of a tensor's values. */
-function plainFlat(t: Tensor): Tensor {
-  return fromData(t.toFloat64Array(), [t.size]);
 }
 
 /** Pivot growth check: the smallest |pivot| relative to the largest, against n·ε. */
@@ -153,29 +117,28 @@ export function failedSolve(e: unknown): SolveDiagnostics | undefined {
 }
 
 /**
- * Solves A x = rhs (or Aᵀ x = rhs) for the implicit layer, throwing an Error
- * naming the solver, the iterations and the residual when it fails. Returns the
- * solution and the diagnostics.
+ * Solves K x = b for the implicit layer (K = A for the tangent system, Aᵀ for
+ * the adjoint one), throwing an Error naming the solver, the iterations and the
+ * residual when it fails. Returns the solution and the diagnostics.
  */
-export function solveSystem(op: string, J: ConditionsJacobian, rhs: Tensor, transpose: boolean, s: SolveSettings): [Tensor, SolveDiagnostics] {
-  const system = transpose ? "adjoint" : "tangent";
-  const b = plainFlat(rhs);
-  const bNorm = norm2(b.data as Float64Array);
+export function solveSystem(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "adjoint", s: SolveSettings, dense: DenseJacobian): [Tensor, SolveDiagnostics] {
+  const bNorm = norm2(b.toFloat64Array());
+  const n = K.shape[0];
   if (typeof s.solver === "function") {
-    const out = s.solver(J.operator(transpose, s), b);
+    const out = s.solver(K as LinearOperator, b);
     const x = out instanceof Tensor ? out : (out as KrylovResult)?.x;
-    if (!(x instanceof Tensor) || x.size !== J.n) {
-      throw failed({ solver: "user", iterations: 0, residualNorm: NaN, converged: false, status: "invalid", system, tol: s.tol }, new Error(`${op}: the user linear solver must return a Tensor of ${J.n} entries or a result { x, ... }, got ${describe(out)}`));
+    if (!(x instanceof Tensor) || x.size !== n) {
+      throw failed({ solver: "user", iterations: 0, residualNorm: NaN, converged: false, status: "invalid", system, tol: s.tol }, new Error(`${op}: the user linear solver must return a Tensor of ${n} entries or a result { x, ... }, got ${describe(out)}`));
     }
-    const res = residual(J, x, b, transpose);
+    const res = residual(K, x, b);
     const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged: res <= Math.max(s.tol * bNorm, s.atol) || res === 0, status: "", system, tol: s.tol };
     diag.status = diag.converged ? "converged" : "notConverged";
     if (!diag.converged) throw failed(diag, notConverged(op, diag));
     return [plainFlat(x), diag];
   }
-  const method = s.solver === "auto" ? autoSolverFor(J.n, s) : s.solver;
-  if (method === "direct") return solveDirect(op, J, b, bNorm, transpose, s, s.solver === "auto");
-  const result = runKrylov(op, method, J.operator(transpose, s), b, s);
+  const method = s.solver === "auto" ? autoSolverFor(n, s) : s.solver;
+  if (method === "direct") return solveDirect(op, K, b, bNorm, system, s, s.solver === "auto", dense);
+  const result = runKrylov(op, method, K as LinearOperator, b, s);
   const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol, residualHistory: result.residualHistory };
   if (!result.converged) throw failed(diag, notConverged(op, diag));
   // lsqr also stops at a least-squares solution; on a singular A whose system is
@@ -210,12 +173,13 @@ function runKrylov(op: string, method: Exclude<SolverName, "auto" | "direct">, A
   }
 }
 
-/** ‖rhs − A x‖ (or with Aᵀ) computed independently of the solver. */
-function residual(J: ConditionsJacobian, x: Tensor, b: Tensor, transpose: boolean): number {
-  const Ax = (transpose ? J.applyTranspose(x) : J.apply(x)).toFloat64Array();
+/** ‖b − K x‖ computed independently of the solver. */
+function residual(K: LinearSystem, x: Tensor, b: Tensor): number {
+  const Kx = new Float64Array(K.shape[0]);
+  K.matvec.into(x.toFloat64Array(), Kx);
   const bv = b.toFloat64Array();
   let s = 0;
-  for (let i = 0; i < Ax.length; i++) s += (bv[i] - Ax[i]) ** 2;
+  for (let i = 0; i < Kx.length; i++) s += (bv[i] - Kx[i]) ** 2;
   return Math.sqrt(s);
 }
 
@@ -224,28 +188,28 @@ function residual(J: ConditionsJacobian, x: Tensor, b: Tensor, transpose: boolea
  * falls back to LSQR's minimum-norm solution, accepted only when the system is
  * consistent (its residual meets tol): a derivative is never silently wrong.
  */
-function solveDirect(op: string, J: ConditionsJacobian, b: Tensor, bNorm: number, transpose: boolean, s: SolveSettings, auto: boolean): [Tensor, SolveDiagnostics] {
-  const system = transpose ? "adjoint" : "tangent";
+function solveDirect(op: string, K: LinearSystem, b: Tensor, bNorm: number, system: "tangent" | "adjoint", s: SolveSettings, auto: boolean, dense: DenseJacobian): [Tensor, SolveDiagnostics] {
+  const n = K.shape[0];
   const nonFinite: SolveDiagnostics = { solver: auto ? "auto(direct)" : "direct", iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol };
   if (!Number.isFinite(bNorm)) throw failed(nonFinite, notConverged(op, nonFinite));
-  const { A, lu, rank } = J.factor();
+  const { A, lu, rank } = dense.factor(K, system);
   if (!A.every(Number.isFinite)) {
     throw failed(nonFinite, new Error(`${op}: ∂F/∂y has a NaN or ∞ entry at forward's output (check forward's y and the conditions there), so the ${system} system cannot be solved`));
   }
   if (rank === "full" && lu !== null) {
     const x = Float64Array.from(b.toFloat64Array());
-    luSolveInPlace(lu, x, 1, transpose);
-    const sol = fromData(x, [J.n]);
-    const res = residual(J, sol, b, transpose);
+    luSolveInPlace(lu, x, 1, system === "adjoint");
+    const sol = fromData(x, [n]);
+    const res = residual(K, sol, b);
     // LU with partial pivoting is backward stable: its residual is O(n·ε·‖A‖·‖x‖).
-    const roundoff = 1e3 * J.n * Number.EPSILON * (norm2(A) * norm2(x) + bNorm);
+    const roundoff = 1e3 * n * Number.EPSILON * (norm2(A) * norm2(x) + bNorm);
     const ok = res <= Math.max(s.tol * bNorm, s.atol, roundoff) && Number.isFinite(res);
     const diag: SolveDiagnostics = { solver: "direct", iterations: 0, residualNorm: res, converged: ok, status: ok ? "converged" : "notConverged", system, tol: s.tol };
     if (ok) return [sol, diag];
   }
   // Singular or ill-conditioned ∂F/∂y: the minimum-norm solution of a consistent system.
-  const result = lsqr(J.operator(transpose, s), b, { tol: Math.min(s.tol, 1e-12), atol: 0, maxIter: Math.max(s.maxIter, 10 * J.n) });
-  const res = residual(J, result.x, b, transpose);
+  const result = lsqr(K as LinearOperator, b, { tol: Math.min(s.tol, 1e-12), atol: 0, maxIter: Math.max(s.maxIter, 10 * n) });
+  const res = residual(K, result.x, b);
   const ok = res <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol) && Number.isFinite(res);
   const diag: SolveDiagnostics = { solver: auto ? "auto(direct→lsqr)" : "direct→lsqr", iterations: result.iterations, residualNorm: res, converged: ok, status: ok ? "converged" : "singular", system, tol: s.tol };
   if (!ok) {

@@ -1,0 +1,278 @@
+/**
+ * Values defined as solutions, differentiated by the implicit function theorem:
+ * `customRoot` (a root y* of F(x, y) = 0, as JAX's `lax.custom_root`) and
+ * `customLinearSolve` (x = K⁻¹b, as `lax.custom_linear_solve`). Whatever found
+ * the solution is never differentiated; the derivative comes from F alone:
+ *
+ *   ẏ = −A⁻¹ (∂F/∂x ẋ),   x̄ = −(∂F/∂x)ᵀ A⁻ᵀ ȳ,   A = ∂F/∂y at (x, y*).
+ *
+ * Two ways to get there, chosen per call:
+ *
+ *  - The direct way (one transformation, F capturing nothing it differentiates):
+ *    F is linearised once in (x, y) at the plain point (lib/ad/linearize.ts). A,
+ *    Aᵀ and ∂F/∂x are sub-programs of that one linearisation, fused and applied
+ *    with reused storage: every Krylov iteration is one fused pass, and F's primal
+ *    computation runs once per call, not once per product.
+ *  - The general way (nested transformations, or F capturing traced values):
+ *    y = y* + N(F), where N is a node of value 0 whose rules are Ḟ ↦ −A⁻¹Ḟ and
+ *    ȳ ↦ −A⁻ᵀȳ. F is evaluated on each live transformation, so the chain rule
+ *    through it reaches explicit inputs and captured values alike; N's linear
+ *    solves are themselves `customLinearSolve`s, so every order works.
+ */
+import { Tensor } from "../tensor/tensor.js";
+import { describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
+import { bindCustom, concrete, dropDead, hiddenAbove, liveTraces, untraced, watchCaptured, type CustomRule, type MaybeTensor } from "../primitives/core.js";
+import { add, neg, sub } from "../primitives/elementwise.js";
+import { reshape } from "../primitives/shape.js";
+import { zerosLike } from "../primitives/util.js";
+import { jvp } from "./forward.js";
+import { vjp } from "./reverse.js";
+import { linearProgram, type LinearProgram } from "./linearize.js";
+
+/** A product with its in-place form (see `MatvecFunction` in lib/krylov/operator.ts). */
+export type InPlaceProduct = ((v: Tensor) => Tensor) & { into(x: Float64Array, out: Float64Array): void };
+
+/**
+ * A square system K x = b as handed to a solver: products on flat vectors
+ * (a Krylov `LinearOperator`, with in-place forms), K being A or Aᵀ.
+ */
+export interface LinearSystem {
+  readonly shape: readonly [number, number];
+  readonly matvec: InPlaceProduct;
+  readonly rmatvec: InPlaceProduct;
+  readonly symmetric: boolean;
+}
+
+/**
+ * Solves a linear system of implicit differentiation: returns x (flat, length
+ * n) with K x = b, for the system "tangent" (K = A = ∂F/∂y) or "adjoint" (K = Aᵀ).
+ * b is a plain flat Tensor. Throw to report failure.
+ */
+export type RootSolver = (K: LinearSystem, b: Tensor, system: "tangent" | "adjoint") => Tensor;
+
+export interface CustomRootOptions {
+  /** Declares ∂F/∂y symmetric: Aᵀ products then reuse A's (forward) program. */
+  symmetric?: boolean;
+  /** The name in errors (default "customRoot"). */
+  name?: string;
+  /** Receives F at the plain point (inputs, solution) whenever customRoot evaluates it there. */
+  onResidual?: (F: Tensor) => void;
+}
+
+// ---------------------------------------------------------------------------
+// y = y* + Σ_T N_T(residual_T): the general construction
+
+interface LevelSolver {
+  /** x with K x = dR (the tangent rule solves A ẏ = −Ḟ). */
+  tangent(dR: Tensor): Tensor;
+  /** u with Kᵀ u = ct. */
+  adjoint(ct: Tensor): Tensor;
+}
+
+/**
+ * z = z* + Σ_T N_T(residual_T) over the live transformations T, outermost
+ * first: residual_T is evaluated with the transformations above T out of sight
+ * and z (as the levels below see it) held constant at T; N_T has value 0 and
+ * rules −K⁻¹· and −K⁻ᵀ· with K = ∂residual/∂z at that point.
+ */
+function lift(name: string, zStar: Tensor, residual: (z: Tensor) => Tensor, solverAt: (zBelow: Tensor) => LevelSolver): Tensor {
+  let z = zStar;
+  for (const trace of liveTraces()) {
+    const R = hiddenAbove(trace, () => residual(z));
+    if (dropDead(R)._trace !== trace) continue;
+    const solver = solverAt(z);
+    const zero = zerosLike(zStar);
+    const node: CustomRule = {
+      name,
+      closures: true,
+      call: () => zero,
+      jvp: (_, [dR]) => [zero, neg(solver.tangent(dR))],
+      vjp: () => [zero, (ct) => [neg(solver.adjoint(ct))]],
+    };
+    z = add(z, bindCustom(node, [R]));
+  }
+  return z;
+}
+
+export interface CustomLinearSolveOptions {
+  /** u ↦ Kᵀu on plain values (default: the transpose of `solve` when `symmetric`). Needed by reverse mode. */
+  transposeSolve?: (b: Tensor) => Tensor;
+  /** u ↦ Kᵀu (default: a vjp of `matvec`, or `matvec` itself when `symmetric`). */
+  transposeMatvec?: (u: Tensor) => Tensor;
+  symmetric?: boolean;
+  name?: string;
+}
+
+/**
+ * x = K⁻¹ b (JAX's `lax.custom_linear_solve`): `solve(b)` finds x on plain
+ * values by any method; x is differentiable in b and in every traced value the
+ * linear map `matvec` (x ↦ K x) closes over, as the root of K x − b = 0. Reverse
+ * mode needs `transposeSolve` (or `symmetric: true`).
+ */
+export function customLinearSolve(matvec: (x: Tensor) => Tensor, b: Tensor, solve: (b: Tensor) => Tensor, opts: CustomLinearSolveOptions = {}): Tensor {
+  const name = opts.name ?? "customLinearSolve";
+  if (typeof matvec !== "function") throw new Error(`${name}: matvec must be a function x => K x, got ${describe(matvec)}`);
+  if (typeof solve !== "function") throw new Error(`${name}: solve must be a function b => K⁻¹ b, got ${describe(solve)}`);
+  if (!(b instanceof Tensor)) throw new Error(`${name}: b must be a Tensor, got ${describe(b)}`);
+  const transposeSolve = opts.transposeSolve ?? (opts.symmetric ? solve : undefined);
+  const transposeMatvec = opts.transposeMatvec ?? (opts.symmetric ? matvec : undefined);
+  const xStar = checkedSolve(name, solve, b, null);
+  const vecmat = (u: Tensor): Tensor => (transposeMatvec ? transposeMatvec(u) : vjp(matvec, zerosLike(xStar))[1](u)[0]);
+  const forward = (dR: Tensor): Tensor => customLinearSolve(matvec, dR, solve, { ...opts, name });
+  const adjoint = (ct: Tensor): Tensor => {
+    if (transposeSolve === undefined) throw new Error(`${name}: reverse mode through a linear solve needs transposeSolve (a solver for Kᵀ), or symmetric: true`);
+    return customLinearSolve(vecmat, ct, transposeSolve, { transposeSolve: solve, transposeMatvec: matvec, symmetric: opts.symmetric, name });
+  };
+  return lift(name, xStar, (x) => sub(matvec(x), b), () => ({ tangent: forward, adjoint }));
+}
+
+function checkedSolve(name: string, solve: (b: Tensor) => Tensor, b: Tensor, like: Tensor | null): Tensor {
+  const x: unknown = untraced(() => solve(concrete(b)));
+  if (!(x instanceof Tensor)) throw new Error(`${name}: the solver must return a Tensor, got ${describe(x)}`);
+  if (like !== null && !sameShape(x.shape, like.shape)) throw new Error(`${name}: the solver returned shape ${shapeToString(x.shape)}, expected ${shapeToString(like.shape)}`);
+  return concrete(x);
+}
+
+// ---------------------------------------------------------------------------
+// customRoot
+
+/**
+ * `solution` as a differentiable root y(inputs) of F(...inputs, y) = 0 (JAX's
+ * `lax.custom_root`): the derivative in every input, and in every traced value F
+ * captures, follows from the implicit function theorem, with the linear systems
+ * of A = ∂F/∂y solved by `solve`. F returns a tensor of y's size. Without a live
+ * transformation, `solution` is returned as it is.
+ */
+export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, solve: RootSolver, opts: CustomRootOptions = {}): Tensor {
+  const name = opts.name ?? "customRoot";
+  const traces = liveTraces();
+  if (traces.length === 0) return solution;
+  const yStar = concrete(solution);
+  const plainInputs = inputs.map(concrete);
+  const k = inputs.length;
+  // One linearisation of F in (inputs, y) at the plain point, and whether F used
+  // a value a live transformation differentiates without receiving it.
+  const [[F, program], captured] = watchCaptured(() => untraced(() => linearProgram(name, (...args: Tensor[]) => residual(...args), [...plainInputs, yStar])));
+  if (Array.isArray(F)) throw new Error(`${name}: F must return a single Tensor`);
+  if (F.size !== yStar.size) throw new Error(`${name}: F returns ${F.size} value(s) (shape ${shapeToString(F.shape)}) but y has ${yStar.size} (shape ${shapeToString(yStar.shape)}); the system must be square`);
+  opts.onResidual?.(F);
+  const system = new RootSystem(program, k, yStar, F, opts.symmetric === true);
+  const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, solve, b, transpose);
+
+  if (traces.length === 1 && !captured) return direct(name, traces[0], inputs, yStar, system, plainSolve);
+
+  // The general way: F on every live transformation, N's solves at the traced point.
+  const condOfY = (w: Tensor): Tensor => residual(...inputs, w);
+  const solverAt = (yBelow: Tensor): LevelSolver => ({
+    tangent: (dR) => customLinearSolve((v) => jvp(condOfY, [yBelow], [v])[1], dR, (b) => plainSolve(b, false), {
+      transposeSolve: (b) => plainSolve(b, true), transposeMatvec: (u) => vjp(condOfY, yBelow)[1](u)[0], name,
+    }),
+    adjoint: (ct) => customLinearSolve((u) => vjp(condOfY, yBelow)[1](u)[0], ct, (b) => plainSolve(b, true), {
+      transposeSolve: (b) => plainSolve(b, false), transposeMatvec: (v) => jvp(condOfY, [yBelow], [v])[1], name,
+    }),
+  });
+  return lift(name, yStar, condOfY, solverAt);
+}
+
+/**
+ * One transformation, nothing captured: a single custom node on the explicit
+ * inputs whose rules apply ∂F/∂x and solve with A from the linearisation.
+ */
+function direct(name: string, trace: unknown, inputs: Tensor[], yStar: Tensor, system: RootSystem, plainSolve: (b: Tensor, transpose: boolean) => Tensor): Tensor {
+  const active = inputs.map((x) => dropDead(x)._trace === trace);
+  if (!active.some(Boolean)) return yStar;
+  const rule: CustomRule = {
+    name,
+    call: () => yStar,
+    jvp: (_, tangents) => {
+      const Fdot = system.applyInputs(tangents.map((t, i) => (active[i] ? t : null)));
+      if (Fdot === null) return [yStar, zerosLike(yStar)];
+      return [yStar, neg(customLinearSolve((v) => system.applyA(v), Fdot, (b) => plainSolve(b, false), {
+        transposeSolve: (b) => plainSolve(b, true), transposeMatvec: (u) => system.applyAT(u), name,
+      }))];
+    },
+    vjp: () => [yStar, (ct) => {
+      const u = customLinearSolve((w) => system.applyAT(w), ct, (b) => plainSolve(b, true), {
+        transposeSolve: (b) => plainSolve(b, false), transposeMatvec: (v) => system.applyA(v), name,
+      });
+      return system.applyInputsT(neg(u), active);
+    }],
+  };
+  return bindCustom(rule, inputs);
+}
+
+/**
+ * The linear systems of one call, from one linearisation of F in (inputs, y):
+ * input k of the program is y, output 0 is F.
+ */
+class RootSystem {
+  private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
+
+  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean) {}
+
+  /** Runs the program on the given input tangents (null: zero), returning output `out` (null: zero) detached. */
+  private run(program: LinearProgram, tangents: MaybeTensor[], out: number, wanted?: boolean[]): MaybeTensor {
+    try {
+      const r = program.apply(tangents, wanted ?? program.outputs.map((_, j) => j === out))[out];
+      return r === null ? null : program.detach(r);
+    } finally {
+      program.finish();
+    }
+  }
+
+  /** A v, v shaped like y; the result shaped like F. */
+  applyA(v: Tensor): Tensor {
+    const tangents: MaybeTensor[] = this.program.inputs.map((_, i) => (i === this.k ? v : null));
+    return this.run(this.program, tangents, 0) ?? zerosLike(this.F);
+  }
+
+  /** Aᵀ u, u shaped like F; the result shaped like y. */
+  applyAT(u: Tensor): Tensor {
+    if (this.symmetric) return reshape(this.applyA(reshape(u, this.y.shape)), this.y.shape);
+    const t = this.program.transpose();
+    return this.run(t, [u], this.k) ?? zerosLike(this.y);
+  }
+
+  /** Σᵢ ∂F/∂xᵢ ẋᵢ (null: zero). */
+  applyInputs(tangents: MaybeTensor[]): MaybeTensor {
+    if (tangents.every((t) => t === null)) return null;
+    return this.run(this.program, [...tangents, null], 0);
+  }
+
+  /** (∂F/∂xᵢ)ᵀ u for each active input (null elsewhere). */
+  applyInputsT(u: Tensor, active: boolean[]): MaybeTensor[] {
+    const t = this.program.transpose();
+    try {
+      const wanted = t.outputs.map((_, i) => i < this.k && active[i]);
+      return t.apply([u], wanted).slice(0, this.k).map((r) => (r === null ? null : t.detach(r)));
+    } finally {
+      t.finish();
+    }
+  }
+
+  /** The systems as flat operators with in-place products. */
+  systems(): { tangent: LinearSystem; adjoint: LinearSystem } {
+    if (this.operators !== null) return this.operators;
+    const n = this.y.size;
+    const flatProduct = (apply: (v: Tensor) => Tensor, inShape: number[], into: (x: Float64Array, out: Float64Array) => void): InPlaceProduct =>
+      Object.assign((v: Tensor) => reshape(apply(reshape(v, inShape)), [n]), { into });
+    const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.program.applyFlat(this.k, x, 0, out));
+    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.program.transpose().applyFlat(0, x, this.k, out));
+    this.operators = {
+      tangent: { shape: [n, n], matvec: A, rmatvec: AT, symmetric: this.symmetric },
+      adjoint: { shape: [n, n], matvec: AT, rmatvec: A, symmetric: this.symmetric },
+    };
+    return this.operators;
+  }
+
+  /** K⁻¹ b on plain values (K = A, or Aᵀ when `transpose`), shaped as the unknown. */
+  solve(name: string, solver: RootSolver, b: Tensor, transpose: boolean): Tensor {
+    const systems = this.systems();
+    const flat = reshape(concrete(b), [sizeOf(b.shape)]);
+    const x: unknown = untraced(() => solver(transpose ? systems.adjoint : systems.tangent, flat, transpose ? "adjoint" : "tangent"));
+    if (!(x instanceof Tensor) || x.size !== this.y.size) throw new Error(`${name}: the linear solver must return a Tensor of ${this.y.size} entries, got ${x instanceof Tensor ? `shape ${shapeToString(x.shape)}` : describe(x)}`);
+    const shaped = reshape(concrete(x), transpose ? this.F.shape : this.y.shape);
+    const dtype = transpose ? this.F.dtype : this.y.dtype;
+    return shaped.dtype === dtype ? shaped : shaped.astype(dtype);
+  }
+}
