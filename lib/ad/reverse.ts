@@ -76,6 +76,8 @@ export class ReverseTrace extends Trace {
   process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
     const [primals, parents] = this.split(inputs);
     const out = bind(prim, primals, params);
+    // Nothing flows back through it: the output stays a plain value, readable as such.
+    if (prim.zeroDerivative === true) return out;
     return this.record(prim.name, prim as Primitive<unknown>, params, primals, out, parents, null);
   }
 
