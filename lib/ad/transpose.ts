@@ -8,7 +8,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand } from "../primitives/operands.js";
 import { concrete, dropDead, TracedReadError, type MaybeTensor } from "../primitives/core.js";
 import { add, mul } from "../primitives/elementwise.js";
 import { sum } from "../primitives/reduce.js";
@@ -44,8 +44,8 @@ export function checkCotangents(name: string, cts: unknown, primals: Tensor[]): 
   }
   return cts.map((c, i) => {
     if (c === null || c === undefined) return null;
-    const t = typeof c === "number" && primals[i].ndim === 0 ? operand(name, c, primals[i].dtype) : c;
-    if (!(t instanceof Tensor)) throw new Error(`${name}: cotangent ${i} must be a Tensor, got ${describe(c)}`);
+    if (!isOperand(c)) throw new Error(`${name}: cotangent ${i} must be a Tensor (or a value tensor() accepts), got ${describe(c)}`);
+    const t = operand(name, c, primals[i].dtype, `cotangent ${i} (argument ${i} has shape ${shapeToString(primals[i].shape)})`);
     if (!sameShape(t.shape, primals[i].shape)) throw new Error(`${name}: cotangent ${i} has shape ${shapeToString(t.shape)} but argument ${i} has shape ${shapeToString(primals[i].shape)}`);
     if (t.dtype !== primals[i].dtype) throw new Error(`${name}: cotangent ${i} is ${t.dtype} but argument ${i} is ${primals[i].dtype}`);
     return t;

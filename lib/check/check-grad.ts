@@ -5,7 +5,7 @@
 import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand } from "../primitives/operands.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
 import { jvp } from "../ad/forward.js";
 import { vjp, type ScalarFunction } from "../ad/reverse.js";
@@ -49,6 +49,18 @@ export interface GradCheckResult {
   failures: Mismatch[];
   /** A readable summary: what was compared, and the worst discrepancies. */
   report: string;
+}
+
+/** True for an argument `operand` converts: what checkGrad checks when no argnums are given. */
+function isTensorData(a: unknown): boolean {
+  if (a instanceof Tensor || typeof a === "number") return true;
+  if (!isOperand(a)) return false;
+  try {
+    operand("checkGrad", a);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A small seeded generator (mulberry32), so checks are reproducible. */
@@ -121,20 +133,25 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
     if (typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
     fdOptions.richardson = opts.richardson;
   }
-  const argnums: unknown = opts.argnums === undefined ? args.flatMap((a, i) => (a instanceof Tensor || typeof a === "number" ? [i] : [])) : opts.argnums;
+  const argnums: unknown = opts.argnums === undefined ? args.flatMap((a, i) => (isTensorData(a) ? [i] : [])) : opts.argnums;
   if (!Array.isArray(argnums)) throw new Error(`${op}: argnums must be an array of argument indices, got ${describe(argnums)}`);
-  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${opts.argnums === undefined ? "no argument is a Tensor or a number" : "argnums is empty"}`);
+  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${opts.argnums === undefined ? "no argument is a Tensor, a number or other tensor data (nested arrays of numbers, a Float64Array/Float32Array, an ndarray)" : "argnums is empty"}`);
   for (const k of argnums) {
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= args.length) throw new Error(`${op}: argnums entry ${describe(k)} is not an argument index (0..${args.length - 1})`);
-    if (!(args[k] instanceof Tensor) && typeof args[k] !== "number") throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and numbers can be checked`);
+    if (!isOperand(args[k])) throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and values tensor() accepts (numbers, nested arrays of numbers, Float64Array/Float32Array, ndarrays) can be checked`);
   }
   if (new Set(argnums).size !== argnums.length) throw new Error(`${op}: argnums [${argnums.join(",")}] repeat an index`);
-  const primals = argnums.map((k) => concrete(operand(op, args[k])));
+  const primals = argnums.map((k) => concrete(operand(op, args[k], undefined, `argument ${k}`)));
   primals.forEach((p, a) => {
     // Tangents, cotangents and columns are allocated per argument: a huge broadcast view cannot be checked.
     if (p.size > 2 ** 31 - 1) throw new Error(`${op}: argument ${argnums[a]} of shape ${shapeToString(p.shape)} has ${p.size} entries, too many to check`);
   });
-  const plainArgs = args.map((a) => (a instanceof Tensor ? concrete(a) : a));
+  // f sees a checked argument as a Tensor (a number stays a number) in every call, differentiated or not.
+  const plainArgs = args.map((a, i) => {
+    const checkedAt = argnums.indexOf(i);
+    if (checkedAt >= 0 && typeof a !== "number") return primals[checkedAt];
+    return a instanceof Tensor ? concrete(a) : a;
+  });
   const g = (...xs: Tensor[]): unknown => {
     const full = plainArgs.slice();
     argnums.forEach((k, i) => (full[k] = xs[i]));

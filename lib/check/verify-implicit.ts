@@ -15,7 +15,7 @@ import fc from "fast-check";
 import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, untraced } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand } from "../primitives/operands.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { ImplicitFunction, type ImplicitInput } from "../implicit/implicit-function.js";
@@ -75,7 +75,8 @@ function formatInput(x: unknown): string {
 function toInputs(op: string, values: unknown[]): ImplicitInput[] {
   return values.map((v, i) => {
     if (v instanceof Tensor || typeof v === "number") return v;
-    throw new Error(`${op}: arbitrary ${i} produced ${describe(v)}; each must produce a Tensor or a number`);
+    if (isOperand(v)) return operand(op, v, undefined, `arbitrary ${i}`);
+    throw new Error(`${op}: arbitrary ${i} produced ${describe(v)}; each must produce a Tensor, a number or other tensor data (nested arrays of numbers, a Float64Array/Float32Array, an ndarray)`);
   });
 }
 

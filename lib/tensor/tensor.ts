@@ -188,7 +188,8 @@ export function contiguousData(t: Tensor, dtype: DType = t.dtype): FloatArray {
   return out;
 }
 
-function isNdarray(v: object): v is ndarray.NdArray {
+/** @internal True for an object laid out like a scijs ndarray view (data, shape, stride, offset). */
+export function isNdarray(v: object): v is ndarray.NdArray {
   const o = v as { data?: unknown; shape?: unknown; stride?: unknown; offset?: unknown };
   return "data" in o && Array.isArray(o.shape) && Array.isArray(o.stride) && typeof o.offset === "number";
 }
