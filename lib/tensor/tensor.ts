@@ -194,10 +194,14 @@ export function isNdarray(v: object): v is ndarray.NdArray {
   return "data" in o && Array.isArray(o.shape) && Array.isArray(o.stride) && typeof o.offset === "number";
 }
 
+/** The shape of nested arrays, read along their first entries; an array that contains itself is an Error, not an endless descent. */
 function inferShape(op: string, value: NestedArray[]): number[] {
   const shape: number[] = [];
+  const seen = new Set<unknown>();
   let level: unknown = value;
   while (Array.isArray(level)) {
+    if (seen.has(level)) throw new Error(`${op}: the nested array contains itself (a cycle at depth ${shape.length}); pass nested arrays of numbers`);
+    seen.add(level);
     shape.push(level.length);
     if (level.length === 0) break;
     level = level[0];
@@ -381,6 +385,7 @@ export function eye(n: number, opts: { dtype?: DType } = {}): Tensor {
  * `arange(start, stop, step = 1)`; length ceil((stop − start)/step).
  */
 export function arange(startOrStop: number, stop?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
+  if (typeof startOrStop !== "number" || !Number.isFinite(startOrStop)) throw new Error(`arange: ${stop === undefined ? "stop" : "start"} must be a finite number, got ${describe(startOrStop)}`);
   const named = stop === undefined ? [["stop", startOrStop], ["step", step]] as const : [["start", startOrStop], ["stop", stop], ["step", step]] as const;
   for (const [name, v] of named) {
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new Error(`arange: ${name} must be a finite number, got ${describe(v)}`);
