@@ -54,9 +54,12 @@ const PROPERTY = {
   solve: "(4) ∂F/∂y is nonsingular and the linear solves converge",
 } as const;
 
-/** A failed property, carried out of the fast-check predicate. */
+/**
+ * A failed property, carried out of the fast-check predicate: which property,
+ * the discrepancy measured and its tolerance (absent for a failed solve).
+ */
 class PropertyFailure extends Error {
-  constructor(readonly property: string, readonly detail: string) {
+  constructor(readonly property: string, readonly detail: string, readonly measured?: number, readonly tol?: number) {
     super(`${property}: ${detail}`);
   }
 }
@@ -94,7 +97,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const residual = norm(F.toFloat64Array()) / Math.max(1, norm(yFlat));
   worst.conditions = Math.max(worst.conditions, residual);
   if (!(residual <= opts.conditionsTol)) {
-    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol.toExponential()}`);
+    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol.toExponential()}`, residual, opts.conditionsTol);
   }
 
   const rand = seededRandom(seed);
@@ -122,7 +125,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const pushError = Math.sqrt(diff) / Math.max(scale, 1);
   worst.pushforward = Math.max(worst.pushforward, pushError);
   if (!(pushError <= opts.fdTol)) {
-    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol.toExponential()} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`);
+    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol.toExponential()} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`, pushError, opts.fdTol);
   }
 
   // (3) ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
@@ -144,7 +147,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const adjointError = Math.abs(lhs - rhs) / Math.max(1, Math.abs(lhs), Math.abs(rhs));
   worst.adjoint = Math.max(worst.adjoint, adjointError);
   if (!(adjointError <= opts.adjointTol)) {
-    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol.toExponential()})`);
+    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol.toExponential()})`, adjointError, opts.adjointTol);
   }
 }
 
@@ -246,8 +249,19 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
     richardson: opts.richardson ?? true,
   };
   const worst = { conditions: 0, pushforward: 0, adjoint: 0 };
+  // The failure fast-check finds first, as found. Shrinking then keeps only
+  // candidates that fail the same way: an input where another property fails
+  // (or user code throws) is not a smaller example of this failure.
+  let first: { error: unknown; values: unknown[] } | null = null;
   const property = fc.property(fc.tuple(...arbitraries), fc.integer({ min: 1, max: 2 ** 30 }), (values, directionSeed) => {
-    runOnce(f, toInputs(op, values), settings, worst, directionSeed);
+    try {
+      runOnce(f, toInputs(op, values), settings, worst, directionSeed);
+    } catch (e) {
+      if (first === null) first = { error: e, values };
+      else if (!sameFailure(first.error, e)) return true;
+      throw e;
+    }
+    return true;
   });
   const details = fc.check(property, { numRuns, seed });
   if (details.failed) {
@@ -255,13 +269,25 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
     const err = details.errorInstance;
     // Whatever user code threw (forward, conditions, an arbitrary) reaches the caller unchanged.
     if (!(err instanceof PropertyFailure)) throw err;
-    throw new Error(
-      `${op}: property ${err.property} failed after ${details.numRuns} run(s) (seed ${seed}, shrunk ${details.numShrinks} time(s)).\n` +
-      `  counterexample: inputs = [${values.map(formatInput).join(", ")}]\n` +
-      `  ${err.detail}`,
-    );
+    const found = first as { error: unknown; values: unknown[] } | null;
+    const firstFailure = found !== null && found.error instanceof PropertyFailure ? found.error : err;
+    const lines = [`${op}: property ${err.property} failed after ${details.numRuns} run(s) (seed ${seed}).`];
+    lines.push(`  first counterexample: inputs = [${(found?.values ?? values).map(formatInput).join(", ")}]`, `    ${firstFailure.detail}`);
+    if (details.numShrinks > 0) {
+      lines.push(`  shrunk counterexample (${details.numShrinks} shrink(s), the same property failing): inputs = [${values.map(formatInput).join(", ")}]`, `    ${err.detail}`);
+      if (err.measured !== undefined && err.tol !== undefined && err.measured < 10 * err.tol && firstFailure.measured !== undefined && firstFailure.measured >= 10 * err.tol) {
+        lines.push("    (shrinking stops where the discrepancy meets the tolerance: the first counterexample shows its size)");
+      }
+    }
+    throw new Error(lines.join("\n"));
   }
   return { ok: true, runs: details.numRuns, seed, worst };
+}
+
+/** Two failures of the same kind: the same property, or two errors of user code of the same class. */
+function sameFailure(a: unknown, b: unknown): boolean {
+  if (a instanceof PropertyFailure || b instanceof PropertyFailure) return a instanceof PropertyFailure && b instanceof PropertyFailure && a.property === b.property;
+  return a instanceof Error && b instanceof Error && a.constructor === b.constructor;
 }
 
 /** A fast-check arbitrary of Tensors of a fixed shape with entries in [min, max] (float64). */
