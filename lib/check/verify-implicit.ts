@@ -22,6 +22,31 @@ import { ImplicitFunction, type ImplicitInput } from "../implicit/implicit-funct
 import { directionalDerivative } from "./finite-diff.js";
 import { seededRandom } from "./check-grad.js";
 
+/**
+ * What verifyImplicit accepts: any fast-check `Arbitrary<T>` (`fc.double()`,
+ * `fc.tuple(…)`, …). fast-check is bundled into this package, not a dependency,
+ * so the published declarations describe it structurally instead of importing it.
+ */
+export interface ArbitraryLike<T> {
+  generate(random: never, biasFactor: number | undefined): { readonly value: T };
+  canShrinkWithoutContext(value: unknown): value is T;
+}
+
+/**
+ * What tensorArbitrary and scalarArbitrary return: a real fast-check Arbitrary,
+ * declared structurally (see ArbitraryLike) yet assignable to fast-check's
+ * `Arbitrary<T>`, so it works in `fc.property`, `fc.tuple`, `.map`, `.filter`.
+ * Its internals (`generate`, `shrink`) are fast-check's own, typed `never` here.
+ */
+export interface FastCheckArbitrary<T> extends ArbitraryLike<T> {
+  generate(random: never, biasFactor: number | undefined): never;
+  shrink(value: T, context: unknown): never;
+  filter<U extends T>(refinement: (value: T) => value is U): FastCheckArbitrary<U>;
+  filter(predicate: (value: T) => boolean): FastCheckArbitrary<T>;
+  map<U>(mapper: (value: T) => U, unmapper?: (possiblyU: unknown) => T): FastCheckArbitrary<U>;
+  chain<U>(chainer: (value: T) => ArbitraryLike<U>): FastCheckArbitrary<U>;
+}
+
 export interface VerifyOptions {
   /** Number of random inputs (default 25). */
   numRuns?: number;
@@ -218,7 +243,7 @@ const OPTION_KEYS = ["numRuns", "seed", "conditionsTol", "fdTol", "adjointTol", 
  * Tensor or a number). Throws an Error naming the failed property, the shrunk
  * counterexample and the measured discrepancy; returns a summary otherwise.
  */
-export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<unknown>[], opts: VerifyOptions = {}): VerifySummary {
+export function verifyImplicit(f: ImplicitFunction, arbitraries: readonly ArbitraryLike<unknown>[], opts: VerifyOptions = {}): VerifySummary {
   const op = "verifyImplicit";
   if (!(f instanceof ImplicitFunction)) throw new Error(`${op}: f must be an ImplicitFunction, got ${describe(f)}`);
   if (!Array.isArray(arbitraries) || arbitraries.length === 0) throw new Error(`${op}: arbitraries must be a non-empty array with one fast-check Arbitrary per input, got ${describe(arbitraries)}`);
@@ -253,7 +278,7 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
   // candidates that fail the same way: an input where another property fails
   // (or user code throws) is not a smaller example of this failure.
   let first: { error: unknown; values: unknown[] } | null = null;
-  const property = fc.property(fc.tuple(...arbitraries), fc.integer({ min: 1, max: 2 ** 30 }), (values, directionSeed) => {
+  const property = fc.property(fc.tuple(...(arbitraries as readonly fc.Arbitrary<unknown>[])), fc.integer({ min: 1, max: 2 ** 30 }), (values, directionSeed) => {
     try {
       runOnce(f, toInputs(op, values), settings, worst, directionSeed);
     } catch (e) {
@@ -291,7 +316,7 @@ function sameFailure(a: unknown, b: unknown): boolean {
 }
 
 /** A fast-check arbitrary of Tensors of a fixed shape with entries in [min, max] (float64). */
-export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): fc.Arbitrary<Tensor> {
+export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): FastCheckArbitrary<Tensor> {
   const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
   if (proto !== Object.prototype && proto !== null) throw new Error(`tensorArbitrary: options must be a plain object { min, max }, got ${describe(opts)}`);
   for (const key of Object.keys(opts)) {
@@ -304,11 +329,11 @@ export function tensorArbitrary(shape: number[], opts: { min?: number; max?: num
   const n = shape.reduce((a, b) => a * b, 1);
   if (n > 2 ** 20) throw new Error(`tensorArbitrary: shape ${shapeToString(shape)} has ${n} entries, too many to generate for property tests (at most ${2 ** 20})`);
   return fc.array(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })
-    .map((values) => fromData(Float64Array.from(values), shape.slice()));
+    .map((values) => fromData(Float64Array.from(values), shape.slice())) as unknown as FastCheckArbitrary<Tensor>;
 }
 
 /** A fast-check arbitrary of plain numbers in [min, max]. */
-export function scalarArbitrary(min: number, max: number): fc.Arbitrary<number> {
+export function scalarArbitrary(min: number, max: number): FastCheckArbitrary<number> {
   if (typeof min !== "number" || typeof max !== "number" || !(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`scalarArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
-  return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+  return fc.double({ min, max, noNaN: true, noDefaultInfinity: true }) as unknown as FastCheckArbitrary<number>;
 }
