@@ -25,8 +25,11 @@
  *     linearisation test of property (4) can fire first: it compares that
  *     Jacobian with how F actually changes, F(y + δ) − F(y) versus Aδ.)
  * Inputs start at 0.5 because at x = 0 the sign slip is invisible in value:
- * both versions of F vanish at y = 0 and only their derivatives differ. With
- * min: −2 in the arbitrary, fast-check shrinks to x = 0 and reports (2) instead.
+ * both versions of F vanish at y = 0 and only their derivatives differ. The
+ * report gives the first counterexample found and the shrunk one; shrinking only
+ * keeps inputs where the same property fails, so it never trades the sign slip
+ * for another property at x = 0 (with min: −2 it ends just above the tolerance
+ * near 0, and the first counterexample shows the size of the error).
  *
  * Run: npx tsx examples/verify-conditions.ts
  */

@@ -42,4 +42,4 @@ export { softThreshold, projectNonNegative, projectBox, projectL2Ball, projectSi
 export { checkGrad } from "./check/check-grad.js";
 export type { CheckGradOptions, GradCheckResult, Mismatch } from "./check/check-grad.js";
 export { verifyImplicit, tensorArbitrary, scalarArbitrary } from "./check/verify-implicit.js";
-export type { VerifyOptions, VerifySummary } from "./check/verify-implicit.js";
+export type { ArbitraryLike, FastCheckArbitrary, VerifyOptions, VerifySummary } from "./check/verify-implicit.js";

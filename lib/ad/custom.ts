@@ -8,7 +8,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bindCustom, type CustomRule, type MaybeTensor } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { checkOutput } from "./forward.js";
 import { checkCotangents } from "./transpose.js";
 
@@ -26,8 +26,8 @@ function checkPair(name: string, what: string, pair: unknown): [Tensor, unknown]
 export function customVjp<R>(
   f: (...args: Tensor[]) => Tensor | number,
   fwd: (...args: Tensor[]) => [Tensor | number, R],
-  bwd: (residuals: R, cotangent: Tensor) => (Tensor | number | null)[],
-): (...args: (Tensor | number)[]) => Tensor {
+  bwd: (residuals: R, cotangent: Tensor) => (Operand | null)[],
+): (...args: Operand[]) => Tensor {
   const name = "customVjp";
   for (const [what, fn] of [["f", f], ["fwd", fwd], ["bwd", bwd]] as const) {
     if (typeof fn !== "function") throw new Error(`${name}: ${what} must be a function, got ${describe(fn)}`);
@@ -41,7 +41,7 @@ export function customVjp<R>(
       return [out, pullback];
     },
   };
-  return (...args) => bindCustom(rule, args.map((a) => operand(name, a)));
+  return (...args) => bindCustom(rule, args.map((a, i) => operand(name, a, undefined, `argument ${i}`)));
 }
 
 /**
@@ -51,8 +51,8 @@ export function customVjp<R>(
  */
 export function customJvp(
   f: (...args: Tensor[]) => Tensor | number,
-  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor | number, Tensor | number],
-): (...args: (Tensor | number)[]) => Tensor {
+  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor | number, Operand],
+): (...args: Operand[]) => Tensor {
   const name = "customJvp";
   if (typeof f !== "function") throw new Error(`${name}: f must be a function, got ${describe(f)}`);
   if (typeof rule !== "function") throw new Error(`${name}: rule must be a function, got ${describe(rule)}`);
@@ -61,11 +61,12 @@ export function customJvp(
     call: (xs) => checkOutput(name, f(...xs), false) as Tensor,
     jvp: (primals, tangents) => {
       const [out, t] = checkPair(name, "rule", rule(primals, tangents));
-      const tangentOut = typeof t === "number" ? operand(name, t, out.dtype) : checkOutput(name, t, false) as Tensor;
+      if (!isOperand(t)) throw new Error(`${name}: the rule's tangent must be a Tensor or a value tensor() accepts, got ${describe(t)}`);
+      const tangentOut = operand(name, t, out.dtype, `the rule's tangent (its output has shape ${shapeToString(out.shape)})`);
       if (!sameShape(tangentOut.shape, out.shape)) throw new Error(`${name}: the rule's tangent has shape ${shapeToString(tangentOut.shape)} but its output has shape ${shapeToString(out.shape)}`);
       if (tangentOut.dtype !== out.dtype) throw new Error(`${name}: the rule's tangent is ${tangentOut.dtype} but its output is ${out.dtype}`);
       return [out, tangentOut];
     },
   };
-  return (...args) => bindCustom(custom, args.map((a) => operand(name, a)));
+  return (...args) => bindCustom(custom, args.map((a, i) => operand(name, a, undefined, `argument ${i}`)));
 }

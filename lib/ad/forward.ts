@@ -6,7 +6,7 @@
 import { allocateFor, fromData, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand } from "../primitives/operands.js";
 import { transposeVjp } from "./transpose.js";
 
 export class JVPTracer extends Tracer {
@@ -53,8 +53,8 @@ export class JVPTrace extends Trace {
 type JvpOutput = Tensor | Tensor[];
 
 function checkTangent(op: string, primal: Tensor, tangent: unknown, i: number): Tensor {
-  const t = typeof tangent === "number" && primal.ndim === 0 ? operand(op, tangent, primal.dtype) : tangent;
-  if (!(t instanceof Tensor)) throw new Error(`${op}: tangent ${i} must be a Tensor of shape ${shapeToString(primal.shape)}, got ${describe(tangent)}`);
+  if (!isOperand(tangent)) throw new Error(`${op}: tangent ${i} must be a Tensor (or a value tensor() accepts) of shape ${shapeToString(primal.shape)}, got ${describe(tangent)}`);
+  const t = operand(op, tangent, primal.dtype, `tangent ${i} (its primal has shape ${shapeToString(primal.shape)})`);
   if (!sameShape(t.shape, primal.shape)) throw new Error(`${op}: tangent ${i} has shape ${shapeToString(t.shape)} but its primal has shape ${shapeToString(primal.shape)}`);
   if (t.dtype !== primal.dtype) throw new Error(`${op}: tangent ${i} is ${t.dtype} but its primal is ${primal.dtype}`);
   return t;
@@ -83,14 +83,19 @@ export function onesFor(op: string, x: Tensor): Tensor {
   return fromData(data, x.shape.slice());
 }
 
-/** Checks a function's result: a Tensor or number, or (where allowed) an array of them. */
+/**
+ * Checks a function's result: a Tensor or a number, or (where allowed) an array
+ * of them, one per output. Arrays of numbers are never read as tensor data here:
+ * under jvp they would be a list of outputs, and a function being differentiated
+ * computes its result with library ops anyway.
+ */
 export function checkOutput(op: string, out: unknown, allowArray: boolean): Tensor | Tensor[] {
   if (out instanceof Tensor) return out;
   if (typeof out === "number") return operand(op, out);
   if (allowArray && Array.isArray(out) && out.length > 0 && out.every((o) => o instanceof Tensor || typeof o === "number")) {
-    return out.map((o) => (o instanceof Tensor ? o : operand(op, o)));
+    return out.map((o) => operand(op, o));
   }
-  throw new Error(`${op}: the function must return a Tensor or a number${allowArray ? " (or an array of them)" : ""}, got ${describe(out)}`);
+  throw new Error(`${op}: the function must return a Tensor or a number${allowArray ? " (or an array of them, one per output)" : ""}, got ${describe(out)}`);
 }
 
 /**
@@ -110,7 +115,7 @@ export function jvpWithName(op: string, f: (...args: never[]) => unknown, primal
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error(`${op}: primals and tangents must be arrays, got ${describe(primals)} and ${describe(tangents)}`);
   if (primals.length !== tangents.length) throw new Error(`${op}: ${primals.length} primals but ${tangents.length} tangents`);
-  const ps = primals.map((p) => operand(op, p));
+  const ps = primals.map((p, i) => operand(op, p, undefined, `primal ${i}`));
   const ts = ps.map((p, i) => checkTangent(op, p, tangents[i], i));
   const trace = new JVPTrace(nextLevel());
   return withTrace(trace, () => {

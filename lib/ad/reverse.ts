@@ -11,7 +11,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
 import { onesLike } from "../primitives/util.js";
 import { checkOutput, zerosFor } from "./forward.js";
@@ -76,6 +76,8 @@ export class ReverseTrace extends Trace {
   process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
     const [primals, parents] = this.split(inputs);
     const out = bind(prim, primals, params);
+    // Nothing flows back through it: the output stays a plain value, readable as such.
+    if (prim.zeroDerivative === true) return out;
     return this.record(prim.name, prim as Primitive<unknown>, params, primals, out, parents, null);
   }
 
@@ -170,8 +172,8 @@ export function record(op: string, f: (...args: Tensor[]) => unknown, primals: T
 
 /** Pulls a cotangent back through a recording: one cotangent per input (zeros where none flows). */
 export function pullBack(op: string, rec: Recording, cotangent: unknown, observer?: SweepObserver): Tensor[] {
-  const ct = typeof cotangent === "number" && rec.out.ndim === 0 ? operand(op, cotangent, rec.out.dtype) : cotangent;
-  if (!(ct instanceof Tensor)) throw new Error(`${op}: the cotangent must be a Tensor of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
+  if (!isOperand(cotangent)) throw new Error(`${op}: the cotangent must be a Tensor (or a value tensor() accepts) of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
+  const ct = operand(op, cotangent, rec.out.dtype, `the cotangent (the output has shape ${shapeToString(rec.out.shape)})`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
   const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer);
@@ -183,9 +185,9 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
  * where pullback(ȳ) = [J₁ᵀȳ, J₂ᵀȳ, …], one cotangent per primal. The pullback
  * may be called many times (each call sweeps the same tape).
  */
-export function vjp(f: ScalarFunction, ...primals: unknown[]): [Tensor, (cotangent: Tensor | number) => Tensor[]] {
+export function vjp(f: ScalarFunction, ...primals: unknown[]): [Tensor, (cotangent: Operand) => Tensor[]] {
   if (typeof f !== "function") throw new Error(`vjp: f must be a function, got ${describe(f)}`);
-  const rec = record("vjp", f as (...args: Tensor[]) => unknown, primals.map((p) => operand("vjp", p)));
+  const rec = record("vjp", f as (...args: Tensor[]) => unknown, primals.map((p, i) => operand("vjp", p, undefined, `primal ${i}`)));
   return [rec.out, (ct) => pullBack("vjp", rec, ct)];
 }
 
@@ -224,8 +226,8 @@ export function selectArgs(op: string, f: (...args: never[]) => unknown, args: u
   const picked = checkArgnums(op, argnums, args.length);
   const primals = picked.map((a) => {
     const v = args[a];
-    if (!(v instanceof Tensor) && typeof v !== "number" && !Array.isArray(v)) throw new Error(`${op}: argument ${a} is ${describe(v)}; only Tensors and numbers can be differentiated`);
-    return operand(op, v);
+    if (!isOperand(v)) throw new Error(`${op}: argument ${a} is ${describe(v)}; a differentiated argument must be a Tensor or a value tensor() accepts (a number, nested arrays of numbers, a Float64Array/Float32Array or an ndarray)`);
+    return operand(op, v, undefined, `argument ${a}`);
   });
   const call = f as (...all: unknown[]) => unknown;
   const g = (...xs: Tensor[]): unknown => {

@@ -5,7 +5,7 @@
 import { Tensor, type NestedArray } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { operand, type Operand } from "../primitives/operands.js";
 import { onesLike } from "../primitives/util.js";
 import { pullBack, record, type TapeNode } from "./reverse.js";
 
@@ -66,14 +66,14 @@ function entryOf(node: TapeNode): TapeEntry {
  * primitive with its operands, shapes and values), the backward sweep (each
  * node visited with its cotangent) and the gradients of every argument.
  */
-export function traceTape(f: (...args: Tensor[]) => unknown, ...args: (Tensor | number)[]): TapeTrace {
+export function traceTape(f: (...args: Tensor[]) => unknown, ...args: Operand[]): TapeTrace {
   return traceTapeAs("traceTape", f, args);
 }
 
 /** traceTape with the public name of the caller (traceTape or traceToString) in its errors. */
 function traceTapeAs(op: string, f: (...args: Tensor[]) => unknown, args: unknown[]): TapeTrace {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
-  const rec = record(op, f, args.map((a) => operand(op, a)));
+  const rec = record(op, f, args.map((a, i) => operand(op, a, undefined, `argument ${i}`)));
   if (rec.out.ndim !== 0) throw new Error(`${op}: f must return a scalar to show the backward sweep, got shape ${shapeToString(rec.out.shape)}`);
   const sweep: SweepStep[] = [];
   const gradients = pullBack(op, rec, onesLike(rec.out), {
@@ -95,7 +95,7 @@ function show(v: NestedArray): string {
 }
 
 /** The tape and the backward sweep of f at args as readable text (see traceTape). */
-export function traceToString(f: (...args: Tensor[]) => unknown, ...args: (Tensor | number)[]): string {
+export function traceToString(f: (...args: Tensor[]) => unknown, ...args: Operand[]): string {
   const t = traceTapeAs("traceToString", f, args);
   const lines = ["tape (forward order):"];
   for (const e of t.entries) {

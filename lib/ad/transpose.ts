@@ -8,22 +8,33 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
-import { operand } from "../primitives/operands.js";
-import { dropDead, type MaybeTensor } from "../primitives/core.js";
+import { isOperand, operand } from "../primitives/operands.js";
+import { concrete, dropDead, TracedReadError, type MaybeTensor } from "../primitives/core.js";
 import { add, mul } from "../primitives/elementwise.js";
 import { sum } from "../primitives/reduce.js";
 import { onesLike, zerosLike } from "../primitives/util.js";
 import { pullBack, record } from "./reverse.js";
 import { onesFor } from "./forward.js";
 
+/** True when every entry of `t` is zero; its values are read under any tracer (engine use). */
 function isAllZero(t: Tensor): boolean {
-  const c = t.toFloat64Array();
+  const c = concrete(t).toFloat64Array();
   for (let i = 0; i < c.length; i++) if (c[i] !== 0) return false;
   return true;
 }
 
 function untransposable(name: string, what: string): Error {
   return new Error(`${name}: cannot transpose the rule: ${what} does not depend on its linear argument through library ops (write the rule with implicit-diff ops, or provide the other rule)`);
+}
+
+/** Runs a user rule being transposed: reading a differentiated value as numbers there means the rule is not written with library ops. */
+function transposing<T>(name: string, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (!(e instanceof TracedReadError)) throw e;
+    throw new Error(`${name}: cannot transpose the rule: it reads a value being differentiated as plain numbers (${e.message.slice(0, e.message.indexOf(":"))}), so its result does not depend on it through library ops (write the rule with implicit-diff ops, or provide the other rule)`);
+  }
 }
 
 /** Checks a cotangent list from a user pullback: one per input, each of its input's shape. */
@@ -33,8 +44,8 @@ export function checkCotangents(name: string, cts: unknown, primals: Tensor[]): 
   }
   return cts.map((c, i) => {
     if (c === null || c === undefined) return null;
-    const t = typeof c === "number" && primals[i].ndim === 0 ? operand(name, c, primals[i].dtype) : c;
-    if (!(t instanceof Tensor)) throw new Error(`${name}: cotangent ${i} must be a Tensor, got ${describe(c)}`);
+    if (!isOperand(c)) throw new Error(`${name}: cotangent ${i} must be a Tensor (or a value tensor() accepts), got ${describe(c)}`);
+    const t = operand(name, c, primals[i].dtype, `cotangent ${i} (argument ${i} has shape ${shapeToString(primals[i].shape)})`);
     if (!sameShape(t.shape, primals[i].shape)) throw new Error(`${name}: cotangent ${i} has shape ${shapeToString(t.shape)} but argument ${i} has shape ${shapeToString(primals[i].shape)}`);
     if (t.dtype !== primals[i].dtype) throw new Error(`${name}: cotangent ${i} is ${t.dtype} but argument ${i} is ${primals[i].dtype}`);
     return t;
@@ -55,7 +66,7 @@ export function transposeJvp(
 ): [Tensor, (cotangent: Tensor) => MaybeTensor[]] {
   let out: Tensor | null = null;
   const rec = record(name, (...tangents: Tensor[]) => {
-    const [o, t] = rule(primals, tangents);
+    const [o, t] = transposing(name, () => rule(primals, tangents));
     out = o;
     return t;
   }, primals.map((p) => onesFor(name, p)));
@@ -70,7 +81,7 @@ export function transposeJvp(
  */
 export function transposeVjp(name: string, pullback: (cotangent: Tensor) => MaybeTensor[], out: Tensor, tangents: Tensor[]): Tensor {
   const rec = record(name, (ct: Tensor) => {
-    const cts = pullback(ct);
+    const cts = transposing(name, () => pullback(ct));
     let total: Tensor | null = null;
     cts.forEach((c, i) => {
       if (c === null) return;

@@ -5,11 +5,11 @@
 import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand } from "../primitives/operands.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
 import { jvp } from "../ad/forward.js";
 import { vjp, type ScalarFunction } from "../ad/reverse.js";
-import { evaluateFlat, partialColumn, directionalDerivative, type FiniteDifferenceOptions } from "./finite-diff.js";
+import { evaluateFlat, finiteDifferenceError, partialColumn, partialSamples, directionalDerivative, type FiniteDifferenceOptions } from "./finite-diff.js";
 
 export interface CheckGradOptions extends FiniteDifferenceOptions {
   /** Relative tolerance (default 1e-5). */
@@ -35,12 +35,33 @@ export interface Mismatch {
   entry: number;
   /** Flat entry of the output (−1 when a contraction with a random cotangent is compared). */
   output: number;
+  /** The reference: finite differences (for "rev" and "fwd"), or reverse mode (for "fwd-vs-rev"). */
   expected: number;
+  /** The derivative being checked: reverse or forward mode. */
   got: number;
   error: number;
+  /**
+   * The finite differences' own error estimate: truncation (how the FD value
+   * moves from step h to h/2) plus three standard deviations of the noise in f
+   * (rounding, an inexact solver) carried into it, the noise measured from f's
+   * fourth differences on the FD grid (0 for "fwd-vs-rev", which uses no FD).
+   */
+  fdError: number;
+  /**
+   * True when the disagreement is within `fdError` and `fdError` exceeds the
+   * tolerance: finite differences cannot resolve the derivative here (f too
+   * inexact or too rough for the step), so FD, not the derivative, is the
+   * unreliable side. Still a failure: nothing confirmed the derivative.
+   */
+  fdUnreliable: boolean;
 }
 
 export interface GradCheckResult {
+  /**
+   * True only when every comparison meets the tolerance. A comparison that finite
+   * differences cannot resolve (`fdUnreliable`) is still a failure: nothing
+   * confirmed the derivative there, and the report says FD is the unreliable side.
+   */
   ok: boolean;
   /** Largest |got − expected| / max(1, |expected|) over every comparison. */
   maxError: number;
@@ -49,6 +70,18 @@ export interface GradCheckResult {
   failures: Mismatch[];
   /** A readable summary: what was compared, and the worst discrepancies. */
   report: string;
+}
+
+/** True for an argument `operand` converts: what checkGrad checks when no argnums are given. */
+function isTensorData(a: unknown): boolean {
+  if (a instanceof Tensor || typeof a === "number") return true;
+  if (!isOperand(a)) return false;
+  try {
+    operand("checkGrad", a);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A small seeded generator (mulberry32), so checks are reproducible. */
@@ -91,6 +124,10 @@ function sampleEntries(size: number, max: number, rand: () => number): number[] 
  * finite differences: each sampled input entry's column J[:, j] by forward mode,
  * the contraction ȳᵀJ by reverse mode with a random ȳ, and ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
  * Returns { ok, maxError, checked, failures, report }; never throws on a mismatch.
+ * For each failure it also estimates the finite differences' own error (from
+ * extra samples of f around x) and says which side is unreliable: a
+ * disagreement within that error means f is too inexact for the step (FD is the
+ * suspect), one beyond it means the derivative is.
  */
 export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: CheckGradOptions = {}): GradCheckResult {
   const op = "checkGrad";
@@ -121,20 +158,25 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
     if (typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
     fdOptions.richardson = opts.richardson;
   }
-  const argnums: unknown = opts.argnums === undefined ? args.flatMap((a, i) => (a instanceof Tensor || typeof a === "number" ? [i] : [])) : opts.argnums;
+  const argnums: unknown = opts.argnums === undefined ? args.flatMap((a, i) => (isTensorData(a) ? [i] : [])) : opts.argnums;
   if (!Array.isArray(argnums)) throw new Error(`${op}: argnums must be an array of argument indices, got ${describe(argnums)}`);
-  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${opts.argnums === undefined ? "no argument is a Tensor or a number" : "argnums is empty"}`);
+  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${opts.argnums === undefined ? "no argument is a Tensor, a number or other tensor data (nested arrays of numbers, a Float64Array/Float32Array, an ndarray)" : "argnums is empty"}`);
   for (const k of argnums) {
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= args.length) throw new Error(`${op}: argnums entry ${describe(k)} is not an argument index (0..${args.length - 1})`);
-    if (!(args[k] instanceof Tensor) && typeof args[k] !== "number") throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and numbers can be checked`);
+    if (!isOperand(args[k])) throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and values tensor() accepts (numbers, nested arrays of numbers, Float64Array/Float32Array, ndarrays) can be checked`);
   }
   if (new Set(argnums).size !== argnums.length) throw new Error(`${op}: argnums [${argnums.join(",")}] repeat an index`);
-  const primals = argnums.map((k) => concrete(operand(op, args[k])));
+  const primals = argnums.map((k) => concrete(operand(op, args[k], undefined, `argument ${k}`)));
   primals.forEach((p, a) => {
     // Tangents, cotangents and columns are allocated per argument: a huge broadcast view cannot be checked.
     if (p.size > 2 ** 31 - 1) throw new Error(`${op}: argument ${argnums[a]} of shape ${shapeToString(p.shape)} has ${p.size} entries, too many to check`);
   });
-  const plainArgs = args.map((a) => (a instanceof Tensor ? concrete(a) : a));
+  // f sees a checked argument as a Tensor (a number stays a number) in every call, differentiated or not.
+  const plainArgs = args.map((a, i) => {
+    const checkedAt = argnums.indexOf(i);
+    if (checkedAt >= 0 && typeof a !== "number") return primals[checkedAt];
+    return a instanceof Tensor ? concrete(a) : a;
+  });
   const g = (...xs: Tensor[]): unknown => {
     const full = plainArgs.slice();
     argnums.forEach((k, i) => (full[k] = xs[i]));
@@ -146,12 +188,16 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
   const failures: Mismatch[] = [];
   let maxError = 0;
   let checked = 0;
-  const compare = (m: Omit<Mismatch, "error">): void => {
+  /** Compares one value; `fdError` (computed only for a failure) estimates the error of `m.expected` when it comes from FD. */
+  const compare = (m: Omit<Mismatch, "error" | "fdError" | "fdUnreliable">, fdError: () => number = () => 0): void => {
     checked++;
     const diff = Math.abs(m.got - m.expected);
     const error = Number.isNaN(diff) ? (Object.is(m.got, m.expected) ? 0 : Infinity) : diff / Math.max(1, Math.abs(m.expected));
     maxError = Math.max(maxError, error);
-    if (!(diff <= atol * outScale + rtol * Math.abs(m.expected)) && !(Number.isNaN(m.got) && Number.isNaN(m.expected))) failures.push({ ...m, error });
+    const tolerance = atol * outScale + rtol * Math.abs(m.expected);
+    if (diff <= tolerance || (Number.isNaN(m.got) && Number.isNaN(m.expected))) return;
+    const fdErr = fdError();
+    failures.push({ ...m, error, fdError: fdErr, fdUnreliable: fdErr > tolerance && diff <= fdErr });
   };
 
   // A random cotangent for the reverse-mode contraction, and the pullback once.
@@ -167,10 +213,21 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
     const revFlat = reverse ? reverse[a].toFloat64Array() : null;
     for (const j of sampleEntries(p.size, maxEntries, rand)) {
       const column = partialColumn(op, f, plainArgs, k, j, p.size, fdOptions);
+      // The FD's own error, from samples taken only when a comparison on this column fails.
+      let sampled: ReturnType<typeof partialSamples> | null = null;
+      const fdError = (series: (sample: Float64Array) => number): number => {
+        sampled ??= partialSamples(op, f, plainArgs, k, j, p.size, fdOptions);
+        return finiteDifferenceError(sampled.offsets, sampled.samples.map(series), sampled.spacing, fdOptions.richardson === true);
+      };
       if (revFlat) {
         let expected = 0;
         for (let i = 0; i < column.length; i++) expected += cotangent[i] * column[i];
-        compare({ mode: "rev", arg: k, entry: j, output: out.length === 1 ? 0 : -1, expected, got: revFlat[j] });
+        const contracted = (sample: Float64Array): number => {
+          let total = 0;
+          for (let i = 0; i < sample.length; i++) total += cotangent[i] * sample[i];
+          return total;
+        };
+        compare({ mode: "rev", arg: k, entry: j, output: out.length === 1 ? 0 : -1, expected, got: revFlat[j] }, () => fdError(contracted));
       }
       if (modes.includes("fwd")) {
         const tangents = primals.map((q, m) => {
@@ -180,7 +237,7 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
         });
         const [, tangentOut] = jvp(g as ScalarFunction, primals, tangents);
         const got = concrete(tangentOut).toFloat64Array();
-        for (let i = 0; i < column.length; i++) compare({ mode: "fwd", arg: k, entry: j, output: i, expected: column[i], got: got[i] });
+        for (let i = 0; i < column.length; i++) compare({ mode: "fwd", arg: k, entry: j, output: i, expected: column[i], got: got[i] }, () => fdError((sample) => sample[i]));
       }
     }
   });
@@ -199,19 +256,31 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
     compare({ mode: "fwd-vs-rev", arg: -1, entry: -1, output: -1, expected: rhs, got: lhs });
   }
   const ok = failures.length === 0;
-  return { ok, maxError, checked, failures, report: formatReport(ok, maxError, checked, failures, argnums.map((k, a) => `argument ${k} ${shapeToString(primals[a].shape)}`), rtol, atol) };
+  const modesAgree = reverse !== null && modes.includes("fwd") && !failures.some((m) => m.mode === "fwd-vs-rev");
+  return { ok, maxError, checked, failures, report: formatReport(ok, maxError, checked, failures, argnums.map((k, a) => `argument ${k} ${shapeToString(primals[a].shape)}`), rtol, atol, modesAgree) };
 }
 
-function formatReport(ok: boolean, maxError: number, checked: number, failures: Mismatch[], args: string[], rtol: number, atol: number): string {
+function formatReport(ok: boolean, maxError: number, checked: number, failures: Mismatch[], args: string[], rtol: number, atol: number, modesAgree: boolean): string {
   const head = `checkGrad: ${ok ? "OK" : `${failures.length} of ${checked} comparisons FAILED`} (${checked} comparisons of ${args.join(", ")}; max error ${maxError.toExponential(2)}; rtol ${rtol}, atol ${atol})`;
   if (ok) return head;
-  const worst = failures.slice().sort((a, b) => b.error - a.error).slice(0, 10);
+  const unreliable = failures.filter((m) => m.fdUnreliable).length;
+  const fdFailures = failures.filter((m) => m.mode !== "fwd-vs-rev").length;
+  const verdict: string[] = [];
+  if (unreliable > 0 && unreliable === fdFailures) {
+    verdict.push(`  Every disagreement with finite differences is within their own error (truncation and noise of f, estimated from samples around x): FD, not the derivative, is the unreliable side${modesAgree ? ", and forward and reverse mode agree with each other" : ""}. f is too inexact or too rough for this step (an iterative solver's tolerance?): tighten f or try another step; nothing here confirms the derivative.`);
+  } else if (unreliable > 0) {
+    verdict.push(`  ${unreliable} of the ${fdFailures} disagreements with finite differences are within FD's own error (marked "FD unreliable"); the others exceed it: the derivative is wrong there.`);
+  }
+  const worst = failures.slice().sort((a, b) => Number(a.fdUnreliable) - Number(b.fdUnreliable) || b.error - a.error).slice(0, 10);
   const lines = worst.map((m) => {
-    const where = m.mode === "fwd-vs-rev"
-      ? "⟨ȳ, J ẋ⟩ (forward) vs ⟨Jᵀȳ, ẋ⟩ (reverse) along a random direction"
-      : `argument ${m.arg}, entry ${m.entry}${m.mode === "fwd" ? `, output entry ${m.output}` : m.output === 0 ? "" : " (contracted with a random cotangent)"}`;
-    const label = m.mode === "rev" ? "reverse mode" : m.mode === "fwd" ? "forward mode" : "forward vs reverse";
-    return `  ${label}: ${where}: expected ${m.expected.toPrecision(8)} (${m.mode === "fwd-vs-rev" ? "reverse" : "finite differences"}), got ${m.got.toPrecision(8)}`;
+    if (m.mode === "fwd-vs-rev") {
+      return `  forward vs reverse along a random direction: forward mode ⟨ȳ, J ẋ⟩ = ${m.got.toPrecision(8)}, reverse mode ⟨Jᵀȳ, ẋ⟩ = ${m.expected.toPrecision(8)}: the two modes disagree`;
+    }
+    const label = m.mode === "rev" ? "reverse mode" : "forward mode";
+    const where = `argument ${m.arg}, entry ${m.entry}${m.mode === "fwd" ? `, output entry ${m.output}` : m.output === 0 ? "" : " (contracted with a random cotangent)"}`;
+    const diff = Math.abs(m.got - m.expected);
+    const why = m.fdUnreliable ? "within FD's own error: FD unreliable" : `beyond FD's own error, so the ${label} derivative is likely wrong`;
+    return `  ${label}, ${where}: ${label} ${m.got.toPrecision(8)}, finite differences ${m.expected.toPrecision(8)} ± ${m.fdError.toExponential(1)}; they differ by ${diff.toExponential(2)}, ${why}`;
   });
-  return [head, ...lines].join("\n");
+  return [head, ...verdict, ...lines].join("\n");
 }

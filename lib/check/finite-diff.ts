@@ -88,3 +88,75 @@ export function partialColumn(op: string, f: UserFunction<unknown>, args: unknow
   const xj = concrete(operand(op, args[k])).toFloat64Array()[j];
   return directionalDerivative(op, f, args, dirs, { ...opts, scale: Math.max(1, Math.abs(xj)) });
 }
+
+/** Where f is sampled to judge a finite difference: t·(h/2) for these t (the FD grid ±h/2, ±h, then scattered points). */
+const SAMPLE_OFFSETS: readonly number[] = [-2, -1, 0, 1, 2, ...Array.from({ length: 10 }, (_, i) => 6 * (((i + 1) * 0.6180339887498949) % 1) - 3)];
+
+/**
+ * Samples of f for judging a finite difference ∂f/∂(args[k])_j: f at
+ * x + t·(h/2)·e_j for t in SAMPLE_OFFSETS, flat. The first five are the grid of
+ * the central differences at h and h/2 (and of Richardson's combination); the
+ * others are scattered over [−3, 3] at irrational positions, so that noise of a
+ * regular pattern (a solver's stopping rule, a quantised output) looks random.
+ */
+export function partialSamples(op: string, f: UserFunction<unknown>, args: unknown[], k: number, j: number, size: number, opts: FiniteDifferenceOptions = {}): { spacing: number; offsets: readonly number[]; samples: Float64Array[] } {
+  const x = concrete(operand(op, args[k]));
+  const base = x.toFloat64Array();
+  const spacing = ((opts.step ?? DEFAULT_STEP) * Math.max(1, Math.abs(base[j]))) / 2;
+  const e = new Float64Array(size);
+  e[j] = 1;
+  const samples = SAMPLE_OFFSETS.map((t) => evaluateFlat(op, f, shifted(args, k, base, x.shape, e, t * spacing, typeof args[k] === "number")));
+  return { spacing, offsets: SAMPLE_OFFSETS, samples };
+}
+
+/**
+ * How far a finite difference itself may be off, from samples g(t·s) of a
+ * scalar series (one output, or outputs contracted with a cotangent) taken by
+ * `partialSamples`: truncation, from how the value moves between the steps
+ * h = 2s and h/2, plus three standard deviations of the noise in g (rounding,
+ * an inexact solver) carried into the difference quotient. The noise is the
+ * residual of a least-squares cubic through the samples: at these steps a
+ * smooth g is a cubic to far below rounding, so what is left is noise (the idea
+ * of Moré & Wild 2011, "Estimating computational noise").
+ */
+export function finiteDifferenceError(offsets: readonly number[], g: readonly number[], spacing: number, richardson: boolean): number {
+  // g at t = −2, −1, 0, 1, 2 comes first (SAMPLE_OFFSETS).
+  const atH = (g[4] - g[0]) / (4 * spacing);
+  const atHalf = (g[3] - g[1]) / (2 * spacing);
+  const noise = Math.sqrt(cubicResidual(offsets, g.map((v) => v - g[2])) / (g.length - 4));
+  // Noise gain of each formula: (g₂ − g₋₂)/4s, and (2(g₁ − g₋₁) − (g₂ − g₋₂)/4)/3s for Richardson.
+  const gain = richardson ? Math.sqrt(8 + 2 / 16) / (3 * spacing) : Math.SQRT2 / (4 * spacing);
+  const truncation = richardson ? Math.abs(atHalf - atH) / 3 : (4 / 3) * Math.abs(atH - atHalf);
+  const error = truncation + 3 * gain * noise;
+  return Number.isNaN(error) ? Infinity : error;
+}
+
+/** The residual sum of squares of the least-squares cubic in t through (t, y) (normal equations, t of order 1). */
+function cubicResidual(t: readonly number[], y: readonly number[]): number {
+  const m = 4;
+  const A = Array.from({ length: m }, () => new Float64Array(m + 1));
+  for (let i = 0; i < t.length; i++) {
+    const powers = [1, t[i], t[i] ** 2, t[i] ** 3];
+    for (let r = 0; r < m; r++) {
+      for (let c = 0; c < m; c++) A[r][c] += powers[r] * powers[c];
+      A[r][m] += powers[r] * y[i];
+    }
+  }
+  for (let col = 0; col < m; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < m; r++) if (Math.abs(A[r][col]) > Math.abs(A[pivot][col])) pivot = r;
+    [A[col], A[pivot]] = [A[pivot], A[col]];
+    for (let r = 0; r < m; r++) {
+      if (r === col) continue;
+      const factor = A[r][col] / A[col][col];
+      for (let c = col; c <= m; c++) A[r][c] -= factor * A[col][c];
+    }
+  }
+  const coef = A.map((row, r) => row[m] / row[r]);
+  let rss = 0;
+  for (let i = 0; i < t.length; i++) {
+    const fit = coef[0] + t[i] * (coef[1] + t[i] * (coef[2] + t[i] * coef[3]));
+    rss += (y[i] - fit) ** 2;
+  }
+  return rss;
+}

@@ -15,12 +15,37 @@ import fc from "fast-check";
 import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, untraced } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { isOperand, operand } from "../primitives/operands.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { ImplicitFunction, type ImplicitInput } from "../implicit/implicit-function.js";
 import { directionalDerivative } from "./finite-diff.js";
 import { seededRandom } from "./check-grad.js";
+
+/**
+ * What verifyImplicit accepts: any fast-check `Arbitrary<T>` (`fc.double()`,
+ * `fc.tuple(…)`, …). fast-check is bundled into this package, not a dependency,
+ * so the published declarations describe it structurally instead of importing it.
+ */
+export interface ArbitraryLike<T> {
+  generate(random: never, biasFactor: number | undefined): { readonly value: T };
+  canShrinkWithoutContext(value: unknown): value is T;
+}
+
+/**
+ * What tensorArbitrary and scalarArbitrary return: a real fast-check Arbitrary,
+ * declared structurally (see ArbitraryLike) yet assignable to fast-check's
+ * `Arbitrary<T>`, so it works in `fc.property`, `fc.tuple`, `.map`, `.filter`.
+ * Its internals (`generate`, `shrink`) are fast-check's own, typed `never` here.
+ */
+export interface FastCheckArbitrary<T> extends ArbitraryLike<T> {
+  generate(random: never, biasFactor: number | undefined): never;
+  shrink(value: T, context: unknown): never;
+  filter<U extends T>(refinement: (value: T) => value is U): FastCheckArbitrary<U>;
+  filter(predicate: (value: T) => boolean): FastCheckArbitrary<T>;
+  map<U>(mapper: (value: T) => U, unmapper?: (possiblyU: unknown) => T): FastCheckArbitrary<U>;
+  chain<U>(chainer: (value: T) => ArbitraryLike<U>): FastCheckArbitrary<U>;
+}
 
 export interface VerifyOptions {
   /** Number of random inputs (default 25). */
@@ -54,9 +79,12 @@ const PROPERTY = {
   solve: "(4) ∂F/∂y is nonsingular and the linear solves converge",
 } as const;
 
-/** A failed property, carried out of the fast-check predicate. */
+/**
+ * A failed property, carried out of the fast-check predicate: which property,
+ * the discrepancy measured and its tolerance (absent for a failed solve).
+ */
 class PropertyFailure extends Error {
-  constructor(readonly property: string, readonly detail: string) {
+  constructor(readonly property: string, readonly detail: string, readonly measured?: number, readonly tol?: number) {
     super(`${property}: ${detail}`);
   }
 }
@@ -75,7 +103,8 @@ function formatInput(x: unknown): string {
 function toInputs(op: string, values: unknown[]): ImplicitInput[] {
   return values.map((v, i) => {
     if (v instanceof Tensor || typeof v === "number") return v;
-    throw new Error(`${op}: arbitrary ${i} produced ${describe(v)}; each must produce a Tensor or a number`);
+    if (isOperand(v)) return operand(op, v, undefined, `arbitrary ${i}`);
+    throw new Error(`${op}: arbitrary ${i} produced ${describe(v)}; each must produce a Tensor, a number or other tensor data (nested arrays of numbers, a Float64Array/Float32Array, an ndarray)`);
   });
 }
 
@@ -93,7 +122,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const residual = norm(F.toFloat64Array()) / Math.max(1, norm(yFlat));
   worst.conditions = Math.max(worst.conditions, residual);
   if (!(residual <= opts.conditionsTol)) {
-    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol.toExponential()}`);
+    throw new PropertyFailure(PROPERTY.conditions, `‖F(x, y)‖/max(1, ‖y‖) = ${residual.toExponential(3)} > ${opts.conditionsTol.toExponential()}`, residual, opts.conditionsTol);
   }
 
   const rand = seededRandom(seed);
@@ -121,7 +150,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const pushError = Math.sqrt(diff) / Math.max(scale, 1);
   worst.pushforward = Math.max(worst.pushforward, pushError);
   if (!(pushError <= opts.fdTol)) {
-    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol.toExponential()} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`);
+    throw new PropertyFailure(PROPERTY.pushforward, `‖J ẋ − FD‖/max(1, ‖J ẋ‖) = ${pushError.toExponential(3)} > ${opts.fdTol.toExponential()} (J ẋ = [${head(pushforward)}], FD = [${head(fd)}])`, pushError, opts.fdTol);
   }
 
   // (3) ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩.
@@ -143,7 +172,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   const adjointError = Math.abs(lhs - rhs) / Math.max(1, Math.abs(lhs), Math.abs(rhs));
   worst.adjoint = Math.max(worst.adjoint, adjointError);
   if (!(adjointError <= opts.adjointTol)) {
-    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol.toExponential()})`);
+    throw new PropertyFailure(PROPERTY.adjoint, `⟨ȳ, J ẋ⟩ = ${lhs} but ⟨Jᵀȳ, ẋ⟩ = ${rhs} (relative difference ${adjointError.toExponential(3)} > ${opts.adjointTol.toExponential()})`, adjointError, opts.adjointTol);
   }
 }
 
@@ -214,7 +243,7 @@ const OPTION_KEYS = ["numRuns", "seed", "conditionsTol", "fdTol", "adjointTol", 
  * Tensor or a number). Throws an Error naming the failed property, the shrunk
  * counterexample and the measured discrepancy; returns a summary otherwise.
  */
-export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<unknown>[], opts: VerifyOptions = {}): VerifySummary {
+export function verifyImplicit(f: ImplicitFunction, arbitraries: readonly ArbitraryLike<unknown>[], opts: VerifyOptions = {}): VerifySummary {
   const op = "verifyImplicit";
   if (!(f instanceof ImplicitFunction)) throw new Error(`${op}: f must be an ImplicitFunction, got ${describe(f)}`);
   if (!Array.isArray(arbitraries) || arbitraries.length === 0) throw new Error(`${op}: arbitraries must be a non-empty array with one fast-check Arbitrary per input, got ${describe(arbitraries)}`);
@@ -245,8 +274,19 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
     richardson: opts.richardson ?? true,
   };
   const worst = { conditions: 0, pushforward: 0, adjoint: 0 };
-  const property = fc.property(fc.tuple(...arbitraries), fc.integer({ min: 1, max: 2 ** 30 }), (values, directionSeed) => {
-    runOnce(f, toInputs(op, values), settings, worst, directionSeed);
+  // The failure fast-check finds first, as found. Shrinking then keeps only
+  // candidates that fail the same way: an input where another property fails
+  // (or user code throws) is not a smaller example of this failure.
+  let first: { error: unknown; values: unknown[] } | null = null;
+  const property = fc.property(fc.tuple(...(arbitraries as readonly fc.Arbitrary<unknown>[])), fc.integer({ min: 1, max: 2 ** 30 }), (values, directionSeed) => {
+    try {
+      runOnce(f, toInputs(op, values), settings, worst, directionSeed);
+    } catch (e) {
+      if (first === null) first = { error: e, values };
+      else if (!sameFailure(first.error, e)) return true;
+      throw e;
+    }
+    return true;
   });
   const details = fc.check(property, { numRuns, seed });
   if (details.failed) {
@@ -254,17 +294,29 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: fc.Arbitrary<un
     const err = details.errorInstance;
     // Whatever user code threw (forward, conditions, an arbitrary) reaches the caller unchanged.
     if (!(err instanceof PropertyFailure)) throw err;
-    throw new Error(
-      `${op}: property ${err.property} failed after ${details.numRuns} run(s) (seed ${seed}, shrunk ${details.numShrinks} time(s)).\n` +
-      `  counterexample: inputs = [${values.map(formatInput).join(", ")}]\n` +
-      `  ${err.detail}`,
-    );
+    const found = first as { error: unknown; values: unknown[] } | null;
+    const firstFailure = found !== null && found.error instanceof PropertyFailure ? found.error : err;
+    const lines = [`${op}: property ${err.property} failed after ${details.numRuns} run(s) (seed ${seed}).`];
+    lines.push(`  first counterexample: inputs = [${(found?.values ?? values).map(formatInput).join(", ")}]`, `    ${firstFailure.detail}`);
+    if (details.numShrinks > 0) {
+      lines.push(`  shrunk counterexample (${details.numShrinks} shrink(s), the same property failing): inputs = [${values.map(formatInput).join(", ")}]`, `    ${err.detail}`);
+      if (err.measured !== undefined && err.tol !== undefined && err.measured < 10 * err.tol && firstFailure.measured !== undefined && firstFailure.measured >= 10 * err.tol) {
+        lines.push("    (shrinking stops where the discrepancy meets the tolerance: the first counterexample shows its size)");
+      }
+    }
+    throw new Error(lines.join("\n"));
   }
   return { ok: true, runs: details.numRuns, seed, worst };
 }
 
+/** Two failures of the same kind: the same property, or two errors of user code of the same class. */
+function sameFailure(a: unknown, b: unknown): boolean {
+  if (a instanceof PropertyFailure || b instanceof PropertyFailure) return a instanceof PropertyFailure && b instanceof PropertyFailure && a.property === b.property;
+  return a instanceof Error && b instanceof Error && a.constructor === b.constructor;
+}
+
 /** A fast-check arbitrary of Tensors of a fixed shape with entries in [min, max] (float64). */
-export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): fc.Arbitrary<Tensor> {
+export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): FastCheckArbitrary<Tensor> {
   const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
   if (proto !== Object.prototype && proto !== null) throw new Error(`tensorArbitrary: options must be a plain object { min, max }, got ${describe(opts)}`);
   for (const key of Object.keys(opts)) {
@@ -277,11 +329,11 @@ export function tensorArbitrary(shape: number[], opts: { min?: number; max?: num
   const n = shape.reduce((a, b) => a * b, 1);
   if (n > 2 ** 20) throw new Error(`tensorArbitrary: shape ${shapeToString(shape)} has ${n} entries, too many to generate for property tests (at most ${2 ** 20})`);
   return fc.array(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })
-    .map((values) => fromData(Float64Array.from(values), shape.slice()));
+    .map((values) => fromData(Float64Array.from(values), shape.slice())) as unknown as FastCheckArbitrary<Tensor>;
 }
 
 /** A fast-check arbitrary of plain numbers in [min, max]. */
-export function scalarArbitrary(min: number, max: number): fc.Arbitrary<number> {
+export function scalarArbitrary(min: number, max: number): FastCheckArbitrary<number> {
   if (typeof min !== "number" || typeof max !== "number" || !(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`scalarArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
-  return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+  return fc.double({ min, max, noNaN: true, noDefaultInfinity: true }) as unknown as FastCheckArbitrary<number>;
 }

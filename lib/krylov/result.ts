@@ -7,8 +7,9 @@
  * on the unpreconditioned system. Solvers watch a cheap estimate of that norm
  * and confirm with a true residual before they report `converged`.
  */
-import { allocate, contiguousData, fromData, Tensor, toTensor, type DType } from "../tensor/tensor.js";
+import { allocate, contiguousData, fromData, Tensor, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
+import { operand } from "../primitives/operands.js";
 import { allFinite, checkUntraced, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
 
 /** Why a solver stopped. Only "converged" means the stopping rule holds for the returned x. */
@@ -107,7 +108,7 @@ const COMMON = ["x0", "tol", "atol", "maxIter", "history", "callback"] as const;
 /** A 1-D vector argument (Tensor, number array or typed array) as a Tensor, errors prefixed `op: what`. */
 function vectorArg(op: string, what: string, value: unknown): Tensor {
   if (value === undefined) throw new Error(`${op}: ${what} is missing`);
-  const t = value instanceof Tensor ? value : toTensor(`${op}: ${what}`, value);
+  const t = operand(op, value, undefined, what);
   if (t.ndim !== 1) throw new Error(`${op}: ${what} must be a 1-D vector, got shape ${shapeToString(t.shape)}`);
   checkUntraced(op, what, t);
   return t;

@@ -13,7 +13,7 @@
  * transformation (lib/ad) owns a trace with a level; values carry the trace that
  * made them, so two nested transformations never mix up their perturbations.
  */
-import { Tensor, type TraceTag } from "../tensor/tensor.js";
+import { Tensor, tracing, type FloatArray, type TraceTag } from "../tensor/tensor.js";
 import { shapeToString } from "../tensor/shape.js";
 
 /** Cotangent or tangent, with `null` standing for a symbolic zero (no work done). */
@@ -35,6 +35,12 @@ export interface Primitive<P = void> {
    * `needs[i]` is false for inputs nobody differentiates: a rule may skip them.
    */
   vjp(cotangent: Tensor, primals: Tensor[], out: Tensor, params: P, needs: readonly boolean[]): MaybeTensor[];
+  /**
+   * True when the derivative is identically zero (comparisons, sign,
+   * stopGradient): transformations return the output as a plain value, so it
+   * can be read (`greater(x, 0).item()`) and steers control flow freely.
+   */
+  readonly zeroDerivative?: boolean;
 }
 
 /**
@@ -72,9 +78,35 @@ export abstract class Trace implements TraceTag {
 export abstract class Tracer extends Tensor {
   declare readonly _trace: Trace;
   constructor(trace: Trace, readonly primal: Tensor) {
-    super(primal.data, primal.shape, primal.strides, primal.offset, trace);
+    super(concrete(primal).data, primal.shape, primal.strides, primal.offset, trace);
   }
 }
+
+// A tracer's storage is its concrete value's, read through this accessor so that
+// users reading `x.data` are checked as `x.item()` is; the engine uses `concrete`.
+Object.defineProperty(Tracer.prototype, "data", {
+  get(this: Tracer): FloatArray {
+    checkRead(this, "data");
+    return concrete(this).data;
+  },
+});
+
+/** The Error for a traced value read as plain numbers (a class so that custom-rule transposition can name the rule). */
+export class TracedReadError extends Error {}
+
+/**
+ * Reading a traced value's numbers (item, toArray, toFloat64Array, toNdarray,
+ * data) takes them off the tape: an Error while a live transformation
+ * differentiates the value. A value of a hidden trace is read as `dropDead` sees
+ * it (so a custom rule that reads a closure this way is caught by `runRule`).
+ */
+function checkRead(x: Tensor, method: string): void {
+  if (dropDead(x)._trace === null) return;
+  const call = method === "data" ? "data" : `${method}()`;
+  throw new TracedReadError(`${method}: this value (shape ${shapeToString(x.shape)}) is being differentiated by grad, vjp, jvp or another transformation; reading it as plain numbers would silently drop its derivative. Use stopGradient(x).${call} to read it as a constant, or keep the computation in library ops`);
+}
+tracing.checkRead = checkRead;
+tracing.concrete = (x) => concrete(x);
 
 /** The stack of live transformations, innermost last. */
 const stack: Trace[] = [];

@@ -142,7 +142,7 @@ export function minimum(a: Operand, b: Operand): Tensor { return binary(minimumP
 // Comparisons: 1 where true, 0 where false (NaN compares false). Derivative zero.
 
 function comparison(name: string, f: (x: number, y: number) => boolean): (a: Operand, b: Operand) => Tensor {
-  const prim = binaryPrimitive(name, BinaryCode.Other, (x, y) => (f(x, y) ? 1 : 0), () => null, () => [null, null]);
+  const prim = { ...binaryPrimitive(name, BinaryCode.Other, (x, y) => (f(x, y) ? 1 : 0), () => null, () => [null, null]), zeroDerivative: true };
   return (a, b) => binary(prim, a, b);
 }
 /** 1 where a > b, else 0. Not differentiable (zero derivative). */
@@ -162,6 +162,7 @@ export const equal = comparison("equal", (x, y) => x === y);
 function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null): Primitive {
   return {
     name,
+    zeroDerivative: derivative === null,
     impl: ([x]) => unaryKernel(x, f),
     shape: ([x]) => x.shape.slice(),
     jvp: ([x], [t], out) => (t === null || derivative === null ? null : mul(t, derivative(x, out))),
@@ -263,6 +264,7 @@ export function where(cond: Operand, a: Operand, b: Operand): Tensor {
 
 const stopGradientPrim: Primitive = {
   name: "stopGradient",
+  zeroDerivative: true,
   impl: ([x]) => new Tensor(x.data, x.shape, x.strides, x.offset),
   jvp: () => null,
   vjp: () => [null],

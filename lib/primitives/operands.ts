@@ -1,18 +1,38 @@
 /**
- * Turning user arguments into Tensors for an op, with the op's public name in
- * every error. Plain numbers take the dtype of the tensor they meet.
+ * The one input rule: what every public function accepts where a Tensor is
+ * expected, and how it becomes one, with the public name in every error.
  */
-import { Tensor, toTensor, type DType, type TensorLike } from "../tensor/tensor.js";
+import { Tensor, isNdarray, toTensor, type DType, type TensorLike } from "../tensor/tensor.js";
 import { describe } from "../tensor/shape.js";
 
 /** What an op accepts where a tensor is expected. */
 export type Operand = Tensor | number | TensorLike;
 
-/** One operand; numbers and nested arrays become tensors of `dtype` (default float64). */
-export function operand(op: string, x: unknown, dtype?: DType): Tensor {
+/**
+ * A value where a Tensor is expected, as the public function `op` received it.
+ * Accepted: a Tensor (returned as it is) and everything `tensor()` accepts: a
+ * number, nested arrays of numbers, a Float64Array/Float32Array (1-D), a scijs
+ * ndarray view. Values that carry a dtype (Tensors, typed arrays, ndarrays over
+ * one) keep it; numbers and nested arrays take `dtype` (default float64), the
+ * dtype of the tensor they meet. Anything else (strings, booleans, null,
+ * undefined, ragged or non-numeric arrays) is an Error beginning with `op` and
+ * naming `what` when given ("argument 1", "tangent 0", "the cotangent").
+ * Shapes are not checked here: callers say which shape they need.
+ */
+export function operand(op: string, x: unknown, dtype?: DType, what?: string): Tensor {
   if (x instanceof Tensor) return x;
-  if (x === undefined) throw new Error(`${op}: a tensor argument is missing (got undefined)`);
-  return toTensor(op, x, dtype === undefined ? {} : { dtype });
+  if (x === undefined) throw new Error(`${op}: ${what === undefined ? "a tensor argument" : what} is missing (got undefined)`);
+  return toTensor(what === undefined ? op : `${op}: ${what}`, x, dtype === undefined || (typeof x !== "number" && ownDtype(x) !== undefined) ? {} : { dtype });
+}
+
+/**
+ * True when `operand` would accept `x` by its kind (a Tensor, a number, an
+ * array, a Float64Array/Float32Array or an ndarray); whether an array is
+ * regular and numeric is checked when it is converted.
+ */
+export function isOperand(x: unknown): boolean {
+  return x instanceof Tensor || typeof x === "number" || Array.isArray(x) || x instanceof Float64Array || x instanceof Float32Array ||
+    (x !== null && typeof x === "object" && isNdarray(x));
 }
 
 /**

@@ -30,6 +30,21 @@ export interface TraceTag {
   active: boolean;
 }
 
+/**
+ * @internal How the Tensor layer sees through tracers without depending on the
+ * transformations (lib/primitives/core.ts installs both functions).
+ */
+export const tracing = {
+  /**
+   * Called when a traced value's numbers are read by a public accessor (`method`):
+   * throws when a live transformation differentiates it, since the numbers would
+   * leave the tape and its derivative would be silently lost.
+   */
+  checkRead: (_t: Tensor, _method: string): void => {},
+  /** The concrete value under every tracer (reading it is not checked: engine use only). */
+  concrete: (t: Tensor): Tensor => t,
+};
+
 export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
 }
@@ -59,8 +74,11 @@ export class Tensor {
   readonly dtype: DType;
   /** Number of elements. */
   readonly size: number;
-  /** @internal Storage of the underlying concrete value (tracers share their primal's). */
-  readonly data: FloatArray;
+  /**
+   * @internal Storage of the underlying concrete value. A tracer has none of its
+   * own: reading it is checked like `item()` (lib/primitives/core.ts).
+   */
+  declare readonly data: FloatArray;
   /** @internal Element strides of the storage, one per dimension. */
   readonly strides: number[];
   /** @internal Index of element [0,…,0] in `data`. */
@@ -70,7 +88,7 @@ export class Tensor {
 
   /** @internal Use `tensor()` and the other constructors. */
   constructor(data: FloatArray, shape: number[], strides: number[], offset: number, trace: TraceTag | null = null) {
-    this.data = data;
+    if (trace === null) this.data = data;
     this.shape = shape;
     this.strides = strides;
     this.offset = offset;
@@ -88,43 +106,57 @@ export class Tensor {
     return isContiguous(this.shape, this.strides);
   }
 
-  /** Nested JS arrays of numbers (a number for rank 0). */
+  /**
+   * Nested JS arrays of numbers (a number for rank 0). Like every accessor that
+   * reads the numbers out, it throws on a value a live grad/jvp differentiates:
+   * read `stopGradient(x)` instead to use them as constants.
+   */
   toArray(): NestedArray {
-    const { data, shape, strides } = this;
-    const build = (dim: number, pos: number): NestedArray => {
-      if (dim === shape.length) return data[pos];
-      const out: NestedArray[] = new Array(shape[dim]);
-      for (let i = 0; i < shape[dim]; i++) out[i] = build(dim + 1, pos + i * strides[dim]);
-      return out;
-    };
-    return build(0, this.offset);
+    if (this._trace !== null) tracing.checkRead(this, "toArray");
+    return nestedValues(this);
   }
 
-  /** The single value of a rank-0 or size-1 tensor. */
+  /** The single value of a rank-0 or size-1 tensor (checked like `toArray`). */
   item(): number {
+    if (this._trace !== null) tracing.checkRead(this, "item");
     if (this.size !== 1) throw new Error(`item: tensor of shape ${shapeToString(this.shape)} has ${this.size} elements; item() needs exactly one`);
     return this.data[this.offset];
   }
 
-  /** A scijs ndarray view of the same storage (no copy). */
+  /** A scijs ndarray view of the same storage (no copy; checked like `toArray`). */
   toNdarray(): ndarray.NdArray<FloatArray> {
+    if (this._trace !== null) tracing.checkRead(this, "toNdarray");
     return ndarray(this.data, this.shape.slice(), this.strides.slice(), this.offset);
   }
 
-  /** The values as a fresh contiguous Float64Array (row-major). */
+  /** The values as a fresh contiguous Float64Array (row-major; checked like `toArray`). */
   toFloat64Array(): Float64Array {
+    if (this._trace !== null) tracing.checkRead(this, "toFloat64Array");
     const values = contiguousData(this, "float64") as Float64Array;
     return values === this.data ? values.slice() : values;
   }
 
+  /** Printing shows a traced value's numbers (it loses no derivative: nothing computes with them). */
   toString(): string {
-    const body = this.size > 100 ? "…" : formatNested(this.toArray());
+    const body = this.size > 100 ? "…" : formatNested(nestedValues(tracing.concrete(this)));
     return `Tensor(${this.dtype}, ${shapeToString(this.shape)}${this._trace ? ", traced" : ""}) ${body}`;
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+}
+
+/** The values of a concrete tensor as nested arrays. */
+function nestedValues(t: Tensor): NestedArray {
+  const { data, shape, strides } = t;
+  const build = (dim: number, pos: number): NestedArray => {
+    if (dim === shape.length) return data[pos];
+    const out: NestedArray[] = new Array(shape[dim]);
+    for (let i = 0; i < shape[dim]; i++) out[i] = build(dim + 1, pos + i * strides[dim]);
+    return out;
+  };
+  return build(0, t.offset);
 }
 
 /** Nested values as text; unlike JSON, NaN and ±Infinity print as themselves. */
@@ -163,15 +195,20 @@ export function copyInto(t: Tensor, out: FloatArray): void {
   ops.assign(ndarray(out, shape.slice()), ndarray(data, shape.slice(), strides.slice(), offset));
 }
 
-function isNdarray(v: object): v is ndarray.NdArray {
+/** @internal True for an object laid out like a scijs ndarray view (data, shape, stride, offset). */
+export function isNdarray(v: object): v is ndarray.NdArray {
   const o = v as { data?: unknown; shape?: unknown; stride?: unknown; offset?: unknown };
   return "data" in o && Array.isArray(o.shape) && Array.isArray(o.stride) && typeof o.offset === "number";
 }
 
+/** The shape of nested arrays, read along their first entries; an array that contains itself is an Error, not an endless descent. */
 function inferShape(op: string, value: NestedArray[]): number[] {
   const shape: number[] = [];
+  const seen = new Set<unknown>();
   let level: unknown = value;
   while (Array.isArray(level)) {
+    if (seen.has(level)) throw new Error(`${op}: the nested array contains itself (a cycle at depth ${shape.length}); pass nested arrays of numbers`);
+    seen.add(level);
     shape.push(level.length);
     if (level.length === 0) break;
     level = level[0];
@@ -355,6 +392,7 @@ export function eye(n: number, opts: { dtype?: DType } = {}): Tensor {
  * `arange(start, stop, step = 1)`; length ceil((stop − start)/step).
  */
 export function arange(startOrStop: number, stop?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
+  if (typeof startOrStop !== "number" || !Number.isFinite(startOrStop)) throw new Error(`arange: ${stop === undefined ? "stop" : "start"} must be a finite number, got ${describe(startOrStop)}`);
   const named = stop === undefined ? [["stop", startOrStop], ["step", step]] as const : [["start", startOrStop], ["stop", stop], ["step", step]] as const;
   for (const [name, v] of named) {
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new Error(`arange: ${name} must be a finite number, got ${describe(v)}`);

@@ -111,4 +111,52 @@ describe("verifyImplicit", () => {
     expect(() => verifyImplicit(ok, [3 as never])).to.throw(/^verifyImplicit: arbitraries\[0\]/);
     expect(() => verifyImplicit(ok, [fc.constant(1)], { numRuns: -1 })).to.throw(/^verifyImplicit: numRuns/);
   });
+  describe("reports the failure as found and as shrunk (issue 15, item 9)", () => {
+    // forward solves A y = x; the conditions use Aᵀ (a transposed matrix). At x = 0 they hold
+    // (and only the pushforward is wrong), so shrinking used to land on property (2) at inputs 0.
+    const A = [[2, 1], [0, 3]];
+    const solveA = (x: number[]): number[] => { const y1 = x[1] / 3; return [(x[0] - y1) / 2, y1]; };
+    const transposed = new ImplicitFunction({
+      forward: (x: Tensor) => tensor(solveA(x.toArray() as number[])),
+      conditions: (x: Tensor, y: Tensor) => sub(matmul(transpose(tensor(A)), y), x),
+    });
+    /** ‖Aᵀ A⁻¹ x − x‖ / max(1, ‖A⁻¹ x‖), in plain JS. */
+    const residual = (x: number[]): number => {
+      const y = solveA(x);
+      const F = [A[0][0] * y[0] + A[1][0] * y[1] - x[0], A[0][1] * y[0] + A[1][1] * y[1] - x[1]];
+      return Math.hypot(...F) / Math.max(1, Math.hypot(...y));
+    };
+    const inputsAfter = (msg: string, label: string): number[] => JSON.parse(new RegExp(`${label}[^\\n]*inputs = \\[tensor\\((\\[[^\\]]*\\])\\)\\]`).exec(msg)![1]) as number[];
+    const measuredAfter = (msg: string, label: string): number => Number(new RegExp(`${label}[^\\n]*\\n\\s+‖F\\(x, y\\)‖/max\\(1, ‖y‖\\) = ([^ ]+)`).exec(msg)![1]);
+
+    it("shrinks only to inputs where the same property fails, and shows the first failure with its size", () => {
+      const msg = failure(() => verifyImplicit(transposed, [tensorArbitrary([2], { min: -2, max: 2 })], { seed: 1, numRuns: 20 }));
+      expect(msg).to.match(/^verifyImplicit: property \(1\) the conditions hold at forward's output failed/);
+      expect(msg).not.to.contain("property (2)");
+      expect(msg).to.contain("first counterexample: inputs = [tensor(").and.to.contain("shrunk counterexample (");
+      const first = inputsAfter(msg, "first counterexample");
+      const shrunk = inputsAfter(msg, "shrunk counterexample");
+      // the sizes printed are the true residuals at the printed inputs
+      expect(measuredAfter(msg, "first counterexample")).to.be.closeTo(residual(first), 1e-3 * residual(first));
+      expect(measuredAfter(msg, "shrunk counterexample")).to.be.closeTo(residual(shrunk), 1e-3 * residual(shrunk));
+      expect(residual(first)).to.be.above(1e-2);
+      expect(residual(shrunk)).to.be.above(1e-6);
+      // shrinking ends at the tolerance's edge, and the report says what that means
+      expect(msg).to.contain("the first counterexample shows its size");
+    });
+
+    it("an input where user code throws is not a smaller example of a property failure", () => {
+      const picky = new ImplicitFunction({
+        forward: (x: Tensor) => {
+          const v = x.toArray() as number[];
+          if (Math.hypot(...v) < 0.5) throw new RangeError("forward: too close to 0");
+          return tensor(solveA(v));
+        },
+        conditions: transposed.conditions as (x: Tensor, y: Tensor) => Tensor,
+      });
+      const msg = failure(() => verifyImplicit(picky, [tensorArbitrary([2], { min: -2, max: 2 })], { seed: 1, numRuns: 20 }));
+      expect(msg).to.match(/^verifyImplicit: property \(1\)/);
+      expect(Math.hypot(...inputsAfter(msg, "shrunk counterexample"))).to.be.at.least(0.5);
+    });
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -54,5 +54,108 @@ describe("the built package", function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * The packed tarball as a user installs it (issue 15, items 11 and 12): its
+ * declarations type-check with `skipLibCheck: false` for both entry points,
+ * with only the package's dependencies installed (ndarray, ndarray-ops and
+ * their @types, from the repository's node_modules; no fast-check, no network),
+ * as an ES module and as CommonJS; its README links only what ships.
+ */
+describe("the packed tarball", function () {
+  this.timeout(120000);
+  let project = "";
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  before(function () {
+    if (!existsSync(join(root, "dist/index.d.ts"))) throw new Error("dist is missing: run npm run build first (npm test does)");
+    project = mkdtempSync(join(tmpdir(), "implicit-diff-types-"));
+    const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", project], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as { filename: string }[];
+    const modules = join(project, "node_modules");
+    mkdirSync(join(modules, "@types"), { recursive: true });
+    execFileSync("tar", ["-xzf", join(project, packed[0].filename), "-C", project]);
+    renameSync(join(project, "package"), join(modules, "implicit-diff"));
+    for (const dep of ["ndarray", "ndarray-ops", "@types/ndarray", "@types/ndarray-ops"]) symlinkSync(join(root, "node_modules", dep), join(modules, dep), "dir");
+  });
+  after(() => {
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  /** Runs tsc on `files` in a fresh folder of the project; returns its output and exit status. */
+  function typecheck(name: string, compilerOptions: Record<string, unknown>, files: Record<string, string>, packageType?: string): { status: number; output: string } {
+    const dir = join(project, name);
+    mkdirSync(dir);
+    if (packageType) writeFileSync(join(dir, "package.json"), JSON.stringify({ type: packageType }));
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", lib: ["es2022"], types: [], ...compilerOptions },
+      files: Object.keys(files),
+    }));
+    try {
+      return { status: 0, output: execFileSync(process.execPath, [tsc, "-p", "."], { cwd: dir, encoding: "utf8" }) };
+    } catch (e) {
+      const err = e as { status: number; stdout: string };
+      return { status: err.status, output: err.stdout };
+    }
+  }
+
+  const program = (from: string) => `
+    import { ImplicitFunction, cg, grad, sub, sum, mul, tensor, tensorArbitrary, verifyImplicit, type Tensor } from ${JSON.stringify(from)};
+    const f = new ImplicitFunction({ forward: (x: Tensor) => x, conditions: (x: Tensor, y: Tensor) => sub(y, x) });
+    verifyImplicit(f, [tensorArbitrary([2]).map((t) => t)], { numRuns: 1 });
+    const g: Tensor = grad((x: Tensor) => sum(mul(x, x)))([1, 2]);
+    const shape: number[] = g.toNdarray().shape;
+    const converged: boolean = cg(tensor([[2, 0], [0, 2]]), [1, 1]).converged;
+    export const checked = [shape, converged];
+  `;
+  // A deliberate type error: the declarations are real types, not `any`.
+  const wrong = (from: string) => `import { tensor } from ${JSON.stringify(from)};\nexport const n: number = tensor(1);\n`;
+
+  it("ships no declaration that imports fast-check", () => {
+    const dist = join(project, "node_modules/implicit-diff/dist");
+    const declarations = readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((f) => /\.d\.c?ts$/.test(f));
+    const offenders = declarations.filter((f) => /from ["']fast-check["']|import\(["']fast-check["']\)/.test(readFileSync(join(dist, f), "utf8")));
+    expect(offenders).to.deep.equal([]);
+    expect(declarations).to.include.members(["index.d.ts", "index.d.cts", join("types", "check", "verify-implicit.d.ts")]);
+  });
+
+  for (const entry of ["implicit-diff", "implicit-diff/browser"]) {
+    it(`${entry} type-checks as an ES module (moduleResolution bundler and node16)`, () => {
+      const bundler = typecheck(`bundler-${entry.replace("/", "-")}`, { module: "esnext", moduleResolution: "bundler" }, { "index.ts": program(entry), "wrong.ts": wrong(entry) });
+      expect(bundler.output.trim().split("\n"), bundler.output).to.have.length(1);
+      expect(bundler.output).to.match(/^wrong\.ts\(2,14\): error TS2322: Type 'Tensor' is not assignable to type 'number'/);
+      const node16 = typecheck(`node16-${entry.replace("/", "-")}`, { module: "node16", moduleResolution: "node16" }, { "index.ts": program(entry) }, "module");
+      expect(node16.status, node16.output).to.equal(0);
+    });
+  }
+
+  it("ships a README that is right for someone who installed the package (issue 15, item 12)", () => {
+    const pkg = join(project, "node_modules/implicit-diff");
+    const readme = readFileSync(join(pkg, "README.md"), "utf8");
+    // every relative link and image points at a file the package ships; anchors at a heading
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+    expect(targets.filter((t) => !t.startsWith("#"))).to.include.members(["docs/teaching-page-tape.png", "docs/teaching-page-ridge.png"]);
+    for (const t of targets) {
+      if (t.startsWith("#")) {
+        const headings = [...readme.matchAll(/^#+ (.+)$/gm)].map((m) => m[1].toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-"));
+        expect(headings, `anchor ${t}`).to.include(t.slice(1));
+      } else {
+        expect(existsSync(join(pkg, t)), `${t} is linked from the README but not in the package`).to.equal(true);
+      }
+    }
+    // nothing that does not ship: the API contract lives beside the repository
+    expect(readme).not.to.match(/API\.md|\.\.\/shared/);
+    // the first command a reader meets installs the package by name
+    expect(/```sh\n([^\n]*)/.exec(readme)![1]).to.match(/^npm install implicit-diff\b/);
+    // repository commands are named where they live, and exist there
+    expect(readme).to.contain("## From the repository");
+    const scripts = Object.keys((JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
+    for (const [, name] of readme.matchAll(/npm run ([\w:-]+)/g)) expect(scripts, `npm run ${name}`).to.include(name);
+  });
+
+  it("implicit-diff type-checks when required from CommonJS (node16)", () => {
+    const cjs = typecheck("node16-cjs", { module: "node16", moduleResolution: "node16" }, { "index.cts": program("implicit-diff") }, "commonjs");
+    expect(cjs.status, cjs.output).to.equal(0);
   });
 });

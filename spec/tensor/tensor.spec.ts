@@ -253,3 +253,30 @@ describe("tensor/tensor: bad input", () => {
     expect(t.dtype).to.equal("float64");
   });
 });
+
+describe("tensor() and arange on degenerate input (issue 15, item 8)", () => {
+  it("a nested array that contains itself is an Error, not an endless descent", () => {
+    const selfFirst: unknown[] = [1];
+    selfFirst[0] = selfFirst;
+    expectError(() => tensor(selfFirst as never), "tensor:", "contains itself");
+    const deeper: unknown[] = [[0, 1]];
+    (deeper[0] as unknown[])[0] = deeper;
+    expectError(() => tensor(deeper as never), "tensor:", "contains itself");
+    const both: unknown[] = [];
+    both.push(both, both);
+    expectError(() => tensor(both as never, { shape: [2] }), "tensor:", "contains itself");
+    expectError(() => add(selfFirst as never, 1), "add:", "contains itself");
+    // a cycle off the first path is met as a ragged entry
+    const later: unknown[] = [[1, 2], [3, 4]];
+    (later[1] as unknown[])[0] = later;
+    expectError(() => tensor(later as never), "tensor:", "entry [1][0]");
+  });
+
+  it("arange(undefined) is an Error naming the argument, not [NaN]", () => {
+    expectError(() => arange(undefined as never), "arange:", "stop", "undefined");
+    expectError(() => arange(undefined as never, 3), "arange:", "start", "undefined");
+    expectError(() => arange(NaN), "arange:", "stop");
+    expect(arange(5, undefined, 2).toArray()).to.deep.equal([0, 2, 4]);
+    expect(arange(3).toArray()).to.deep.equal([0, 1, 2]);
+  });
+});
