@@ -24,7 +24,7 @@
  * through stride-0 axes) whose shape comes from the primitive's `shape` rule, so
  * recording costs no pass over the data and no memory per symbol.
  */
-import { fromData, Tensor, type DType, type FloatArray } from "../tensor/tensor.js";
+import { fromData, shapeOnly, Tensor, type DType, type FloatArray } from "../tensor/tensor.js";
 import { BufferPool, withOutputSource } from "../tensor/storage.js";
 import { contiguousStrides, describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, nextLevel, runRule, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
@@ -63,13 +63,6 @@ class LinearTracer extends Tracer {
   }
 }
 
-const zeroChunks = { float64: new Float64Array(1), float32: new Float32Array(1) };
-
-/** An all-zero tensor of any shape with no storage of its own (stride 0 on every axis). */
-function zeroView(shape: readonly number[], dtype: DType): Tensor {
-  return new Tensor(zeroChunks[dtype], shape.slice(), shape.map(() => 0), 0);
-}
-
 function isPlain(x: Tensor): boolean {
   return dropDead(x)._trace === null;
 }
@@ -87,7 +80,7 @@ class LinearTrace extends Trace {
   }
 
   leaf(sig: Signature, argIndex: number): LinearTracer {
-    return this.record("input", null, null, undefined, [], zeroView(sig.shape, sig.dtype), [], argIndex);
+    return this.record("input", null, null, undefined, [], shapeOnly(sig.shape, sig.dtype), [], argIndex);
   }
 
   private split(inputs: Tensor[]): [Tensor[], (ProgramNode | null)[]] {
@@ -110,12 +103,12 @@ class LinearTrace extends Trace {
     const [primals, parents] = this.split(inputs);
     let out: Tensor;
     if (!primals.every(isPlain)) out = bind(prim, primals, params);
-    else if (prim.shape) out = zeroView(prim.shape(primals, params), primals[primals.length - 1].dtype);
+    else if (prim.shape) out = shapeOnly(prim.shape(primals, params), primals[primals.length - 1].dtype);
     else {
       // A kernel keeps nothing it computes: scratch storage is safe to reuse at once.
       out = withOutputSource(this.scratch, () => bind(prim, primals, params));
       this.scratch.releaseAll();
-      out = zeroView(out.shape, out.dtype);
+      out = shapeOnly(out.shape, out.dtype);
     }
     return this.record(prim.name, prim as Primitive<unknown>, null, params, primals, out, parents);
   }
@@ -125,7 +118,7 @@ class LinearTrace extends Trace {
     if (parents.every((p) => p === null)) return bindCustom(rule, primals);
     // User code may keep what it computes, so it gets fresh storage.
     let out = runRule(this, rule, () => rule.call(primals));
-    if (primals.every(isPlain) && isPlain(out)) out = zeroView(out.shape, out.dtype);
+    if (primals.every(isPlain) && isPlain(out)) out = shapeOnly(out.shape, out.dtype);
     return this.record(rule.name, null, rule, undefined, primals, out, parents);
   }
 }
@@ -290,7 +283,7 @@ export class LinearProgram {
           if (o !== null) seeds.push([o, cts[k]]);
         });
         const leaves = sweep(this.nodes, seeds, (node) => this.pullbackOf(node));
-        return this.inputs.map((sig, i) => leaves.get(i) ?? zeroView(sig.shape, sig.dtype));
+        return this.inputs.map((sig, i) => leaves.get(i) ?? shapeOnly(sig.shape, sig.dtype));
       });
     }
     return this.transposed;
@@ -403,8 +396,7 @@ export interface LinearTransposeFunction {
 }
 
 function checkVector(op: string, what: string, sig: Signature, value: unknown, i: number): Tensor {
-  const t = value instanceof Tensor ? value : typeof value === "number" || Array.isArray(value) ? operand(op, value, sig.dtype) : value;
-  if (!(t instanceof Tensor)) throw new Error(`${op}: ${what} ${i} must be a Tensor of shape ${shapeToString(sig.shape)}, got ${describe(value)}`);
+  const t = operand(op, value, sig.dtype, `${what} ${i}`);
   if (!sameShape(t.shape, sig.shape)) throw new Error(`${op}: ${what} ${i} has shape ${shapeToString(t.shape)} but must have shape ${shapeToString(sig.shape)}`);
   if (t.dtype !== sig.dtype) throw new Error(`${op}: ${what} ${i} is ${t.dtype} but must be ${sig.dtype}`);
   return t;
@@ -420,7 +412,7 @@ function asFunction<F>(op: string, program: LinearProgram, what: string, single:
     checkCount(op, what, program.inputs.length, vectors.length);
     const ts = vectors.map((v, i) => checkVector(op, what, program.inputs[i], v, i));
     try {
-      const results = program.apply(ts).map((r, k) => (r === null ? zerosFor(op, zeroView(program.outputs[k].shape, program.outputs[k].dtype)) : program.detach(r)));
+      const results = program.apply(ts).map((r, k) => (r === null ? zerosFor(op, shapeOnly(program.outputs[k].shape, program.outputs[k].dtype)) : program.detach(r)));
       return single ? results[0] : results;
     } finally {
       program.finish();
@@ -456,7 +448,7 @@ export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[
   const op = "linearize";
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (primals.length === 0) throw new Error(`${op}: needs at least one primal to linearise at`);
-  const [out, program] = linearProgram(op, f, primals.map((p) => operand(op, p)));
+  const [out, program] = linearProgram(op, f, primals.map((p, i) => operand(op, p, undefined, `primal ${i}`)));
   const single = !Array.isArray(out);
   const lin = asFunction<LinearFunction>(op, program, "tangent", single, () => program.toString());
   return [out, lin];

@@ -8,7 +8,7 @@
  * Because VJP rules are written with library ops, the sweep itself is traced by
  * any enclosing transformation: that is how grad(grad(f)) and jvp(grad(f)) work.
  */
-import { Tensor } from "../tensor/tensor.js";
+import { shapeOnly, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
@@ -45,9 +45,22 @@ export class ReverseTracer extends Tracer {
 export class ReverseTrace extends Trace {
   readonly tape: TapeNode[] = [];
 
+  /** `keepAll`: the tape keeps every value (to be shown, as traceTape does), not only what the rules read. */
+  constructor(level: number, private readonly keepAll = false) {
+    super(level);
+  }
+
   private record(name: string, prim: Primitive<unknown> | null, params: unknown, primals: Tensor[], out: Tensor,
     parents: (TapeNode | null)[], pullback: TapeNode["pullback"], argIndex = -1): ReverseTracer {
-    const node: TapeNode = { index: this.tape.length, name, prim, params, primals, out, parents, pullback, argIndex };
+    let kept = primals;
+    let keptOut = out;
+    const saves = prim?.saves;
+    if (saves !== undefined && !this.keepAll) {
+      // Only what the VJP rule reads stays alive on the tape; the rest keeps its shape.
+      kept = primals.map((p, i) => (saves.includes(i) ? p : shapeOnly(p.shape, p.dtype)));
+      if (!saves.includes("out")) keptOut = shapeOnly(out.shape, out.dtype);
+    }
+    const node: TapeNode = { index: this.tape.length, name, prim, params, primals: kept, out: keptOut, parents, pullback, argIndex };
     this.tape.push(node);
     return new ReverseTracer(this, out, node);
   }
@@ -112,11 +125,13 @@ export interface SweepObserver {
  * topological order, so each node's cotangent is complete when it is visited;
  * a primitive's VJP rule sends it on, a custom node's pullback (`pullbackOf`)
  * likewise, and cotangents meeting at a node are added. Returns the leaves'
- * cotangents by argument index (absent: zero).
+ * cotangents by argument index (absent: zero). With `consume`, the nodes are
+ * dropped from `nodes` as they are visited (the recording cannot be swept again).
  */
 export function sweep<N extends SweepNode>(
   nodes: readonly N[], seeds: readonly [N, Tensor][], pullbackOf: (node: N) => (ct: Tensor) => MaybeTensor[],
   observer?: { visit(node: N, ct: Tensor): void; send(from: N, to: N, ct: Tensor): void },
+  consume = false,
 ): Map<number, Tensor> {
   let last = -1;
   for (const [node] of seeds) last = Math.max(last, node.index);
@@ -128,6 +143,9 @@ export function sweep<N extends SweepNode>(
     if (ct === null) continue;
     cts[i] = null;
     const node = nodes[i];
+    // A tape swept only once lets go of each node as it passes: its values can be
+    // collected during the sweep rather than after it (peak memory of grad).
+    if (consume) (nodes as (N | null)[])[i] = null;
     observer?.visit(node, ct);
     if (node.argIndex >= 0) {
       leaves.set(node.argIndex, ct);
@@ -160,8 +178,8 @@ export interface Recording {
 }
 
 /** Runs f on fresh leaves of a new tape. */
-export function record(op: string, f: (...args: Tensor[]) => unknown, primals: Tensor[]): Recording {
-  const trace = new ReverseTrace(nextLevel());
+export function record(op: string, f: (...args: Tensor[]) => unknown, primals: Tensor[], keepAll = false): Recording {
+  const trace = new ReverseTrace(nextLevel(), keepAll);
   return withTrace(trace, () => {
     const out = checkOutput(op, f(...primals.map((p, i) => trace.leaf(p, i))), false) as Tensor;
     const v = dropDead(out);
@@ -171,12 +189,12 @@ export function record(op: string, f: (...args: Tensor[]) => unknown, primals: T
 }
 
 /** Pulls a cotangent back through a recording: one cotangent per input (zeros where none flows). */
-export function pullBack(op: string, rec: Recording, cotangent: unknown, observer?: SweepObserver): Tensor[] {
+export function pullBack(op: string, rec: Recording, cotangent: unknown, observer?: SweepObserver, consume = false): Tensor[] {
   if (!isOperand(cotangent)) throw new Error(`${op}: the cotangent must be a Tensor (or a value tensor() accepts) of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
   const ct = operand(op, cotangent, rec.out.dtype, `the cotangent (the output has shape ${shapeToString(rec.out.shape)})`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
-  const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer);
+  const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer, consume);
   return rec.inputs.map((x, i) => leaves.get(i) ?? zerosFor(op, x));
 }
 
@@ -246,7 +264,8 @@ function gradImpl(op: string, f: (...args: never[]) => unknown, opts: unknown): 
     const { primals, g } = selectArgs(op, f, args, argnums);
     const rec = record(op, g, primals);
     if (rec.out.ndim !== 0) throw new Error(`${op}: f must return a scalar (a rank-0 Tensor or a number), got shape ${shapeToString(rec.out.shape)}; use vjp or jacobian for other outputs`);
-    const grads = pullBack(op, rec, onesLike(rec.out));
+    // The tape is swept once: its values are released as the sweep passes them.
+    const grads = pullBack(op, rec, onesLike(rec.out), undefined, true);
     return [rec.out, Array.isArray(argnums) ? grads : grads[0]];
   };
 }

@@ -73,7 +73,7 @@ export function traceTape(f: (...args: Tensor[]) => unknown, ...args: Operand[])
 /** traceTape with the public name of the caller (traceTape or traceToString) in its errors. */
 function traceTapeAs(op: string, f: (...args: Tensor[]) => unknown, args: unknown[]): TapeTrace {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
-  const rec = record(op, f, args.map((a, i) => operand(op, a, undefined, `argument ${i}`)));
+  const rec = record(op, f, args.map((a, i) => operand(op, a, undefined, `argument ${i}`)), true);
   if (rec.out.ndim !== 0) throw new Error(`${op}: f must return a scalar to show the backward sweep, got shape ${shapeToString(rec.out.shape)}`);
   const sweep: SweepStep[] = [];
   const gradients = pullBack(op, rec, onesLike(rec.out), {

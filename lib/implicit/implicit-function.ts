@@ -14,15 +14,15 @@
 import { Tensor } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, isTracing, untraced } from "../primitives/core.js";
-import { operand } from "../primitives/operands.js";
+import { operand, type Operand } from "../primitives/operands.js";
 import type { UserFunction } from "../primitives/util.js";
 import { customRoot, type RootSolver } from "../ad/root.js";
 import { DenseJacobian, failedSolve, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
 
-/** An input of `call`: a Tensor or a plain number. */
-export type ImplicitInput = Tensor | number;
+/** An input of `call`: a Tensor, or anything `tensor()` accepts (it reaches `forward` and the conditions as a Tensor). */
+export type ImplicitInput = Operand;
 
 export interface ImplicitFunctionOptions {
   /**
@@ -144,10 +144,7 @@ export class ImplicitFunction {
    */
   call(...inputs: ImplicitInput[]): Tensor {
     const op = this.name;
-    inputs.forEach((x, i) => {
-      if (!(x instanceof Tensor) && typeof x !== "number") throw new Error(`${op}: input ${i} must be a Tensor or a number, got ${describe(x)}`);
-    });
-    const args = inputs.map((x) => operand(op, x));
+    const args = inputs.map((x, i) => operand(op, x, undefined, `input ${i}`));
     const plainInputs = args.map(concrete);
     const [yStar, byproduct, hasByproduct] = untraced(() => this.runForward(plainInputs));
 

@@ -41,6 +41,13 @@ export interface Primitive<P = void> {
    * can be read (`greater(x, 0).item()`) and steers control flow freely.
    */
   readonly zeroDerivative?: boolean;
+  /**
+   * What the VJP rule reads besides shapes: input indices and/or "out". A
+   * reverse-mode tape keeps only these (the rest as shape-only placeholders), so
+   * a value no rule needs is freed during the forward pass, as PyTorch's saved
+   * tensors are. Absent: everything is kept.
+   */
+  readonly saves?: readonly (number | "out")[];
 }
 
 /**

@@ -30,7 +30,7 @@ function addMaybe(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
 
 function binaryPrimitive(
   name: string, code: BinaryCode, f: (x: number, y: number) => number,
-  jvp: Primitive["jvp"], vjp: Primitive["vjp"],
+  jvp: Primitive["jvp"], vjp: Primitive["vjp"], saves?: Primitive["saves"],
 ): Primitive {
   return {
     name,
@@ -38,6 +38,7 @@ function binaryPrimitive(
     shape: ([a, b]) => broadcastShapes(name, a.shape, b.shape),
     jvp,
     vjp,
+    saves,
   };
 }
 
@@ -52,21 +53,21 @@ const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
     const t = addMaybe(ta, tb);
     return t === null ? null : fit(t, out.shape);
   },
-  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null]);
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], []);
 
 const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
   (_, [ta, tb], out) => {
     const t = tb === null ? ta : ta === null ? neg(tb) : sub(ta, tb);
     return t === null ? null : fit(t, out.shape);
   },
-  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null]);
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], []);
 
 const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
   ([a, b], [ta, tb], out) => {
     const t = addMaybe(ta === null ? null : mul(ta, b), tb === null ? null : mul(a, tb));
     return t === null ? null : fit(t, out.shape);
   },
-  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null]);
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null], [0, 1]);
 
 const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   ([a, b], [ta, tb], out) => {
@@ -76,7 +77,7 @@ const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   (ct, [a, b], out, _, needs) => [
     needs[0] ? unbroadcast(div(ct, b), a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
-  ]);
+  ], [1, "out"]);
 
 /** ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ has derivative 0, as in JAX). */
 function powBaseFactor(a: Tensor, b: Tensor): Tensor {
@@ -159,8 +160,9 @@ export const equal = comparison("equal", (x, y) => x === y);
 // ---------------------------------------------------------------------------
 // Unary functions: kernel, then d(out)/dx written with library ops.
 
-function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null): Primitive {
+function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"]): Primitive {
   return {
+    saves,
     name,
     zeroDerivative: derivative === null,
     impl: ([x]) => unaryKernel(x, f),
@@ -176,6 +178,7 @@ function unary(prim: Primitive, x: Operand): Tensor {
 
 const negPrim: Primitive = {
   name: "neg",
+  saves: [],
   impl: ([x]) => unaryKernel(x, (v) => -v),
   shape: ([x]) => x.shape.slice(),
   jvp: (_, [t]) => (t === null ? null : neg(t)),
@@ -193,17 +196,17 @@ function stableSoftplus(v: number): number {
   return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 }
 
-const expPrim = unaryPrimitive("exp", Math.exp, (_, out) => out);
-const logPrim = unaryPrimitive("log", Math.log, (x) => div(1, x));
-const sqrtPrim = unaryPrimitive("sqrt", Math.sqrt, (_, out) => div(0.5, out));
-const absPrim = unaryPrimitive("abs", Math.abs, (x) => sign(x));
+const expPrim = unaryPrimitive("exp", Math.exp, (_, out) => out, ["out"]);
+const logPrim = unaryPrimitive("log", Math.log, (x) => div(1, x), [0]);
+const sqrtPrim = unaryPrimitive("sqrt", Math.sqrt, (_, out) => div(0.5, out), ["out"]);
+const absPrim = unaryPrimitive("abs", Math.abs, (x) => sign(x), [0]);
 const signPrim = unaryPrimitive("sign", (v) => (v > 0 ? 1 : v < 0 ? -1 : v), null);
-const sinPrim = unaryPrimitive("sin", Math.sin, (x) => cos(x));
-const cosPrim = unaryPrimitive("cos", Math.cos, (x) => neg(sin(x)));
-const tanhPrim = unaryPrimitive("tanh", Math.tanh, (_, out) => sub(1, mul(out, out)));
-const sigmoidPrim = unaryPrimitive("sigmoid", stableSigmoid, (_, out) => mul(out, sub(1, out)));
-const softplusPrim = unaryPrimitive("softplus", stableSoftplus, (x) => sigmoid(x));
-const reluPrim = unaryPrimitive("relu", (v) => (v > 0 ? v : v !== v ? v : 0), (x) => greater(x, 0));
+const sinPrim = unaryPrimitive("sin", Math.sin, (x) => cos(x), [0]);
+const cosPrim = unaryPrimitive("cos", Math.cos, (x) => neg(sin(x)), [0]);
+const tanhPrim = unaryPrimitive("tanh", Math.tanh, (_, out) => sub(1, mul(out, out)), ["out"]);
+const sigmoidPrim = unaryPrimitive("sigmoid", stableSigmoid, (_, out) => mul(out, sub(1, out)), ["out"]);
+const softplusPrim = unaryPrimitive("softplus", stableSoftplus, (x) => sigmoid(x), [0]);
+const reluPrim = unaryPrimitive("relu", (v) => (v > 0 ? v : v !== v ? v : 0), (x) => greater(x, 0), [0]);
 
 /** −x. */
 export function neg(x: Operand): Tensor { return unary(negPrim, x); }
@@ -235,6 +238,7 @@ export function relu(x: Operand): Tensor { return unary(reluPrim, x); }
 
 const wherePrim: Primitive = {
   name: "where",
+  saves: [0],
   impl: ([c, a, b]) => {
     const shape = broadcastShapes("where", broadcastShapes("where", c.shape, a.shape), b.shape);
     return whereKernel(c, a, b, shape, a.dtype);

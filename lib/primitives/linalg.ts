@@ -94,6 +94,7 @@ function asColumns(x: Tensor): Tensor {
 
 const solvePrim: Primitive = {
   name: "solve",
+  saves: [0, "out"],
   impl: ([A, b]) => solveKernel("solve", A, b),
   // ẋ = A⁻¹(ḃ − Ȧ x)
   jvp: ([A, b], [tA, tb], x) => {

@@ -21,9 +21,10 @@ function expandBack(r: Tensor, x: Tensor, axes: number[]): Tensor {
   return broadcastTo(reshape(r, reducedShape(x.shape, axes, true)), x.shape);
 }
 
-function reducePrimitive(kind: ReduceKind, jvp: Primitive<ReduceParams>["jvp"], vjp: Primitive<ReduceParams>["vjp"]): Primitive<ReduceParams> {
+function reducePrimitive(kind: ReduceKind, jvp: Primitive<ReduceParams>["jvp"], vjp: Primitive<ReduceParams>["vjp"], saves?: Primitive<ReduceParams>["saves"]): Primitive<ReduceParams> {
   return {
     name: kind,
+    saves,
     impl: ([x], { axes, keepdims }) => {
       const r = reduceKernel(x, axes, kind);
       return keepdims ? reshapeView(r, reducedShape(x.shape, axes, true)) : r;
@@ -48,7 +49,7 @@ function reduce(prim: Primitive<ReduceParams>, x: Operand, axis: Axis, keepdims:
 
 const sumPrim = reducePrimitive("sum",
   (_, [t], __, p) => (t === null ? null : bind(sumPrim, [t], p)),
-  (ct, [x], _, { axes }) => [expandBack(ct, x, axes)]);
+  (ct, [x], _, { axes }) => [expandBack(ct, x, axes)], []);
 
 /**
  * Weight of each entry in the derivative of max/min: 1/k on the k entries equal

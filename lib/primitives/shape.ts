@@ -13,6 +13,7 @@ import { zerosLike } from "./util.js";
 
 const reshapePrim: Primitive<number[]> = {
   name: "reshape",
+  saves: [],
   impl: ([x], shape) => reshapeView(x, shape),
   jvp: (_, [t], __, shape) => (t === null ? null : reshape(t, shape)),
   vjp: (ct, [x]) => [reshape(ct, x.shape)],
@@ -39,6 +40,7 @@ export function reshape(x: Operand, shape: number[]): Tensor {
 
 const transposePrim: Primitive<number[]> = {
   name: "transpose",
+  saves: [],
   impl: ([x], perm) => permutedView(x, perm),
   jvp: (_, [t], __, perm) => (t === null ? null : transpose(t, perm)),
   vjp: (ct, _, __, perm) => {
@@ -71,6 +73,7 @@ export function swapLastAxes(x: Tensor): Tensor {
 
 const broadcastToPrim: Primitive<number[]> = {
   name: "broadcastTo",
+  saves: [],
   impl: ([x], shape) => broadcastView(x, shape),
   jvp: (_, [t], __, shape) => (t === null ? null : broadcastTo(t, shape)),
   vjp: (ct, [x]) => [unbroadcast(ct, x.shape)],
@@ -102,6 +105,7 @@ interface SliceParams { begin: number[]; size: number[] }
 
 const slicePrim: Primitive<SliceParams> = {
   name: "slice",
+  saves: [],
   impl: ([x], { begin, size }) => sliceView(x, begin, size),
   jvp: (_, [t], __, p) => (t === null ? null : bind(slicePrim, [t], p)),
   vjp: (ct, [x], __, { begin }) => [bind(padPrim, [ct], { begin, shape: x.shape.slice() })],
@@ -112,6 +116,7 @@ interface PadParams { begin: number[]; shape: number[] }
 /** The transpose of slice: `x` placed at `begin` inside zeros of `shape`. */
 const padPrim: Primitive<PadParams> = {
   name: "pad",
+  saves: [],
   impl: ([x], { begin, shape }) => {
     const out = allocateOutput(x.dtype, sizeOf(shape));
     writeBox(out, shape, begin, x);
@@ -145,6 +150,7 @@ export function slice(x: Operand, begin: number[] | number, size?: number[] | nu
 
 const concatPrim: Primitive<number> = {
   name: "concat",
+  saves: [],
   impl: (xs, axis) => {
     const shape = xs[0].shape.slice();
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);

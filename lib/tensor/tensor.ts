@@ -164,6 +164,17 @@ function formatNested(v: NestedArray): string {
   return typeof v === "number" ? String(v) : `[${v.map(formatNested).join(",")}]`;
 }
 
+const zeroChunks = { float64: new Float64Array(1), float32: new Float32Array(1) };
+
+/**
+ * An all-zero tensor of any shape that has no storage of its own: one shared 0
+ * read through stride-0 axes. The engine uses it where only a value's shape and
+ * dtype matter (a linear program's symbols, values a backward rule never reads).
+ */
+export function shapeOnly(shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(zeroChunks[dtype], shape.slice(), shape.map(() => 0), 0);
+}
+
 /** Builds a tensor that owns fresh contiguous storage. */
 export function fromData(data: FloatArray, shape: number[]): Tensor {
   return new Tensor(data, shape, contiguousStrides(shape), 0);
