@@ -670,7 +670,8 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         mkdirSync(SHOTS, { recursive: true });
         await reset(phone, "");
         for (let k = 0; k < 2; k++) await phone.keyboard.press("ArrowRight");
-        await phone.evaluate(() => window.scrollBy(0, document.querySelector("#sweep-heading")!.getBoundingClientRect().top - 8));
+        // The announcement and the graph, under the step bar that sticks to the top while the part scrolls.
+        await phone.evaluate(() => window.scrollBy(0, document.querySelector("[data-testid='sweep-announce']")!.getBoundingClientRect().top - 110));
         await phone.screenshot({ path: join(SHOTS, "site-phone.png") });
       }
       await phone.setViewportSize({ width: 1366, height: 900 });
