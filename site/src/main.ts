@@ -14,11 +14,14 @@ function start(): void {
   try {
     for (const form of Array.from(document.querySelectorAll("form"))) form.addEventListener("submit", (ev) => ev.preventDefault());
     hold();
-    new TapeSection();
-    new ModesSection();
-    new SqrtSection();
-    new RidgeSection();
-    release();
+    try {
+      new TapeSection();
+      new ModesSection();
+      new SqrtSection();
+      new RidgeSection();
+    } finally {
+      release();
+    }
     status.textContent = "Ready: all numbers below were computed in this page by implicit-diff.";
     document.body.dataset.ready = "true";
   } catch (err) {
