@@ -23,6 +23,12 @@ export interface TapeEntry {
   constants: (NestedArray | null)[];
   /** Which argument of f, for inputs. */
   argIndex: number | null;
+  /**
+   * True for a node recorded by a custom rule (customVjp, customJvp, an
+   * ImplicitFunction's solve), whose derivative is that rule's own pullback
+   * rather than a primitive's; `op` is then the rule's name.
+   */
+  custom: boolean;
   shape: number[];
   value: NestedArray;
 }
@@ -56,6 +62,7 @@ function entryOf(node: TapeNode): TapeEntry {
     inputShapes: node.primals.map((p) => p.shape.slice()),
     constants: node.primals.map((p, i) => (node.parents[i] === null ? concrete(p).toArray() : null)),
     argIndex: node.argIndex >= 0 ? node.argIndex : null,
+    custom: node.argIndex < 0 && node.prim === null,
     shape: node.out.shape.slice(),
     value: concrete(node.out).toArray(),
   };

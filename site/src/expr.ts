@@ -219,7 +219,7 @@ export function format(e: Expr, parentPrecedence = 0, rightOperand = false): str
   switch (e.kind) {
     case "number":
       if (e.name !== undefined) return e.name;
-      return Number.isInteger(e.value) ? String(e.value) : String(e.value);
+      return String(e.value);
     case "variable":
       return e.name;
     case "call":
@@ -273,4 +273,21 @@ export function evaluate(e: Expr, x: Tensor | number, y: Tensor | number): Tenso
 export function evaluateNumber(e: Expr, x: number, y: number): number {
   const v = evaluate(e, x, y);
   return typeof v === "number" ? v : v.item();
+}
+
+const CALL_NAMES: Record<BinaryOp, string> = { "+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow" };
+const CONSTANT_CODE: Record<string, string> = { pi: "Math.PI", e: "Math.E" };
+
+/**
+ * The tree as the library calls `evaluate` makes, e.g. "x^2 + sin(y)" as
+ * `add(pow(x, 2), sin(y))`: the body of the f the page hands to traceTape and jvp.
+ */
+export function toCode(e: Expr): string {
+  switch (e.kind) {
+    case "number": return e.name !== undefined ? CONSTANT_CODE[e.name] : String(e.value);
+    case "variable": return e.name;
+    case "negate": return `neg(${toCode(e.arg)})`;
+    case "call": return `${e.fn}(${toCode(e.arg)})`;
+    case "binary": return `${CALL_NAMES[e.op]}(${toCode(e.left)}, ${toCode(e.right)})`;
+  }
 }

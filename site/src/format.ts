@@ -7,9 +7,10 @@ export function fmt(v: number, digits = 10): string {
   if (v === 0) return "0";
   const a = Math.abs(v);
   let s: string;
-  if (a >= 1e-4 && a < 1e7) {
+  // toPrecision itself turns to exponent form when the integer part has more digits than asked for.
+  if (a >= 1e-4 && a < 1e7 && !v.toPrecision(digits).includes("e")) {
     s = v.toPrecision(digits);
-    if (s.includes(".") && !s.includes("e")) s = s.replace(/0+$/, "").replace(/\.$/, "");
+    if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
   } else {
     const [mantissa, exponent] = v.toExponential(digits - 1).split("e");
     const m = mantissa.includes(".") ? mantissa.replace(/0+$/, "").replace(/\.$/, "") : mantissa;

@@ -1,16 +1,23 @@
-/** Parts 2 and 3 of the page: √a by Newton, ridge regression with its λ slider, and the plots that follow the slider. */
-import type { SolveDiagnostics } from "../../lib/index.js";
-import { analyseSqrt } from "./sqrt-newton.js";
-import { RidgeProblem, type RidgeAnalysis } from "./ridge.js";
+/** Part 2 of the page: √a by Newton with its tape in part 1's format, and ridge regression with its λ slider and plots. */
+import type { SolveDiagnostics, TapeTrace } from "../../lib/index.js";
+import { analyseSqrt, solveNodesOf, type SqrtAnalysis } from "./sqrt-newton.js";
+import { RidgeProblem, type RidgeAnalysis, type UnrolledAnalysis } from "./ridge.js";
 import { makeRidgeData } from "./ridge-data.js";
+import type { ScalarTape } from "./mechanics.js";
+import { SweepPlayer } from "./sweep-view.js";
 import { byTestId, fill, fmt, fmtError, h, matrixTable, numberCell, showError, showNumber } from "./format.js";
 import { renderPlot, type Series } from "./plot.js";
 
 const COLORS = ["#0072B2", "#D55E00", "#009E73"];
 
-function solveText(d: SolveDiagnostics | null): string {
+/** lastSolve in words. A direct solve factorises A and has no iterations to report. */
+export function solveText(d: SolveDiagnostics | null): string {
   if (d === null) return "no solve recorded";
-  return `${d.solver}, ${d.system} system, ${d.iterations} iteration${d.iterations === 1 ? "" : "s"}, residual ${fmtError(d.residualNorm)}, ${d.converged ? "converged" : `not converged (${d.status})`}`;
+  const verdict = d.converged ? "converged" : `not converged (${d.status})`;
+  if (/direct/.test(d.solver) && d.iterations === 0) {
+    return `a direct solve (a dense factorisation of A, no iterations) of the ${d.system} system, residual ${fmtError(d.residualNorm)}, ${verdict}`;
+  }
+  return `${d.solver} on the ${d.system} system, ${d.iterations} iteration${d.iterations === 1 ? "" : "s"}, residual ${fmtError(d.residualNorm)}, ${verdict}`;
 }
 
 function readNumber(field: HTMLInputElement, ok: (v: number) => boolean): number | null {
@@ -20,9 +27,28 @@ function readNumber(field: HTMLInputElement, ok: (v: number) => boolean): number
   return valid ? v : null;
 }
 
+/** Marks a section's results as showing an earlier input (or not), for the eye and for tests. */
+function markStale(section: string, stale: boolean): void {
+  const el = byTestId(section);
+  if (stale) el.dataset.stale = "true";
+  else delete el.dataset.stale;
+}
+
+/** The entries upstream of the solve node (the conditions on the traced inputs) and downstream of it. */
+function rolesOf(trace: TapeTrace, solveNodes: number[]): ("input" | "conditions" | "solve" | "after")[] {
+  const solve = new Set(solveNodes);
+  const first = Math.min(...solveNodes);
+  return trace.entries.map((e) => (e.op === "input" ? "input" : solve.has(e.index) ? "solve" : e.index < first ? "conditions" : "after"));
+}
+
 export class SqrtSection {
   private readonly aInput = byTestId<HTMLInputElement>("sqrt-a");
   private readonly tInput = byTestId<HTMLInputElement>("sqrt-T");
+  private last: SqrtAnalysis | null = null;
+  private readonly player = new SweepPlayer({
+    prefix: "sqrt-tape-", argNames: ["a"], table: true, tangentColumns: [0],
+    customRule: (tape, index) => this.solveRule(tape, index),
+  });
 
   constructor() {
     this.aInput.addEventListener("input", () => this.update());
@@ -30,22 +56,44 @@ export class SqrtSection {
     this.update();
   }
 
+  /**
+   * The solve node's backward rule: the adjoint solve Aᵀu = v̄, then −Bᵀu sent to
+   * a (B = ∂F/∂a); on a scalar, the factor −B/A = dy/da.
+   */
+  private solveRule(tape: ScalarTape, index: number): { cell: string; edge: string } {
+    const r = this.last;
+    const d = tape.local[index][0];
+    if (r === null || d === null) return { cell: "the adjoint solve Aᵀu = v̄, then −Bᵀu sent to a", edge: "solve" };
+    const factor = -r.B / r.A;
+    const agrees = Math.abs(d - factor) <= 1e-12 * Math.max(1, Math.abs(d));
+    const how = r.solve === null ? "" : /direct/.test(r.solve.solver) ? " (a direct solve here)" : ` (${r.solve.solver}, ${r.solve.iterations} iterations)`;
+    return {
+      cell: `not a formula but the adjoint solve: it solves Aᵀu = v̄ with A = ∂F/∂y = ${fmt(r.A, 8)}${how}, then sends −Bᵀu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}. On a scalar that is the factor −B/A = ${fmt(factor, 8)}; the library's sweep sent ${fmt(d, 8)} per unit of v̄ ${agrees ? "✓" : "✗"}`,
+      edge: `−B/A = ${fmt(d, 4)}`,
+    };
+  }
+
   private update(): void {
     const a = readNumber(this.aInput, (v) => v > 0 && v < 1e12);
     const T = readNumber(this.tInput, (v) => Number.isInteger(v) && v >= 0 && v <= 60);
     const error = byTestId("sqrt-error");
+    const shown = this.last === null ? "" : ` Everything below still shows a = ${fmt(this.last.a, 8)}, T = ${this.last.unrolled.T}.`;
     if (a === null || T === null) {
-      error.textContent = a === null ? "a must be a positive number (below 10¹²)." : "T must be a whole number from 0 to 60.";
+      error.textContent = (a === null ? "a must be a positive number (below 10¹²)." : "T must be a whole number from 0 to 60.") + shown;
+      markStale("sqrt-section", true);
       return;
     }
-    let r: ReturnType<typeof analyseSqrt>;
+    let r: SqrtAnalysis;
     try {
       r = analyseSqrt(a, T);
     } catch (err) {
-      error.textContent = `The library raised an error: ${err instanceof Error ? err.message : String(err)}`;
+      error.textContent = `The library raised an error: ${err instanceof Error ? err.message : String(err)}.${shown}`;
+      markStale("sqrt-section", true);
       return;
     }
     error.textContent = "";
+    markStale("sqrt-section", false);
+    this.last = r;
     const body = byTestId("sqrt-iterations").querySelector("tbody")!;
     fill(body, ...r.iterates.map((it) => h("tr", {}, numberCell(it.iteration), numberCell(it.y, undefined, 16), numberCell(it.residual, undefined, 3))));
     showNumber(byTestId("sqrt-y"), r.y, 16);
@@ -63,8 +111,29 @@ export class SqrtSection {
     showNumber(byTestId("sqrt-unrolled"), r.unrolled.value, 16);
     showError(byTestId("sqrt-unrolled-err"), Math.abs(r.unrolled.value - r.exact));
     const cost = byTestId("sqrt-unrolled-cost");
-    cost.textContent = `T = ${T}: ${r.unrolled.tapeLength} tape entries, ${fmt(r.unrolled.ms, 2)} ms`;
+    cost.textContent = `T = ${T}: ${r.unrolled.tapeLength} tape ${r.unrolled.tapeLength === 1 ? "entry" : "entries"}, ${fmt(r.unrolled.ms, 2)} ms`;
     cost.dataset.tapeLength = String(r.unrolled.tapeLength);
+    this.renderStory(r);
+    this.player.setTape(r.tape, false);
+  }
+
+  /** The tape told in words, from traceTape's entries as they are (not from a fixed layout). */
+  private renderStory(r: SqrtAnalysis): void {
+    const entries = r.tape.trace.entries;
+    const story = byTestId("sqrt-tape-story");
+    story.dataset.solveNodes = r.solveNodes.join(" ");
+    if (r.solveNodes.length === 0) {
+      story.textContent = `${entries.length} entries (${entries.map((e) => `#${e.index} ${e.op}`).join(", ")}), none of which is a solve node.`;
+      return;
+    }
+    const roles = rolesOf(r.tape.trace, r.solveNodes);
+    const list = (role: string): string => entries.filter((e) => roles[e.index] === role).map((e) => `#${e.index} ${e.op}`).join(", ") || "none";
+    const solve = r.solveNodes.map((i) => `#${i} ${entries[i].op}`).join(", ");
+    const conditions = list("conditions");
+    story.textContent = `the input a; ${conditions === "none" ? "" : `the conditions F(a, y*) on the traced a (${conditions}); `}` +
+      `a single solve node, ${solve}, whose value is forward's answer y* and whose backward rule is the adjoint solve followed by a product with ∂F/∂a ` +
+      `(the conditions are linearised once, off the tape)${list("after") === "none" ? "" : `; and what follows it (${list("after")})`}. None of Newton's ${r.iterates.length - 1} iterations is on the tape. ` +
+      `Step the sweep: the solve node solves Aᵀu = v̄ and sends −Bu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}: on a scalar v̄·(−B/A), so dy/da = −A⁻¹B.`;
   }
 }
 
@@ -75,6 +144,12 @@ export class RidgeSection {
   /** The w(λ) curves do not depend on the slider: computed once from the closed form. */
   private readonly curve: { lambda: number; w: number[] }[];
   private pending = false;
+  private unrolledTimer: number | null = null;
+  private shown: { lambda: number; T: number } | null = null;
+  private lastUpdateMs = 0;
+
+  /** How long the slider must rest before the unrolled derivative (whose tape grows with T) is recomputed. */
+  static readonly UNROLLED_DELAY_MS = 250;
 
   constructor() {
     this.curve = [];
@@ -88,13 +163,13 @@ export class RidgeSection {
       this.pending = true;
       requestAnimationFrame(() => {
         this.pending = false;
-        this.update();
+        this.update(false);
       });
     };
     this.slider.addEventListener("input", schedule);
     this.tInput.addEventListener("input", schedule);
     this.showLambda();
-    this.update();
+    this.update(true);
   }
 
   private lambda(): number {
@@ -106,23 +181,67 @@ export class RidgeSection {
     this.slider.setAttribute("aria-valuetext", `λ = ${fmt(lam, 4)}`);
   }
 
-  private update(): void {
+  private update(first: boolean): void {
     const T = readNumber(this.tInput, (v) => Number.isInteger(v) && v >= 1 && v <= 3000);
     const error = byTestId("ridge-error");
+    const shown = this.shown === null ? "" : ` Everything below still shows λ = ${fmt(this.shown.lambda, 6)}, T = ${this.shown.T}.`;
     if (T === null) {
-      error.textContent = "T must be a whole number from 1 to 3000.";
+      error.textContent = `T must be a whole number from 1 to 3000.${shown}`;
+      markStale("ridge-section", true);
       return;
     }
+    const lam = this.lambda();
     let r: RidgeAnalysis;
+    const t0 = performance.now();
     try {
-      r = this.problem.analyse(this.lambda(), T);
+      r = this.problem.analyse(lam);
     } catch (err) {
-      error.textContent = `The library raised an error: ${err instanceof Error ? err.message : String(err)}`;
+      error.textContent = `The library raised an error: ${err instanceof Error ? err.message : String(err)}.${shown}`;
+      markStale("ridge-section", true);
       return;
     }
     error.textContent = "";
+    markStale("ridge-section", false);
     this.render(r);
     showNumber(byTestId("lambda-value"), r.lambda, 6);
+    this.lastUpdateMs = performance.now() - t0;
+    this.shown = { lambda: lam, T };
+    this.scheduleUnrolled(lam, T, first ? 0 : RidgeSection.UNROLLED_DELAY_MS);
+  }
+
+  /**
+   * The unrolled row waits until the slider rests: its tape has about 7·T
+   * entries and takes longer than a frame for large T. Until then it is marked
+   * as waiting, and the status line says so.
+   */
+  private scheduleUnrolled(lam: number, T: number, delay: number): void {
+    if (this.unrolledTimer !== null) clearTimeout(this.unrolledTimer);
+    const status = byTestId("ridge-status");
+    const row = byTestId("ridge-dL-unrolled").closest("tr")!;
+    row.classList.add("waiting");
+    row.setAttribute("aria-busy", "true");
+    status.dataset.state = "waiting";
+    status.textContent = `λ = ${fmt(lam, 4)}: updated in ${fmt(this.lastUpdateMs, 2)} ms. The unrolled row (T = ${T}) follows once the slider rests.`;
+    this.unrolledTimer = window.setTimeout(() => {
+      this.unrolledTimer = null;
+      const u = this.problem.analyseUnrolled(lam, T);
+      this.renderUnrolled(u);
+      row.classList.remove("waiting");
+      row.removeAttribute("aria-busy");
+      status.dataset.state = "done";
+      status.dataset.lambda = String(lam);
+      status.textContent = `λ = ${fmt(lam, 4)}: updated in ${fmt(this.lastUpdateMs, 2)} ms; the unrolled row (T = ${T}, ${u.tapeLength} tape entries) in ${fmt(u.ms, 3)} ms.`;
+    }, delay);
+  }
+
+  private renderUnrolled(u: UnrolledAnalysis): void {
+    const fd = Number(byTestId("ridge-dL-fd").dataset.value);
+    showNumber(byTestId("ridge-dL-unrolled"), u.dLoss);
+    showError(byTestId("ridge-dL-unrolled-err"), Math.abs(u.dLoss - fd));
+    showNumber(byTestId("ridge-unrolled-tape"), u.tapeLength);
+    byTestId("ridge-unrolled-ms").textContent = `${fmt(u.ms, 2)} ms`;
+    byTestId("ridge-dL-unrolled").dataset.lambda = String(u.lambda);
+    byTestId("ridge-dL-unrolled").dataset.steps = String(u.T);
   }
 
   private render(r: RidgeAnalysis): void {
@@ -131,8 +250,8 @@ export class RidgeSection {
     byTestId("ridge-forward-ms").textContent = fmt(r.forward.ms, 2);
     showNumber(byTestId("ridge-F-norm"), r.conditionsNorm, 3);
     r.w.forEach((v, i) => showNumber(byTestId(`ridge-w-${i}`), v, 8));
-    fill(byTestId("ridge-A-holder"), matrixTable(r.A, "A, 3 by 3", "ridge-A", 6));
-    fill(byTestId("ridge-B-holder"), matrixTable(r.B.map((b) => [b]), "B, 3 by 1", "ridge-B", 6));
+    fill(byTestId("ridge-A-holder"), matrixTable(r.A, "A, 3 by 3", "ridge-A", 5));
+    fill(byTestId("ridge-B-holder"), matrixTable(r.B.map((b) => [b]), "B, 3 by 1", "ridge-B", 5));
 
     const cgBody = byTestId("cg-table").querySelector("tbody")!;
     const rows = Math.max(r.tangentCg.residualHistory.length, r.adjointCg.residualHistory.length);
@@ -162,12 +281,42 @@ export class RidgeSection {
     showNumber(byTestId("ridge-dL-cg"), r.adjointCg.minusBTu);
     showError(byTestId("ridge-dL-cg-err"), Math.abs(r.adjointCg.minusBTu - r.dLossFd));
     showNumber(byTestId("ridge-dL-fd"), r.dLossFd);
-    showNumber(byTestId("ridge-dL-unrolled"), r.unrolled.dLoss);
-    showError(byTestId("ridge-dL-unrolled-err"), Math.abs(r.unrolled.dLoss - r.dLossFd));
-    showNumber(byTestId("ridge-unrolled-tape"), r.unrolled.tapeLength);
-    byTestId("ridge-unrolled-ms").textContent = `${fmt(r.unrolled.ms, 2)} ms`;
 
+    this.renderTape(r);
     this.renderPlots(r);
+  }
+
+  /** The implicit tape in part 1's columns; the solve node is the custom rule's node named after the ImplicitFunction. */
+  private renderTape(r: RidgeAnalysis): void {
+    const trace = r.implicitTape;
+    const solveNodes = solveNodesOf(trace, this.problem.implicitW.name);
+    const roles = solveNodes.length > 0 ? rolesOf(trace, solveNodes) : trace.entries.map(() => "after" as const);
+    const sweep = new Map(trace.sweep.map((s) => [s.index, s]));
+    const shape = (s: number[]): string => `[${s.join(",")}]`;
+    const brief = (v: unknown): string => {
+      const flat = ([] as unknown[]).concat(v as never).flat(2) as number[];
+      const head = flat.slice(0, 3).map((x) => fmt(x, 4)).join(", ");
+      return flat.length === 1 ? fmt(flat[0], 6) : `(${head}${flat.length > 3 ? ", …" : ""})`;
+    };
+    const roleText = (i: number): string => {
+      const e = trace.entries[i];
+      switch (roles[i]) {
+        case "input": return "the input λ";
+        case "conditions": return "F(λ, w*): the conditions on the traced λ, w* held constant";
+        case "solve": return `the solve: its pullback solves Aᵀu = v̄ (${solveText(r.adjointSolve)}) and sends −Bᵀu to λ, B = ∂F/∂λ`;
+        default: return "the loss L(w)";
+      }
+    };
+    fill(byTestId("ridge-tape-table").querySelector("tbody")!, ...trace.entries.map((e) => h("tr", {
+      className: roles[e.index] === "solve" ? "solve" : undefined, "data-testid": `ridge-tape-row-${e.index}`, "data-op": e.op, "data-role": roles[e.index],
+    },
+    h("td", { className: "num" }, `#${e.index}`),
+    h("td", {}, e.op),
+    h("td", {}, e.op === "input" ? "argument 0 (λ)" : e.inputs.map((src, j) => (src === null ? `const ${shape(e.inputShapes[j])}` : `#${src}`)).join(", ")),
+    h("td", {}, e.op === "input" ? shape(e.shape) : `${e.inputShapes.map(shape).join(", ")} → ${shape(e.shape)}`),
+    h("td", {}, roleText(e.index)),
+    h("td", { className: "num cotangent" }, sweep.has(e.index) ? brief(sweep.get(e.index)!.cotangent) : "—"),
+    )));
   }
 
   private renderPlots(r: RidgeAnalysis): void {

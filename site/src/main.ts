@@ -5,15 +5,23 @@
  */
 import { TapeSection } from "./tape-section.js";
 import { SqrtSection, RidgeSection } from "./implicit-section.js";
+import { ModesSection } from "./modes-section.js";
 import { byTestId } from "./format.js";
+import { hold, release } from "./layout-phase.js";
 
 function start(): void {
   const status = byTestId("page-status");
   try {
     for (const form of Array.from(document.querySelectorAll("form"))) form.addEventListener("submit", (ev) => ev.preventDefault());
-    new TapeSection();
-    new SqrtSection();
-    new RidgeSection();
+    hold();
+    try {
+      new TapeSection();
+      new ModesSection();
+      new SqrtSection();
+      new RidgeSection();
+    } finally {
+      release();
+    }
     status.textContent = "Ready: all numbers below were computed in this page by implicit-diff.";
     document.body.dataset.ready = "true";
   } catch (err) {

@@ -1,7 +1,12 @@
 /**
  * Plain-SVG line plots: linear or log₁₀ axes, ticks, a legend, dashed and
- * marked series, and vertical guide lines. Enough for the page's four pictures.
+ * marked series, and vertical guide lines. Enough for the page's pictures.
+ * A plot is drawn at the pixel width of its box (one SVG unit per CSS pixel),
+ * so its text keeps its size on a phone, and is redrawn when the box resizes.
+ * A plot with nothing finite to draw says so in place of the lines.
  */
+import { whenMeasurable } from "./layout-phase.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 export interface Series {
@@ -30,6 +35,9 @@ export interface PlotSpec {
   guides?: { x: number; label: string }[];
   /** Tick labels of the x axis as powers of ten even on a linear axis holding exponents. */
   xTickFormat?: (v: number) => string;
+  /** What to say when no series has a finite point to draw. */
+  emptyMessage?: string;
+  /** Drawing width (default: the box's width, from 300 to 640 px) and height (default 0.6 × width, from 260 to 340). */
   width?: number;
   height?: number;
 }
@@ -64,11 +72,60 @@ function tickLabel(v: number): string {
   return s.replace(/^-/, "−");
 }
 
-/** Draws the plot into `target` (an <svg> element), replacing what it held. */
+const drawn = new WeakMap<SVGSVGElement, PlotSpec>();
+/** Each plot box's width, measured once and then kept up to date by the ResizeObserver (so that redrawing never forces a layout). */
+const boxWidths = new WeakMap<Element, number>();
+const resizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((records) => {
+  for (const r of records) {
+    boxWidths.set(r.target, r.contentRect.width);
+    const target = r.target.querySelector("svg");
+    const spec = target === null ? undefined : drawn.get(target);
+    if (target !== null && spec !== undefined && Math.abs(boxWidth(target) - Number(target.getAttribute("width"))) >= 8) drawPlot(target, spec);
+  }
+});
+
+/** The width the plot's box offers, from 300 to 640 px. */
+function boxWidth(target: SVGSVGElement): number {
+  const box = target.parentElement;
+  let width = box === null ? 560 : boxWidths.get(box);
+  if (width === undefined && box !== null) {
+    width = box.clientWidth;
+    boxWidths.set(box, width);
+  }
+  return Math.max(300, Math.min(640, Math.floor(width! > 0 ? width! : 560)));
+}
+
+/** The plot's legend: an HTML list after the <svg>, so that it wraps on narrow screens. */
+function legendFor(target: SVGSVGElement, series: Series[]): void {
+  let list = target.nextElementSibling;
+  if (!(list instanceof HTMLUListElement) || !list.classList.contains("plot-legend")) {
+    list = document.createElement("ul");
+    (list as HTMLUListElement).className = "plot-legend";
+    target.after(list);
+  }
+  list.replaceChildren(...series.filter((s) => !s.hideInLegend).map((s) => {
+    const item = document.createElement("li");
+    const swatch = document.createElementNS(SVG_NS, "svg");
+    swatch.setAttribute("width", "28");
+    swatch.setAttribute("height", "10");
+    swatch.setAttribute("aria-hidden", "true");
+    swatch.append(svg("line", { x1: 1, x2: 27, y1: 5, y2: 5, stroke: s.color, "stroke-width": 3, ...(s.dash ? { "stroke-dasharray": s.dash } : {}) }));
+    item.append(swatch, document.createTextNode(s.label));
+    return item;
+  }));
+}
+
+/** Draws the plot into `target` (an <svg> element), replacing what it held; while the page is being built, once it is. */
 export function renderPlot(target: SVGSVGElement, spec: PlotSpec): void {
-  const width = spec.width ?? 560;
-  const height = spec.height ?? 340;
-  const margin = { left: 72, right: 28, top: 32, bottom: 56 };
+  whenMeasurable(target, () => drawPlot(target, spec));
+}
+
+function drawPlot(target: SVGSVGElement, spec: PlotSpec): void {
+  const width = spec.width ?? boxWidth(target);
+  const height = spec.height ?? Math.max(260, Math.min(340, Math.round(0.6 * width)));
+  const margin = { left: 72, right: 20, top: 28, bottom: 56 };
+  drawn.set(target, spec);
+  if (target.parentElement) resizes?.observe(target.parentElement);
   const xLog = spec.xScale === "log";
   const yLog = spec.yScale === "log";
   const tx = (v: number): number => (xLog ? Math.log10(v) : v);
@@ -95,6 +152,8 @@ export function renderPlot(target: SVGSVGElement, spec: PlotSpec): void {
 
   target.replaceChildren();
   target.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  target.setAttribute("width", String(width));
+  target.setAttribute("height", String(height));
   target.setAttribute("role", "img");
   const titleId = `${target.id}-title`;
   const descId = `${target.id}-desc`;
@@ -147,17 +206,26 @@ export function renderPlot(target: SVGSVGElement, spec: PlotSpec): void {
     target.append(svg("text", { x: Math.min(X + 4, width - margin.right - 4), y: margin.top + 14, class: "guide-label", "text-anchor": X + 4 > width - margin.right - 90 ? "end" : "start" }, g.label));
   }
 
-  const legend = svg("g", { class: "legend" });
-  let lx = width - margin.right;
-  const entries = spec.series.filter((s) => !s.hideInLegend);
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const s = entries[i];
-    const textWidth = 8 * s.label.length + 30;
-    lx -= textWidth;
-    legend.append(svg("line", { x1: lx, x2: lx + 20, y1: 18, y2: 18, stroke: s.color, "stroke-width": 3, ...(s.dash ? { "stroke-dasharray": s.dash } : {}) }));
-    legend.append(svg("text", { x: lx + 24, y: 23, class: "legend-text" }, s.label));
+  if (all.length === 0 && spec.emptyMessage) {
+    const lines = wrapText(spec.emptyMessage, Math.floor((width - margin.left - margin.right - 24) / 8));
+    lines.forEach((line, i) => target.append(svg("text", { x: (margin.left + width - margin.right) / 2, y: (margin.top + height - margin.bottom) / 2 + 20 * (i - (lines.length - 1) / 2), "text-anchor": "middle", class: "empty-message" }, line)));
   }
-  target.append(legend);
+  target.dataset.points = String(all.length);
+  legendFor(target, spec.series);
+}
+
+/** Splits text into lines of at most `width` characters, at spaces. */
+function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 function range(a: number, b: number): number[] {

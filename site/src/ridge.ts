@@ -2,14 +2,17 @@
  * Ridge regression as an implicit function of its regularisation λ:
  *   w(λ) = argmin_w ½‖X w − t‖² + ½ λ ‖w‖²,
  * characterised by the stationarity conditions F(λ, w) = Xᵀ(X w − t) + λ w = 0.
- * `forward` is plain gradient descent; derivatives come from the implicit
- * function theorem with A = ∂F/∂w = XᵀX + λI and B = ∂F/∂λ = w. The page also
- * replays the linear solves with the library's cg to show their residuals, and
- * compares with differentiating T unrolled gradient-descent steps on the tape.
+ * `forward` is plain gradient descent on plain numbers (with XᵀX and Xᵀt
+ * formed once, so that it runs in microseconds); derivatives come from the
+ * implicit function theorem with A = ∂F/∂w = XᵀX + λI and B = ∂F/∂λ = w. The
+ * page also replays the linear solves with the library's cg to show their
+ * residuals, and compares with differentiating T unrolled gradient-descent
+ * steps on the tape, which `analyseUnrolled` does separately because a long
+ * unrolled tape takes longer than a frame.
  */
 import {
   ImplicitFunction, Tensor, tensor, add, sub, mul, matmul, transpose, sum, pow, norm, solve, eye,
-  grad, jvp, jacobian, cg, traceTape, zeros, type SolveDiagnostics,
+  grad, jvp, jacobian, cg, traceTape, zeros, type SolveDiagnostics, type TapeTrace,
 } from "../../lib/index.js";
 import type { RidgeData } from "./ridge-data.js";
 import { scalarOf } from "./mechanics.js";
@@ -47,10 +50,19 @@ export interface RidgeAnalysis {
   adjointSolve: SolveDiagnostics | null;
   adjointCg: CgRun & { minusBTu: number };
   implicitMs: number;
-  /** Entries on the tape of λ ↦ L(w(λ)) through the ImplicitFunction: the conditions and the loss, not the iterations. */
+  /** The tape of λ ↦ L(w(λ)) through the ImplicitFunction: the conditions and the loss, not the iterations. */
+  implicitTape: TapeTrace;
   implicitTapeLength: number;
   dLossFd: number;
-  unrolled: { T: number; dLoss: number; loss: number; tapeLength: number; ms: number };
+}
+
+export interface UnrolledAnalysis {
+  lambda: number;
+  T: number;
+  dLoss: number;
+  loss: number;
+  tapeLength: number;
+  ms: number;
 }
 
 function toNumbers(t: Tensor): number[] {
@@ -70,6 +82,9 @@ export class RidgeProblem {
   /** Largest eigenvalue of XᵀX (power iteration), for the step size 1/(σ² + λ). */
   readonly curvature: number;
   readonly features: number;
+  /** XᵀX and Xᵀt as plain arrays, for forward's loop. */
+  private readonly gram: number[][];
+  private readonly Xtt: number[];
   readonly implicitW: ImplicitFunction;
   /** The forward solver's relative tolerance on ‖F‖ / ‖Xᵀt‖. */
   readonly forwardTol = 1e-14;
@@ -83,6 +98,8 @@ export class RidgeProblem {
     this.tval = tensor(data.tval);
     this.features = data.X[0].length;
     const gram = matmul(this.Xt, this.X);
+    this.gram = gram.toArray() as number[][];
+    this.Xtt = toNumbers(matmul(this.Xt, this.t));
     let v: Tensor = tensor(new Array(this.features).fill(1));
     let estimate = 0;
     for (let k = 0; k < 200; k++) {
@@ -91,14 +108,16 @@ export class RidgeProblem {
       v = mul(next, 1 / norm(next).item());
     }
     this.curvature = estimate;
+    // #region snippet ridge-define
     this.implicitW = new ImplicitFunction({
       name: "ridge",
-      forward: (lam: Tensor | number) => this.gradientDescent(typeof lam === "number" ? lam : lam.item()).w,
-      conditions: (lam: Tensor | number, w: Tensor) => this.conditions(lam, w),
-      linearSolver: "cg",
+      forward: (lam: Tensor | number) => this.gradientDescent(typeof lam === "number" ? lam : lam.item()).w, // plain numbers
+      conditions: (lam: Tensor | number, w: Tensor) => this.conditions(lam, w), // Xᵀ(Xw − t) + λw
+      linearSolver: "cg", // A = XᵀX + λI is symmetric positive definite
       positiveDefinite: true,
       tol: 1e-12,
     });
+    // #endregion
   }
 
   /** F(λ, w) = Xᵀ(X w − t) + λ w, the gradient of the ridge objective. */
@@ -115,21 +134,34 @@ export class RidgeProblem {
     return sub(w, mul(eta, this.conditions(lam, w)));
   }
 
-  /** Gradient descent from w = 0 until ‖F‖ ≤ forwardTol·‖Xᵀt‖ (or maxIter), on plain tensors. */
+  /**
+   * Gradient descent from w = 0 until ‖F‖ ≤ forwardTol·‖Xᵀt‖ (or maxIter), on
+   * plain numbers: F(λ, w) = (XᵀX)w − Xᵀt + λw with XᵀX and Xᵀt formed once.
+   */
   gradientDescent(lam: number): GradientDescentRun {
     const eta = this.stepSize(lam);
-    const threshold = this.forwardTol * norm(matmul(this.Xt, this.t)).item();
-    let w = zeros([this.features]);
+    const n = this.features;
+    const G = this.gram;
+    const c = this.Xtt;
+    const threshold = this.forwardTol * Math.hypot(...c);
+    const w = new Float64Array(n);
+    const F = new Float64Array(n);
     const residuals: number[] = [];
     let k = 0;
     for (;; k++) {
-      const F = this.conditions(lam, w);
-      const r = norm(F).item();
+      let squared = 0;
+      for (let i = 0; i < n; i++) {
+        let s = lam * w[i] - c[i];
+        for (let j = 0; j < n; j++) s += G[i][j] * w[j];
+        F[i] = s;
+        squared += s * s;
+      }
+      const r = Math.sqrt(squared);
       residuals.push(r);
       if (r <= threshold || k >= this.maxIter) break;
-      w = sub(w, mul(eta, F));
+      for (let i = 0; i < n; i++) w[i] -= eta * F[i];
     }
-    return { w, residuals, iterations: k, converged: residuals[residuals.length - 1] <= threshold };
+    return { w: tensor(Array.from(w)), residuals, iterations: k, converged: residuals[residuals.length - 1] <= threshold };
   }
 
   /** T steps from w = 0 with the step size of λ's value held fixed: the unrolled solver a tape can record. */
@@ -150,7 +182,8 @@ export class RidgeProblem {
     return toNumbers(solve(A, matmul(this.Xt, this.t)));
   }
 
-  analyse(lam: number, T: number): RidgeAnalysis {
+  /** Everything but the unrolled derivative, at λ: a few milliseconds. */
+  analyse(lam: number): RidgeAnalysis {
     const t0 = performance.now();
     const run = this.gradientDescent(lam);
     const forwardMs = performance.now() - t0;
@@ -159,19 +192,25 @@ export class RidgeProblem {
     const A = (jacobian((ww: Tensor) => this.conditions(lam, ww))(w) as Tensor).toArray() as number[][];
     const B = toNumbers(jacobian((l: Tensor) => this.conditions(l, w))(lam) as Tensor);
 
-    const [, dwT] = jvp((l: Tensor) => this.implicitW.call(l), [lam], [1]);
+    // #region snippet ridge-calls
+    const [, dwdl] = jvp((l: Tensor) => this.implicitW.call(l), [lam], [1]); // forward mode: A ẇ = −B
+    // #endregion
     const tangentSolve = this.implicitW.lastSolve === null ? null : { ...this.implicitW.lastSolve };
     // The same tangent system, solved again in the open: A ẇ = −B with A applied as a JVP of the conditions.
     const applyA = (v: Tensor): Tensor => jvp((ww: Tensor) => this.conditions(lam, ww), [w], [v])[1];
     const tangentCg = cgRun(cg(applyA, tensor(B.map((b) => -b)), { tol: 1e-12, history: true }));
 
     const h = Math.cbrt(Number.EPSILON) * Math.max(1, lam);
-    const plus = toNumbers(this.gradientDescent(lam + h).w);
-    const minus = toNumbers(this.gradientDescent(lam - h).w);
+    const wPlus = this.gradientDescent(lam + h).w;
+    const wMinus = this.gradientDescent(lam - h).w;
+    const plus = toNumbers(wPlus);
+    const minus = toNumbers(wMinus);
     const dwFd = { h, value: plus.map((p, i) => (p - minus[i]) / (2 * h)) };
 
     const t1 = performance.now();
-    const implicitTape = traceTape((l: Tensor) => this.validationLoss(this.implicitW.call(l)), lam);
+    // #region snippet ridge-calls-tape
+    const implicitTape = traceTape((l: Tensor) => this.validationLoss(this.implicitW.call(l)), lam); // reverse: Aᵀu = ∂L/∂w
+    // #endregion
     const implicitMs = performance.now() - t1;
     const dLoss = scalarOf(implicitTape.gradients[0]);
     const adjointSolve = this.implicitW.lastSolve === null ? null : { ...this.implicitW.lastSolve };
@@ -180,22 +219,16 @@ export class RidgeProblem {
     const lossGradient = grad((ww: Tensor) => this.validationLoss(ww))(w) as Tensor;
     const adjoint = cgRun(cg(applyA, lossGradient, { tol: 1e-12, history: true }));
     const minusBTu = -adjoint.x.reduce((s, u, i) => s + u * B[i], 0);
-    const lossAt = (l: number): number => this.validationLoss(this.gradientDescent(l).w).item();
-    const dLossFd = (lossAt(lam + h) - lossAt(lam - h)) / (2 * h);
-
-    const eta = this.stepSize(lam);
-    const t2 = performance.now();
-    const tape = traceTape((l: Tensor) => this.validationLoss(this.unrolled(l, T, eta)), lam);
-    const unrolledMs = performance.now() - t2;
+    const dLossFd = (this.validationLoss(wPlus).item() - this.validationLoss(wMinus).item()) / (2 * h);
 
     return {
       lambda: lam,
       w: toNumbers(w),
-      forward: { ...run, ms: forwardMs, stepSize: eta },
+      forward: { ...run, ms: forwardMs, stepSize: this.stepSize(lam) },
       conditionsNorm,
       A,
       B,
-      dw: toNumbers(dwT),
+      dw: toNumbers(dwdl),
       tangentSolve,
       tangentCg,
       dwFd,
@@ -204,9 +237,18 @@ export class RidgeProblem {
       adjointSolve,
       adjointCg: { ...adjoint, minusBTu },
       implicitMs,
+      implicitTape,
       implicitTapeLength: implicitTape.entries.length,
       dLossFd,
-      unrolled: { T, dLoss: scalarOf(tape.gradients[0]), loss: scalarOf(tape.value), tapeLength: tape.entries.length, ms: unrolledMs },
     };
+  }
+
+  /** dL/dλ by differentiating T unrolled gradient-descent steps on the tape (its tape grows with T, and so does the time). */
+  analyseUnrolled(lam: number, T: number): UnrolledAnalysis {
+    const eta = this.stepSize(lam);
+    const t0 = performance.now();
+    const tape = traceTape((l: Tensor) => this.validationLoss(this.unrolled(l, T, eta)), lam);
+    const ms = performance.now() - t0;
+    return { lambda: lam, T, dLoss: scalarOf(tape.gradients[0]), loss: scalarOf(tape.value), tapeLength: tape.entries.length, ms };
   }
 }

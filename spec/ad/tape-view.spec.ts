@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { traceTape, traceToString, tensor, sin, mul, add, sum, matmul, Tensor, ImplicitFunction, sub } from "../../lib/index.js";
+import { traceTape, traceToString, tensor, sin, mul, add, sum, matmul, Tensor, ImplicitFunction, sub, customVjp } from "../../lib/index.js";
 import { expectClose, expectError } from "../helpers.js";
 
 describe("traceTape / traceToString", () => {
@@ -48,6 +48,18 @@ describe("traceTape / traceToString", () => {
     expect(text).to.contain("#3 add(#1, const 2) -> [] 5");
     expect(text).to.match(/#4 mul: cotangent \[1,1\] {2}→ {2}#2 \+= \[5,5\], #3 \+= 1\.3209/);
     expect(text).to.match(/gradient of argument 1: 1\.3209/);
+  });
+
+  it("marks the nodes of custom rules, whatever they are named, and only those", () => {
+    const square = customVjp((v: Tensor) => mul(v, v), (v: Tensor) => [mul(v, v), v], (v: Tensor, ct: Tensor) => [mul(mul(2, v), ct)]);
+    const t = traceTape((v: Tensor) => add(sin(square(v)), v), 0.5);
+    expect(t.entries.map((e) => [e.op, e.custom])).to.deep.equal([["input", false], ["customVjp", true], ["sin", false], ["add", false]]);
+    expectClose(t.gradients[0] as number, Math.cos(0.25) * 2 * 0.5 + 1, 1e-15);
+    const root = new ImplicitFunction({ name: "cubeRoot", forward: (a: Tensor | number) => Math.cbrt(typeof a === "number" ? a : a.item()), conditions: (a: Tensor | number, r: Tensor) => sub(mul(r, mul(r, r)), a) });
+    const implicit = traceTape((a: Tensor) => root.call(a), 8);
+    expect(implicit.entries.filter((e) => e.custom).map((e) => e.op)).to.deep.equal(["cubeRoot"]);
+    expect(implicit.entries.filter((e) => !e.custom).map((e) => e.op)).to.not.include("cubeRoot");
+    expectClose(implicit.gradients[0] as number, 1 / 12, 1e-12);
   });
 
   it("rejects non-scalar functions and non-functions, naming traceTape", () => {

@@ -1,48 +1,100 @@
 /**
  * The teaching page (site/), end to end: builds site/dist/index.html, opens it
  * from file:// in Debian's Chromium through playwright-core, drives it the way a
- * reader would (menu, typing, keyboard stepping, the λ slider) and checks the
- * derivatives it shows against closed forms and against the library run here in
- * Node. Any console error or uncaught exception in the page fails the suite.
- * Screenshots go to .screenshots/: site-page.png (the whole page) and
- * site-tape.png, site-sqrt.png, site-ridge.png (one per part).
+ * reader would (menu, typing, keyboard stepping, sliders) at 1366 px and at
+ * 390 px, and checks what it shows against closed forms and against the
+ * library run here in Node. Any console error or uncaught exception in the page
+ * fails the suite. With SITE_SCREENSHOTS=1 it also saves screenshots to
+ * .screenshots/ (site-*.png), from which the README's pictures in docs/ are copied.
  */
 import { expect } from "chai";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import * as lib from "../../lib/index.js";
 import {
-  Tensor, add, sub, mul, div, pow, sin, matmul, transpose, tensor, eye, solve, sum, zeros,
+  Tensor, add, sub, mul, div, pow, sin, log, relu, sqrt, exp, matmul, transpose, tensor, eye, solve, sum, zeros,
   grad, jvp, traceTape,
 } from "../../lib/index.js";
 import { makeRidgeData } from "../../site/src/ridge-data.js";
+import { implicitSqrt } from "../../site/src/sqrt-newton.js";
+import { RidgeProblem } from "../../site/src/ridge.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
 const PAGE_URL = pathToFileURL(join(ROOT, "site", "dist", "index.html")).href;
-const SCREENSHOT = join(ROOT, ".screenshots", "site-page.png");
+const SHOTS = join(ROOT, ".screenshots");
 
 function close(actual: number, expected: number, rtol: number, what: string): void {
+  if (!Number.isFinite(expected)) {
+    expect(Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected)), `${what}: page shows ${actual}, expected ${expected}`).to.equal(true);
+    return;
+  }
   const tolerance = rtol * Math.max(1, Math.abs(expected));
   expect(Math.abs(actual - expected), `${what}: page shows ${actual}, expected ${expected}`).to.be.at.most(tolerance);
+}
+
+/** The `// #region snippet NAME` … `// #endregion` blocks of site/src, dedented (read here, not by the build script). */
+function sourceSnippets(): Map<string, string> {
+  const out = new Map<string, string>();
+  const dir = join(ROOT, "site", "src");
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+    const text = readFileSync(join(dir, file), "utf8");
+    for (const m of text.matchAll(/^[ \t]*\/\/ #region snippet (\S+)[ \t]*\n([\s\S]*?)^[ \t]*\/\/ #endregion/gm)) {
+      const lines = m[2].replace(/\n$/, "").split("\n");
+      const indent = Math.min(...lines.filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length));
+      out.set(m[1], lines.map((l) => l.slice(indent)).join("\n").trimEnd());
+    }
+  }
+  return out;
 }
 
 describe("teaching page (site/dist/index.html in Chromium)", function () {
   this.timeout(60000);
   let browser: Browser | null = null;
+  let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
 
   const byId = (id: string): string => `[data-testid="${id}"]`;
-  const value = async (id: string): Promise<number> => {
-    const raw = await page.locator(byId(id)).getAttribute("data-value");
+  const valueOn = async (p: Page, id: string): Promise<number> => {
+    const raw = await p.locator(byId(id)).first().getAttribute("data-value");
     expect(raw, `data-value of ${id}`).to.be.a("string");
     return Number(raw);
   };
+  const value = (id: string): Promise<number> => valueOn(page, id);
   const waitForValue = (id: string, expected: number): Promise<unknown> =>
     page.waitForFunction(([sel, v]) => Number(document.querySelector(sel as string)?.getAttribute("data-value")) === v, [byId(id), expected] as const, { timeout: 10000 });
+  const watch = (p: Page, where: string): void => {
+    p.on("console", (m) => {
+      if (m.type() === "error") problems.push(`${where}: console error: ${m.text()}`);
+    });
+    p.on("pageerror", (e) => problems.push(`${where}: uncaught exception: ${e.message}`));
+    p.on("dialog", (d) => {
+      problems.push(`${where}: unexpected dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+  };
+  const setRange = (p: Page, id: string, v: number): Promise<void> =>
+    p.locator(byId(id)).evaluate((el, val) => {
+      (el as HTMLInputElement).value = String(val);
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    }, v);
+  /** Back to step 0 the way a keyboard user does it: Home on the player's buttons (a disabled-looking Reset takes no clicks). */
+  const reset = async (p: Page, prefix: string): Promise<void> => {
+    await p.focus(byId(`${prefix}step-button`));
+    await p.keyboard.press("Home");
+  };
+  /** Sets the function and the point by the menu's "your own" path: typing. */
+  const setFunction = async (expression: string, x: number, y: number): Promise<void> => {
+    await page.fill(byId("x-input"), String(x));
+    await page.fill(byId("y-input"), String(y));
+    await page.fill(byId("expr-input"), expression);
+    await waitForValue("x-shown", x);
+    await waitForValue("y-shown", y);
+  };
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -53,16 +105,9 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`uncaught exception: ${e.message}`));
-    page.on("dialog", (d) => {
-      problems.push(`unexpected dialog: ${d.message()}`);
-      void d.dismiss();
-    });
+    watch(page, "1366 px");
     await page.goto(PAGE_URL);
     await page.waitForSelector("body[data-ready='true']", { timeout: 15000 });
   });
@@ -70,19 +115,44 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
   after(async function () {
     if (browser === null) return;
     try {
-      mkdirSync(dirname(SCREENSHOT), { recursive: true });
-      await page.locator(byId("lambda-slider")).blur();
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      // One picture per part as well, at a size that stays readable.
-      for (const part of ["tape", "sqrt", "ridge"]) {
-        await page.locator(byId(`${part}-section`)).screenshot({ path: join(dirname(SCREENSHOT), `site-${part}.png`) });
-      }
+      if (process.env.SITE_SCREENSHOTS === "1") await saveScreenshots(page);
     } finally {
       await browser.close();
     }
   });
 
-  it("shows the default function's value, tape and derivatives, matching Node", async function () {
+  /** The README's pictures, each a crop of one state of the page at 1366 px. */
+  async function saveScreenshots(p: Page): Promise<void> {
+    mkdirSync(SHOTS, { recursive: true });
+    /** The page from the top of `from` to the bottom of `to` (page coordinates, as a full-page clip wants them). */
+    const clip = async (from: string, to: string, file: string): Promise<void> => {
+      const [top, bottom] = await p.evaluate(([a, b]) => [
+        document.querySelector(a)!.getBoundingClientRect().top + window.scrollY - 8,
+        document.querySelector(b)!.getBoundingClientRect().bottom + window.scrollY + 8,
+      ], [from, to] as const);
+      await p.screenshot({ path: join(SHOTS, file), fullPage: true, clip: { x: 0, y: Math.max(0, top), width: 1366, height: bottom - Math.max(0, top) } });
+    };
+    await p.selectOption(byId("preset-select"), "sin-mul");
+    await p.fill(byId("x-input"), "1.5");
+    await p.fill(byId("y-input"), "2");
+    await reset(p, "");
+    for (let k = 0; k < 3; k++) await p.keyboard.press("ArrowRight");
+    await clip("#sweep-heading", byId("tape-wrap"), "site-tape.png");
+    await p.selectOption(byId("preset-select"), "pole-x");
+    await clip(".result-line", byId("graph-wrap"), "site-why.png");
+    await setRange(p, "modes-n", 6);
+    await p.selectOption(byId("modes-mode"), "2");
+    for (let k = 0; k < 3; k++) await p.click(byId("modes-step-button"));
+    await clip("#modes-heading", byId("modes-graph-wrap"), "site-modes.png");
+    await reset(p, "sqrt-tape-");
+    for (let k = 0; k < 2; k++) await p.keyboard.press("ArrowRight");
+    await clip("#sqrt-tape-heading", byId("sqrt-tape-tape-wrap"), "site-implicit.png");
+    await p.locator(byId("lambda-slider")).blur();
+    await clip("#ridge-heading", "#ridge .grid-2", "site-ridge.png");
+    await p.screenshot({ path: join(SHOTS, "site-page.png"), fullPage: true });
+  }
+
+  it("shows the default function's value, tape, graph and derivatives, matching Node", async function () {
     const [x, y] = [1.5, 2];
     expect(await page.inputValue(byId("expr-input"))).to.equal("sin(x) * y + x^2");
     const f = (a: Tensor, b: Tensor): Tensor => add(mul(sin(a), b), pow(a, 2));
@@ -97,12 +167,20 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     close(await value("fwd-dy"), exact[1], 1e-13, "forward ∂f/∂y");
     close(await value("fd-dx"), exact[0], 1e-7, "finite difference ∂f/∂x");
     expect(await value("err-rev-dx")).to.be.below(1e-7);
-    expect(await value("tape-length")).to.equal(traceTape(f, x, y).entries.length);
-    expect(await page.locator(`${byId("tape-body")} tr`).count()).to.equal(6);
+    const trace = traceTape(f, x, y);
+    expect(await value("tape-length")).to.equal(trace.entries.length);
+    expect(await page.locator(`${byId("tape-body")} tr`).count()).to.equal(trace.entries.length);
+    // One graph node per tape entry, one edge per operand on the tape, each carrying the local derivative.
+    expect(await page.locator(`${byId("graph")} [data-testid^="graph-node-"]`).count()).to.equal(trace.entries.length);
+    const operands = trace.entries.reduce((s, e) => s + e.inputs.filter((i) => i !== null).length, 0);
+    expect(await page.locator(`${byId("graph")} [data-testid^="graph-edge-"]`).count()).to.equal(operands);
+    const sinNode = trace.entries.find((e) => e.op === "sin")!;
+    expect(await page.getAttribute(byId(`graph-edge-0-${sinNode.index}-0`), "data-local")).to.equal(`∂ ${Math.cos(x).toPrecision(4)}`);
+    expect(await page.getAttribute(byId("findings"), "data-count")).to.equal("0");
   });
 
   it("follows a new function from the menu and a new point", async function () {
-    await page.selectOption(byId("preset-select"), "x^y");
+    await page.selectOption(byId("preset-select"), "pow");
     expect(await page.inputValue(byId("expr-input"))).to.equal("x^y");
     await page.fill(byId("x-input"), "1.7");
     await page.fill(byId("y-input"), "0.6");
@@ -119,7 +197,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     close(await value("fd-dy"), exact[1], 1e-7, "finite difference ∂(x^y)/∂y");
   });
 
-  it("reads a typed expression, and rejects bad text without running it", async function () {
+  it("reads a typed expression, and says so when bad text or a bad point leaves the tables stale", async function () {
     await page.fill(byId("expr-input"), "x^3 - 2*x*y + sin(y)/x");
     expect(await page.inputValue(byId("preset-select"))).to.equal("__custom__");
     const [x, y] = [1.7, 0.6];
@@ -128,18 +206,27 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     close(await value("rev-dy"), exact[1], 1e-13, "typed ∂f/∂y");
     close(await value("fwd-dx"), exact[0], 1e-13, "typed forward ∂f/∂x");
     expect(await page.textContent(byId("expr-error"))).to.equal("");
+    expect(await page.getAttribute(byId("tape-section"), "data-stale")).to.equal(null);
 
     for (const bad of ["x + * y", "alert(1)", "sin x", "(x + y"]) {
       await page.fill(byId("expr-input"), bad);
-      expect(await page.textContent(byId("expr-error")), `error for ${bad}`).to.match(/Cannot read the expression/);
+      const message = await page.textContent(byId("expr-error"));
+      expect(message, `error for ${bad}`).to.match(/Cannot read the expression/);
+      expect(message).to.contain("still shows f = x^3");
       expect(await page.getAttribute(byId("expr-input"), "aria-invalid")).to.equal("true");
+      expect(await page.getAttribute(byId("tape-section"), "data-stale")).to.equal("true");
       close(await value("rev-dx"), exact[0], 1e-13, `the last valid function stays shown after "${bad}"`);
     }
     await page.fill(byId("expr-input"), "x^3 - 2*x*y + sin(y)/x");
     expect(await page.textContent(byId("expr-error"))).to.equal("");
+    await page.fill(byId("x-input"), "");
+    expect(await page.textContent(byId("expr-error"))).to.match(/Enter a number for x\. .*still shows .* x = 1\.7, y = 0\.6/);
+    expect(await page.getAttribute(byId("tape-section"), "data-stale")).to.equal("true");
+    await page.fill(byId("x-input"), "1.7");
+    expect(await page.getAttribute(byId("tape-section"), "data-stale")).to.equal(null);
   });
 
-  it("steps the backward sweep with the keyboard, cotangents matching Node's sweep", async function () {
+  it("steps the backward sweep with the keyboard: table, graph highlight and sends match Node's sweep", async function () {
     const [x, y] = [1.7, 0.6];
     const f = (a: Tensor, b: Tensor): Tensor => add(sub(pow(a, 3), mul(mul(2, a), b)), div(sin(b), a));
     const trace = traceTape(f, x, y);
@@ -147,16 +234,42 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(await value("sweep-total")).to.equal(total);
     expect(await value("sweep-step")).to.equal(0);
     expect(await page.getAttribute(byId("ct-0"), "data-value")).to.equal(null);
+    expect(await page.getAttribute(byId(`graph-node-${trace.output}`), "data-state")).to.equal("next");
 
+    /** What the page shows after a step, read in one round trip. */
+    const seen = (): Promise<{ step: number; cotangent: number; current: string[]; graphCotangent: number; rowCurrent: string | null; sends: [string, number][] }> =>
+      page.evaluate(() => {
+        const d = document;
+        const current = [...document.querySelectorAll("[data-testid='graph'] [data-state='current']")].map((e) => e.getAttribute("data-testid")!);
+        const index = current.length === 1 ? current[0].replace("graph-node-", "") : "";
+        return {
+          step: Number(d.querySelector("[data-testid='sweep-step']")!.getAttribute("data-value")),
+          cotangent: Number(d.querySelector(`[data-testid='ct-${index}']`)?.getAttribute("data-value")),
+          current,
+          graphCotangent: Number(d.querySelector(`[data-testid='graph-node-${index}']`)?.getAttribute("data-cotangent")),
+          rowCurrent: d.querySelector(`[data-testid='tape-row-${index}']`)?.getAttribute("aria-current") ?? null,
+          sends: [...document.querySelectorAll("[data-testid='graph'] path[data-direction='back']")].map((e) => [e.getAttribute("data-testid")!, Number(e.getAttribute("data-amount"))] as [string, number]),
+        };
+      });
     await page.focus(byId("step-button"));
-    await page.keyboard.press("Enter");
-    expect(await value("sweep-step")).to.equal(1);
-    for (let k = 2; k <= total; k++) {
-      await page.keyboard.press(k % 2 === 0 ? "n" : "ArrowRight");
-      expect(await value("sweep-step")).to.equal(k);
-      // The node just visited holds exactly the cotangent the library's sweep gave it.
+    for (let k = 1; k <= total; k++) {
+      await page.keyboard.press(k === 1 ? "Enter" : k % 2 === 0 ? "n" : "ArrowRight");
       const visit = trace.sweep[k - 1];
-      close(await value(`ct-${visit.index}`), visit.cotangent as number, 1e-14, `cotangent of #${visit.index} at step ${k}`);
+      const s = await seen();
+      expect(s.step).to.equal(k);
+      // The node just visited holds exactly the cotangent the library's sweep gave it, in the table and in the graph...
+      expect(s.current, `the highlighted node at step ${k}`).to.deep.equal([`graph-node-${visit.index}`]);
+      close(s.cotangent, visit.cotangent as number, 1e-14, `cotangent of #${visit.index} at step ${k}`);
+      close(s.graphCotangent, visit.cotangent as number, 1e-14, "graph node's v̄");
+      expect(s.rowCurrent).to.equal("step");
+      // ...and its highlighted edges carry what the library sent along them (two edges between the same nodes share one send).
+      expect(s.sends.length).to.equal(visit.sent.length);
+      for (const sent of visit.sent) {
+        const edges = s.sends.filter(([id]) => id.startsWith(`graph-edge-${sent.to}-${visit.index}-`));
+        expect(edges.length, `edge #${sent.to} ← #${visit.index}`).to.be.above(0);
+        const library = visit.sent.filter((m) => m.to === sent.to).reduce((sum, m) => sum + (m.cotangent as number), 0);
+        close(edges.reduce((sum, [, v]) => sum + v, 0), library, 1e-14, `what #${visit.index} sends to #${sent.to}`);
+      }
     }
     await page.keyboard.press("ArrowRight");
     expect(await value("sweep-step"), "stepping stops at the end").to.equal(total);
@@ -170,9 +283,259 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(await value("sweep-step")).to.equal(0);
     await page.keyboard.press("End");
     expect(await value("sweep-step")).to.equal(total);
+    // Arrow keys on the table scroll it; they do not step the sweep.
+    await page.focus(byId("tape-wrap"));
+    await page.keyboard.press("ArrowLeft");
+    expect(await value("sweep-step")).to.equal(total);
   });
 
-  it("differentiates √a by Newton implicitly, and unrolled on a tape", async function () {
+  it("asks for the next v̄ before revealing it, when asked to", async function () {
+    const [x, y] = [1.7, 0.6];
+    const f = (a: Tensor, b: Tensor): Tensor => add(sub(pow(a, 3), mul(mul(2, a), b)), div(sin(b), a));
+    const trace = traceTape(f, x, y);
+    await reset(page, "");
+    await page.check(byId("predict-toggle"));
+    await page.click(byId("step-button"));
+    expect(await value("sweep-step"), "a question, not a step").to.equal(0);
+    expect(await page.isVisible(byId("predict-form"))).to.equal(true);
+    expect(await page.textContent(byId("predict-question"))).to.contain(`#${trace.sweep[0].index}`);
+    await page.fill(byId("predict-input"), "1");
+    await page.keyboard.press("Enter");
+    expect(await value("sweep-step")).to.equal(1);
+    const second = trace.sweep[1];
+    await page.click(byId("step-button"));
+    await page.fill(byId("predict-input"), String((second.cotangent as number) + 1));
+    await page.click(byId("predict-check"));
+    expect(await page.textContent(byId("predict-feedback"))).to.match(/^✗ Not/);
+    expect(await value("sweep-step")).to.equal(1);
+    await page.fill(byId("predict-input"), (second.cotangent as number).toPrecision(6));
+    await page.click(byId("predict-check"));
+    expect(await page.textContent(byId("predict-feedback"))).to.match(/^✓ Right/);
+    expect(await value("sweep-step")).to.equal(2);
+    await page.click(byId("step-button"));
+    await page.click(byId("predict-reveal"));
+    expect(await value("sweep-step")).to.equal(3);
+    await page.uncheck(byId("predict-toggle"));
+    await page.click(byId("step-button"));
+    expect(await value("sweep-step")).to.equal(4);
+  });
+
+  it("keeps the visited row in view on a long tape, near the Step button", async function () {
+    const expression = Array.from({ length: 12 }, (_, i) => `sin(x*${i + 1} + y)`).join(" + ");
+    await setFunction(expression, 0.3, 0.2);
+    const length = await value("tape-length");
+    expect(length).to.be.above(40);
+    expect(await page.locator(`${byId("graph")} [data-testid^="graph-node-"]`).count()).to.equal(length);
+    await page.click(byId("step-button"));
+    const output = length - 1;
+    const inView = async (row: string, wrap: string): Promise<boolean> => page.evaluate(([r, w]) => {
+      const a = document.querySelector(r)!.getBoundingClientRect();
+      const b = document.querySelector(w)!.getBoundingClientRect();
+      return a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+    }, [row, wrap] as const);
+    expect(await inView(byId(`tape-row-${output}`), byId("tape-wrap")), "the first visited row shows in the table's box").to.equal(true);
+    expect(await inView(byId(`graph-node-${output}`), byId("graph-wrap")), "the first visited node shows in the graph's box").to.equal(true);
+    const gap = await page.evaluate(([b, r]) => document.querySelector(r)!.getBoundingClientRect().top - document.querySelector(b)!.getBoundingClientRect().top, [byId("step-button"), byId(`tape-row-${output}`)] as const);
+    expect(gap, "px from the Step button to the visited row").to.be.below(1800);
+    await page.focus(byId("step-button"));
+    for (let k = 0; k < 12; k++) await page.keyboard.press("ArrowRight");
+    const st = traceTape((a: Tensor, b: Tensor) => {
+      let s: Tensor | number = 0;
+      for (let i = 0; i < 12; i++) s = i === 0 ? sin(add(mul(a, i + 1), b)) : add(s, sin(add(mul(a, i + 1), b)));
+      return s as Tensor;
+    }, 0.3, 0.2);
+    const current = st.sweep[12].index;
+    expect(await inView(byId(`tape-row-${current}`), byId("tape-wrap")), `row #${current} after 13 steps`).to.equal(true);
+  });
+
+  describe("where the numbers break", function () {
+    const findings = async (): Promise<{ kind: string; node: string; coordinate: string; text: string }[]> =>
+      page.locator(`${byId("findings-list")} li`).evaluateAll((els) => els.map((e) => ({
+        kind: e.getAttribute("data-kind")!, node: e.getAttribute("data-node")!, coordinate: e.getAttribute("data-coordinate")!, text: e.textContent!,
+      })));
+    const nodeOf = (f: (a: Tensor, b: Tensor) => Tensor, x: number, y: number, op: string): string =>
+      String(traceTape(f, x, y).entries.find((e) => e.op === op)!.index);
+    const pick = async (id: string, x: number, y: number): Promise<void> => {
+      await page.selectOption(byId("preset-select"), id);
+      await waitForValue("x-shown", x);
+      await waitForValue("y-shown", y);
+    };
+
+    it("log(x) + y at x = −1: NaN from log outside its domain, yet both modes print −1", async function () {
+      await pick("log-negative", -1, 2);
+      const logNode = nodeOf((a, b) => add(log(a), b), -1, 2, "log");
+      expect(Number.isNaN(await value("f-value"))).to.equal(true);
+      close(await value("rev-dx"), 1 / -1, 0, "reverse: log's rule 1/u at u = −1");
+      close(await value("fwd-dx"), -1, 0, "forward");
+      close(await value("rev-dy"), 1, 0, "∂f/∂y");
+      expect(Number.isNaN(await value("fd-dx"))).to.equal(true);
+      const list = await findings();
+      const domain = list.find((f) => f.kind === "domain")!;
+      expect(domain.node).to.equal(logNode);
+      expect(domain.text).to.contain(`#${logNode} log is the first node with NaN`).and.to.contain("outside its domain");
+      expect(list.find((f) => f.kind === "no-value")!.text).to.contain("log|u|");
+      expect(list.filter((f) => f.kind === "fd-nonfinite").map((f) => f.coordinate)).to.deep.equal(["x", "y"]);
+      // The error plot has nothing finite to draw, and says so.
+      expect(await page.getAttribute(byId("plot-fd"), "data-points")).to.equal("0");
+      expect(await page.textContent(`${byId("plot-fd")} .empty-message`)).to.contain("No finite points");
+      expect(await page.getAttribute(byId(`graph-node-${logNode}`), "class")).to.contain("origin");
+      expect(await page.getAttribute(byId(`tape-row-${logNode}`), "class")).to.contain("origin");
+    });
+
+    it("xʸ at (−1.5, 2): ∂f/∂x = −3 in both modes, ∂f/∂y NaN from ln of a negative base", async function () {
+      await pick("pow-negative", -1.5, 2);
+      const powNode = nodeOf((a, b) => pow(a, b), -1.5, 2, "pow");
+      close(await value("rev-dx"), 2 * -1.5, 1e-15, "reverse y·x^(y−1)");
+      close(await value("fwd-dx"), 2 * -1.5, 1e-15, "forward: y's tangent is a symbolic zero");
+      expect(Number.isNaN(await value("rev-dy"))).to.equal(true);
+      expect(Number.isNaN(await value("fwd-dy"))).to.equal(true);
+      const list = await findings();
+      const rule = list.find((f) => f.kind === "rule-domain")!;
+      expect(rule.node).to.equal(powNode);
+      expect(rule.text).to.contain("ln(−1.5)").and.to.contain("no derivative along the exponent");
+      const zero = list.find((f) => f.kind === "symbolic-zero")!;
+      expect(zero.coordinate).to.equal("x");
+      expect(zero.text).to.contain("symbolic zero");
+      expect(await page.getAttribute(byId(`tan-x-1`), "data-value"), "y has no tangent along x").to.equal("none");
+    });
+
+    it("1/x + y at x = 0: a pole; ∂f/∂y = 1 in both modes; the finite difference along x is not a derivative", async function () {
+      await pick("pole-x", 0, 1);
+      const divNode = nodeOf((a, b) => add(div(1, a), b), 0, 1, "div");
+      expect(await value("f-value")).to.equal(Infinity);
+      close(await value("rev-dy"), 1, 0, "reverse ∂f/∂y");
+      close(await value("fwd-dy"), 1, 0, "forward ∂f/∂y");
+      expect(await value("rev-dx")).to.equal(-Infinity);
+      const h = Math.cbrt(Number.EPSILON);
+      close(await value("fd-dx"), 1 / (h * h), 1e-6, "(1/h − (−1/h))/2h = 1/h²");
+      const list = await findings();
+      expect(list.find((f) => f.kind === "pole")!.node).to.equal(divNode);
+      expect(list.find((f) => f.kind === "symbolic-zero")!.coordinate).to.equal("y");
+      const fdPole = list.find((f) => f.kind === "fd-pole")!;
+      expect(fdPole.coordinate).to.equal("x");
+      expect(fdPole.text).to.contain("is not a derivative");
+      expect(list.find((f) => f.kind === "fd-nonfinite" && f.coordinate === "y")!.text).to.contain("∞ − ∞");
+    });
+
+    it("x/(y − 2) at y = 2: the finite difference of 6.8e9 is called what it is", async function () {
+      await pick("pole-y", 1, 2);
+      const divNode = nodeOf((a, b) => div(a, sub(b, 2)), 1, 2, "div");
+      const h = Math.cbrt(Number.EPSILON) * 2;
+      close(await value("fd-dy"), ((1 / h) - (-1 / h)) / (2 * h), 1e-6, "central difference across the pole");
+      expect(await value("fd-dy")).to.be.above(1e9);
+      const list = await findings();
+      expect(list.find((f) => f.kind === "pole")!.node).to.equal(divNode);
+      expect(list.find((f) => f.kind === "pole")!.text).to.contain("b = 0");
+      const fdPole = list.find((f) => f.kind === "fd-pole")!;
+      expect(fdPole.coordinate).to.equal("y");
+      expect(fdPole.text).to.contain("6.82e9").and.to.contain("not a derivative");
+    });
+
+    it("relu(x)·y at x = 0: the kink, the library's convention, and the averaging finite difference", async function () {
+      await pick("kink", 0, 1);
+      const reluNode = nodeOf((a, b) => mul(relu(a), b), 0, 1, "relu");
+      close(await value("rev-dx"), 0, 0, "reverse uses relu′(0) = 0");
+      close(await value("fwd-dx"), 0, 0, "forward uses relu′(0) = 0");
+      close(await value("fd-dx"), 0.5, 1e-9, "the central difference averages the slopes 0 and 1");
+      const kink = (await findings()).find((f) => f.kind === "kink")!;
+      expect(kink.node).to.equal(reluNode);
+      expect(kink.text).to.contain("relu′(0) = 0").and.to.contain("averages them: 0.5");
+    });
+
+    it("√(x² + y²) at the origin: an infinite slope times a zero makes NaN, and the page names the node", async function () {
+      await pick("cone", 0, 0);
+      const sqrtNode = nodeOf((a, b) => sqrt(add(pow(a, 2), pow(b, 2))), 0, 0, "sqrt");
+      expect(Number.isNaN(await value("rev-dx"))).to.equal(true);
+      const list = await findings();
+      expect(list.find((f) => f.kind === "vertical")!.node).to.equal(sqrtNode);
+      expect(list.some((f) => f.kind === "propagation" && f.text.includes("∞·0"))).to.equal(true);
+    });
+  });
+
+  it("counts the cost of each mode for n inputs, and steps a forward pass", async function () {
+    const counts = async (): Promise<number[]> => Promise.all(["modes-rev-evals", "modes-rev-products", "modes-fwd-evals", "modes-fwd-products", "modes-rev-passes", "modes-fwd-passes"].map(value));
+    for (const n of [6, 9]) {
+      await setRange(page, "modes-n", n);
+      await waitForValue("modes-n-value", n);
+      // log(e^x₁ + … + e^xₙ): n exps, n − 1 adds and one log; every node has one operand on the tape but the adds (two).
+      const primitives = 2 * n;
+      const reverseProducts = n + 2 * (n - 1) + 1;
+      // The pass along xᵢ touches exp(xᵢ), the adds from the one xᵢ enters, and log: one product each.
+      let forwardProducts = 0;
+      for (let i = 0; i < n; i++) forwardProducts += 1 + (n - Math.max(i, 1)) + 1;
+      expect(await counts()).to.deep.equal([primitives, reverseProducts, n * primitives, forwardProducts, 1, n]);
+      const point = Array.from({ length: n }, (_, i) => Math.round(100 * Math.cos(i + 1)) / 100);
+      const weights = point.map(Math.exp);
+      const total = weights.reduce((s, v) => s + v, 0);
+      for (let i = 0; i < n; i++) {
+        close(await value(`modes-rev-${i}`), weights[i] / total, 1e-14, `reverse ∂f/∂x${i + 1} = softmax`);
+        close(await value(`modes-fwd-${i}`), weights[i] / total, 1e-14, `forward ∂f/∂x${i + 1} = softmax`);
+      }
+      expect(await page.locator(`${byId("modes-graph")} [data-testid^="modes-graph-node-"]`).count()).to.equal(3 * n);
+    }
+    // The forward pass along x₃ visits the nodes downstream of x₃, one per step, and ends on ∂f/∂x₃.
+    const n = 9;
+    await page.selectOption(byId("modes-mode"), "2");
+    const steps = 1 + (n - 2) + 1;
+    expect(await value("modes-sweep-total")).to.equal(steps);
+    const point = Array.from({ length: n }, (_, i) => Math.round(100 * Math.cos(i + 1)) / 100);
+    const f = (...x: Tensor[]): Tensor => {
+      let s = exp(x[0]);
+      for (let i = 1; i < x.length; i++) s = add(s, exp(x[i]));
+      return log(s);
+    };
+    const trace = traceTape(f, ...point);
+    const untouched = await page.locator(`${byId("modes-graph")} [data-state="inactive"]`).count();
+    expect(untouched, "nodes the pass along x₃ never touches").to.equal(trace.entries.length - steps - 1);
+    await page.focus(byId("modes-step-button"));
+    for (let k = 1; k <= steps; k++) await page.keyboard.press("ArrowRight");
+    expect(await page.locator(`${byId("modes-graph")} [data-state="current"]`).count()).to.equal(1);
+    expect(await value("modes-sweep-step")).to.equal(steps);
+    const [, column] = jvp(f, point, point.map((_, j) => (j === 2 ? 1 : 0)));
+    const out = trace.output!;
+    close(Number(await page.getAttribute(byId(`modes-graph-node-${out}`), "data-tangent")), column.item(), 1e-14, "the output's tangent is ∂f/∂x₃");
+    expect(await page.textContent(byId("modes-sweep-announce"))).to.contain("∂f/∂x₃");
+    await page.selectOption(byId("modes-mode"), "reverse");
+    expect(await value("modes-sweep-total")).to.equal(trace.sweep.length);
+  });
+
+  it("shows the code that ran: the snippets are the page's own source, and f is the expression's library calls", async function () {
+    const snippets = sourceSnippets();
+    const boxes = await page.locator("pre[data-snippet]").evaluateAll((els) => els.map((e) => [e.getAttribute("data-snippet")!, e.textContent!] as [string, string]));
+    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls", "sqrt-define sqrt-calls sqrt-calls-tape", "ridge-define ridge-calls ridge-calls-tape"]);
+    for (const [names, text] of boxes) {
+      const expected = names.split(" ").map((n) => {
+        expect(snippets.has(n), `snippet ${n} in site/src`).to.equal(true);
+        return snippets.get(n)!;
+      }).join("\n\n");
+      expect(text, `code box ${names}`).to.equal(expected);
+    }
+    const all = boxes.map(([, t]) => t).join("\n");
+    for (const call of ["traceTape(f, x, y)", "jvp(f, [x, y], [1, 0])", "grad(op, { argnums })", "grad(logSumExp, { argnums })", "jvp(logSumExp, point", "new ImplicitFunction({", "forward:", "conditions:", "implicitSqrt.call(a)", "this.implicitW.call(l)"]) {
+      expect(all, call).to.contain(call);
+    }
+
+    // The f shown is the library calls the page made: run it here and compare with what the page shows.
+    await setFunction("exp(-x^2) * cos(3*y) + x/y", 0.7, -1.3);
+    const code = (await page.textContent(byId("code-part1-f")))!;
+    expect(code).to.equal("const f = (x, y) => add(mul(exp(neg(pow(x, 2))), cos(mul(3, y))), div(x, y));");
+    const names = Object.keys(lib).filter((k) => /^[a-z]\w*$/.test(k) && typeof (lib as Record<string, unknown>)[k] === "function");
+    const body = /^const f = \(x, y\) => (.*);$/.exec(code)![1];
+    const f = new Function(...names, "x", "y", `return ${body};`) as (...a: unknown[]) => Tensor;
+    const ops = names.map((k) => (lib as Record<string, unknown>)[k]);
+    const x = Number(await page.textContent(byId("code-part1-x")));
+    const y = Number(await page.textContent(byId("code-part1-y")));
+    expect([x, y]).to.deep.equal([0.7, -1.3]);
+    const trace = traceTape((a: Tensor, b: Tensor) => f(...ops, a, b), x, y);
+    expect(await value("tape-length")).to.equal(trace.entries.length);
+    close(await value("f-value"), trace.value as number, 0, "f");
+    close(await value("rev-dx"), trace.gradients[0] as number, 0, "∂f/∂x");
+    close(await value("rev-dy"), trace.gradients[1] as number, 0, "∂f/∂y");
+    const ops2 = await page.locator(`${byId("tape-body")} tr td:nth-child(2)`).allTextContents();
+    expect(ops2).to.deep.equal(trace.entries.map((e) => e.op));
+  });
+
+  it("differentiates √a by Newton implicitly, shows its tape with the one solve node, and unrolled", async function () {
     const a = 5;
     const T = 4;
     await page.fill(byId("sqrt-a"), String(a));
@@ -182,6 +545,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     close(await value("sqrt-A"), 2 * Math.sqrt(a), 1e-14, "A = 2y");
     close(await value("sqrt-B"), -1, 0, "B = −1");
     close(await value("sqrt-fd"), 1 / (2 * Math.sqrt(a)), 1e-8, "finite difference dy/da");
+    expect(await page.textContent(byId("sqrt-solve-info"))).to.not.match(/0 iterations/);
     const unrolled = (aa: Tensor): Tensor => {
       let y: Tensor | number = Math.max(1, a);
       for (let k = 0; k < T; k++) y = mul(0.5, add(y, div(aa, y)));
@@ -189,9 +553,38 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     };
     close(await value("sqrt-unrolled"), (grad(unrolled)(a) as Tensor).item(), 1e-14, "unrolled dy/da vs Node");
     expect(Number(await page.getAttribute(byId("sqrt-unrolled-cost"), "data-tape-length"))).to.equal(traceTape(unrolled, a).entries.length);
+
+    // Its tape in part 1's format: the same entries as traceTape here, and the custom (solve) node marked as such.
+    const trace = traceTape((aa: Tensor) => implicitSqrt.call(aa), a);
+    const solveNodes = trace.entries.filter((e) => e.custom).map((e) => e.index);
+    expect(solveNodes.length, "one solve node").to.equal(1);
+    const solve = solveNodes[0];
+    expect(await page.getAttribute(byId("sqrt-tape-story"), "data-solve-nodes")).to.equal(String(solve));
+    expect(await page.textContent(byId("sqrt-tape-story"))).to.contain(`#${solve} ${trace.entries[solve].op}`);
+    expect(await page.locator(`${byId("sqrt-tape-graph")} [data-testid^="sqrt-tape-graph-node-"]`).count()).to.equal(trace.entries.length);
+    expect(await page.getAttribute(byId(`sqrt-tape-graph-node-${solve}`), "class")).to.contain("custom");
+    expect(await page.locator(`${byId("sqrt-tape-tape-body")} tr td:nth-child(2)`).allTextContents()).to.deep.equal(trace.entries.map((e) => e.op));
+    // Step the sweep up to the solve node: it sends −B·v̄/A (B = ∂F/∂a = −1), exactly what the library's sweep sent.
+    await reset(page, "sqrt-tape-");
+    const at = trace.sweep.findIndex((s) => s.index === solve);
+    for (let k = 0; k <= at; k++) await page.keyboard.press("ArrowRight");
+    const visit = trace.sweep[at];
+    const sentHere = await page.locator(`${byId("sqrt-tape-graph")} path[data-direction="back"]`).evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-amount"))));
+    expect(sentHere.length).to.equal(1);
+    close(sentHere[0], visit.sent[0].cotangent as number, 1e-15, "what the solve node sends");
+    close(sentHere[0], (visit.cotangent as number) / (2 * Math.sqrt(a)), 1e-14, "−B·v̄/A with A = 2√a, B = −1");
+    expect(await page.textContent(byId("sqrt-tape-sweep-announce"))).to.contain("adjoint solve");
+    await page.click(byId("sqrt-tape-end-button"));
+    close(await value("sqrt-tape-ct-0"), 1 / (2 * Math.sqrt(a)), 1e-14, "a's cotangent is dy/da");
+
+    await page.fill(byId("sqrt-a"), "-3");
+    expect(await page.textContent(byId("sqrt-error"))).to.match(/positive .* still shows a = 5, T = 4/);
+    expect(await page.getAttribute(byId("sqrt-section"), "data-stale")).to.equal("true");
+    await page.fill(byId("sqrt-a"), String(a));
+    expect(await page.getAttribute(byId("sqrt-section"), "data-stale")).to.equal(null);
   });
 
-  it("moves λ with the keyboard and shows dw/dλ and dL/dλ that match Node", async function () {
+  it("moves λ with the keyboard and shows dw/dλ, dL/dλ and the implicit tape that match Node", async function () {
     const slider = page.locator(byId("lambda-slider"));
     await slider.focus();
     for (let i = 0; i < 6; i++) await page.keyboard.press("ArrowRight");
@@ -224,7 +617,9 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(tangentIterations).to.be.within(1, 6);
     expect(await page.locator(`${byId("cg-table")} tbody tr`).count()).to.be.within(2, 8);
 
-    // The unrolled derivative: T steps of w ← w − η F(λ, w) from 0, with the page's η, on a tape here.
+    // The unrolled row follows once the slider rests, and the status line says when it has.
+    await page.waitForFunction(([sel, l]) => document.querySelector(sel as string)?.getAttribute("data-lambda") === String(l), [byId("ridge-status"), lam] as const, { timeout: 10000 });
+    expect(await page.textContent(byId("ridge-status"))).to.match(/updated in .* ms; the unrolled row \(T = 100, \d+ tape entries\) in/);
     const eta = await value("ridge-eta");
     const T = Number(await page.inputValue(byId("ridge-T")));
     const unrolledLoss = (l: Tensor): Tensor => {
@@ -236,9 +631,106 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     close(await value("ridge-dL-unrolled"), tape.gradients[0] as number, 1e-9, "unrolled dL/dλ vs Node");
     expect(await value("ridge-unrolled-tape")).to.equal(tape.entries.length);
     expect(await value("ridge-implicit-tape")).to.be.below(tape.entries.length / 10);
+
+    // The implicit tape as traceTape gives it here, with its custom node shown as the solve.
+    const problem = new RidgeProblem(data);
+    const implicit = traceTape((l: Tensor) => problem.validationLoss(problem.implicitW.call(l)), lam);
+    expect(await page.locator(`${byId("ridge-tape-table")} tbody tr`).count()).to.equal(implicit.entries.length);
+    const roles = await page.locator(`${byId("ridge-tape-table")} tbody tr`).evaluateAll((els) => els.map((e) => [e.getAttribute("data-op"), e.getAttribute("data-role")]));
+    expect(roles.map(([op]) => op)).to.deep.equal(implicit.entries.map((e) => e.op));
+    expect(roles.filter(([, role]) => role === "solve").map(([op]) => op)).to.deep.equal(implicit.entries.filter((e) => e.custom).map((e) => e.op));
+
+    // A bad T says the tables are stale; the two T fields have distinct labels.
+    await page.fill(byId("ridge-T"), "0");
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute("data-stale") === "true", byId("ridge-section"));
+    expect(await page.textContent(byId("ridge-error"))).to.match(/T must be .* still shows λ = .*, T = 100/);
+    await page.fill(byId("ridge-T"), "100");
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute("data-stale") === null, byId("ridge-section"));
+    const labels = await page.locator("label").allTextContents();
+    expect(new Set(labels).size, `labels: ${labels.join(" | ")}`).to.equal(labels.length);
   });
 
-  it("keeps the page free of console errors and uncaught exceptions", function () {
-    expect(problems, problems.join("\n")).to.deep.equal([]);
+  it("fits 1366 px without horizontal overflow", async function () {
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(1366);
+  });
+
+  describe("on a 390 px phone", function () {
+    // The same page, narrowed: graphs and plots redraw for the new width as they would on a phone.
+    let phone: Page;
+    before(async function () {
+      phone = page;
+      await phone.setViewportSize({ width: 390, height: 844 });
+      await phone.selectOption(byId("preset-select"), "sin-mul");
+      await phone.fill(byId("x-input"), "1.5");
+      await phone.fill(byId("y-input"), "2");
+      await phone.waitForFunction(() => document.querySelector("[data-testid='graph']")?.getAttribute("data-orientation") === "tb");
+    });
+    after(async function () {
+      if (process.env.SITE_SCREENSHOTS === "1") {
+        mkdirSync(SHOTS, { recursive: true });
+        await reset(phone, "");
+        for (let k = 0; k < 2; k++) await phone.keyboard.press("ArrowRight");
+        // The announcement and the graph, under the step bar that sticks to the top while the part scrolls.
+        await phone.evaluate(() => window.scrollBy(0, document.querySelector("[data-testid='sweep-announce']")!.getBoundingClientRect().top - 110));
+        await phone.screenshot({ path: join(SHOTS, "site-phone.png") });
+      }
+      await phone.setViewportSize({ width: 1366, height: 900 });
+    });
+
+    it("keeps every part within the width: no horizontal overflow, captions not cut", async function () {
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(390);
+      const cut = await phone.evaluate(() => [...document.querySelectorAll("caption, figcaption, .table-caption, p, h1, h2, h3, label")]
+        .filter((e) => {
+          const r = e.getBoundingClientRect();
+          return r.width > 0 && (r.right > 390.5 || r.left < -0.5 || e.scrollWidth > e.clientWidth + 1);
+        })
+        .map((e) => `${e.tagName}: ${e.textContent!.slice(0, 40)}`));
+      expect(cut).to.deep.equal([]);
+    });
+
+    it("draws plot text at 12 px or more", async function () {
+      const sizes = await phone.evaluate(() => [...document.querySelectorAll("figure.plot svg")].flatMap((s) => {
+        const svg = s as SVGSVGElement;
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return [...svg.querySelectorAll("text")].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+      }));
+      expect(sizes.length).to.be.above(20);
+      expect(Math.min(...sizes)).to.be.at.least(12);
+      const legend = await phone.evaluate(() => Math.min(...[...document.querySelectorAll(".plot-legend li")].map((e) => parseFloat(getComputedStyle(e).fontSize))));
+      expect(legend).to.be.at.least(12);
+    });
+
+    it("keeps the cotangent column and the stepped node in view while stepping, and lets arrows scroll the table", async function () {
+      const total = await valueOn(phone, "sweep-total");
+      await reset(phone, "");
+      for (let k = 1; k <= total; k++) {
+        await phone.keyboard.press("ArrowRight");
+        const shown = await phone.evaluate(() => {
+          const row = document.querySelector("tr[aria-current='step']")!;
+          const cell = row.querySelector("td.cotangent")!.getBoundingClientRect();
+          const wrap = document.querySelector("[data-testid='tape-wrap']")!.getBoundingClientRect();
+          const node = document.querySelector("[data-testid='graph'] [data-state='current']")!.getBoundingClientRect();
+          const graph = document.querySelector("[data-testid='graph-wrap']")!.getBoundingClientRect();
+          return {
+            cell: cell.left >= wrap.left - 1 && cell.right <= Math.min(wrap.right, 390) + 1 && cell.top >= wrap.top - 1 && cell.bottom <= wrap.bottom + 1,
+            node: node.left >= graph.left - 1 && node.right <= graph.right + 1 && node.top >= graph.top - 1 && node.bottom <= graph.bottom + 1,
+          };
+        });
+        expect(shown, `step ${k}`).to.deep.equal({ cell: true, node: true });
+      }
+      const wrap = phone.locator(byId("tape-wrap"));
+      expect(await wrap.evaluate((e) => e.scrollWidth > e.clientWidth), "the tape is wider than a phone").to.equal(true);
+      await wrap.focus();
+      const before = await wrap.evaluate((e) => e.scrollLeft);
+      await phone.keyboard.press("ArrowRight");
+      await phone.waitForFunction(([sel, b]) => document.querySelector(sel as string)!.scrollLeft > (b as number), [byId("tape-wrap"), before] as const, { timeout: 2000 });
+      expect(await valueOn(phone, "sweep-step"), "arrows on the table do not step").to.equal(total);
+    });
+  });
+
+  describe("at the end", function () {
+    it("kept the page free of console errors and uncaught exceptions, at both widths", function () {
+      expect(problems, problems.join("\n")).to.deep.equal([]);
+    });
   });
 });
