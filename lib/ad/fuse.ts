@@ -24,7 +24,7 @@
 import { copyInto, Tensor, type DType } from "../tensor/tensor.js";
 import { broadcastView, permutedView, reshapeView, sliceView } from "../tensor/kernels.js";
 import { combineInto, type CombineGroup, type Placement } from "../tensor/combine.js";
-import { allocateOutput } from "../tensor/storage.js";
+import { allocateOutput, BufferPool } from "../tensor/storage.js";
 import { contiguousStrides, sameShape, sizeOf } from "../tensor/shape.js";
 import { dropDead, type MaybeTensor } from "../primitives/core.js";
 import type { ProgramNode } from "./linearize.js";
@@ -69,9 +69,11 @@ export type Instruction =
   /** A linear combination materialised by the fused kernel. */
   | { kind: "combine"; shape: number[]; dtype: DType; groups: FusedGroup[]; out: number };
 
-/** A group as the kernel runs it: its coefficient evaluated, and every place its values are added. */
+/** A group as the kernel runs it: its coefficient (evaluated at the end of fusion), and every place its values are added. */
 interface FusedGroup {
   coef: Tensor | null;
+  /** The coefficient's expression until it is evaluated. */
+  expr?: Coef | null;
   shape: number[];
   terms: Term[];
   placements: Placement[];
@@ -152,44 +154,102 @@ const constant = (t: Tensor, shape: number[]): Coef => ({ kind: "const", shape: 
 const product = (a: Coef | null, b: Coef): Coef => ({ kind: "mul", shape: b.shape, a, b });
 const linearSum = (a: Coef | null, alpha: number, b: Coef | null, beta: number, shape: number[]): Coef => ({ kind: "sum", shape: shape.slice(), a, alpha, b, beta });
 
-/** The coefficient's values as a tensor of its shape (a constant as it is; anything else computed once). */
-function evaluate(c: Coef): Tensor {
-  if (c.kind === "const") return c.t;
-  if (c.value === undefined) {
-    const out = new Float64Array(sizeOf(c.shape));
-    writeCoef(c, out);
-    c.value = new Tensor(out, c.shape.slice(), contiguousStrides(c.shape), 0);
+/** The sub-expressions of a coefficient. */
+function childrenOf(c: Coef): Coef[] {
+  switch (c.kind) {
+    case "const": return [];
+    case "mul": return c.a === null ? [c.b] : [c.a, c.b];
+    case "sum": return [c.a, c.b].filter((x): x is Coef => x !== null);
+    case "inverse":
+    case "view": return [c.a];
   }
-  return c.value;
 }
 
-/** Writes a coefficient's values into `out` (contiguous, of its shape). */
-function writeCoef(c: Coef, out: Float64Array): void {
-  switch (c.kind) {
-    case "const":
-    case "view":
-      copyInto(c.kind === "const" ? c.t : applyView(evaluate(c.a), c.op), out);
-      return;
-    case "mul":
-      if (c.a === null) writeCoef(c.b, out);
-      else {
-        writeCoef(c.a, out);
-        combineStrided(out, c.shape, evaluate(c.b), 1, true);
-      }
-      return;
-    case "sum":
-      if (c.a === null) out.fill(c.alpha);
-      else {
-        writeCoef(c.a, out);
-        if (c.alpha !== 1) for (let i = 0; i < out.length; i++) out[i] *= c.alpha;
-      }
-      if (c.b === null) for (let i = 0; i < out.length; i++) out[i] += c.beta;
-      else combineStrided(out, c.shape, evaluate(c.b), c.beta, false);
-      return;
-    case "inverse":
-      writeCoef(c.a, out);
-      for (let i = 0; i < out.length; i++) out[i] = 1 / out[i];
-  }
+/**
+ * Evaluates the coefficients an executable keeps (`roots`), each into one fresh
+ * array. A sub-expression used once is written straight into its parent's
+ * buffer; one used several times is computed once into a pooled buffer that is
+ * freed after its last use. So a chain of k products costs k passes over one
+ * buffer and no allocation of its own.
+ */
+function evaluateRoots(roots: readonly Coef[]): Map<Coef, Tensor> {
+  const uses = new Map<Coef, number>();
+  const count = (c: Coef): void => {
+    const n = (uses.get(c) ?? 0) + 1;
+    uses.set(c, n);
+    if (n === 1) for (const child of childrenOf(c)) count(child);
+  };
+  const rootSet = new Set(roots);
+  for (const r of rootSet) count(r);
+  /** Sub-expressions with more than one user: computed once into a shared value. */
+  const shared = new Set([...uses].filter(([, n]) => n > 1).map(([c]) => c));
+  const temps = new BufferPool();
+  const memo = new Map<Coef, Tensor>();
+
+  /** c's values as a tensor: a constant as it is; anything else computed once (roots into fresh arrays). */
+  const valueOf = (c: Coef): Tensor => {
+    if (c.kind === "const") return c.t;
+    let v = memo.get(c);
+    if (v === undefined) {
+      const data = rootSet.has(c) ? new Float64Array(sizeOf(c.shape)) : (temps.take("float64", sizeOf(c.shape), false) as Float64Array);
+      writeInto(c, data);
+      v = new Tensor(data, c.shape.slice(), contiguousStrides(c.shape), 0);
+      memo.set(c, v);
+    }
+    return v;
+  };
+  /** One use of c is over: a pooled value nobody else needs is freed. */
+  const done = (c: Coef): void => {
+    const n = (uses.get(c) ?? 1) - 1;
+    uses.set(c, n);
+    const v = memo.get(c);
+    if (n <= 0 && v !== undefined && !rootSet.has(c)) temps.release(v.data);
+  };
+  /** Writes c into `out`: in place when c is used only here, else from its shared value. */
+  const writeOperand = (c: Coef, out: Float64Array): void => {
+    if (c.kind !== "const" && !shared.has(c) && !rootSet.has(c)) writeInto(c, out);
+    else {
+      copyInto(valueOf(c), out);
+      done(c);
+    }
+  };
+  const combineWith = (out: Float64Array, shape: number[], c: Coef, beta: number, multiply: boolean): void => {
+    combineStrided(out, shape, valueOf(c), beta, multiply);
+    done(c);
+  };
+  const writeInto = (c: Coef, out: Float64Array): void => {
+    switch (c.kind) {
+      case "const":
+        copyInto(c.t, out);
+        return;
+      case "view":
+        copyInto(applyView(valueOf(c.a), c.op), out);
+        done(c.a);
+        return;
+      case "mul":
+        if (c.a === null) writeOperand(c.b, out);
+        else {
+          writeOperand(c.a, out);
+          combineWith(out, c.shape, c.b, 1, true);
+        }
+        return;
+      case "sum":
+        if (c.a === null) out.fill(c.alpha);
+        else {
+          writeOperand(c.a, out);
+          if (c.alpha !== 1) for (let i = 0; i < out.length; i++) out[i] *= c.alpha;
+        }
+        if (c.b === null) for (let i = 0; i < out.length; i++) out[i] += c.beta;
+        else combineWith(out, c.shape, c.b, c.beta, false);
+        return;
+      case "inverse":
+        writeOperand(c.a, out);
+        for (let i = 0; i < out.length; i++) out[i] = 1 / out[i];
+    }
+  };
+  const values = new Map<Coef, Tensor>();
+  for (const r of rootSet) values.set(r, valueOf(r));
+  return values;
 }
 
 /** out ⊙= t (multiply) or out += β·t, for t a strided view of out's shape, row by row. */
@@ -215,10 +275,8 @@ function combineStrided(out: Float64Array, shape: number[], t: Tensor, beta: num
   }
 }
 
-/** A group's coefficient for the kernel: its values, or a factor when they are all equal. */
-function finalCoef(c: Coef | null): [number, Tensor | null] {
-  if (c === null) return [1, null];
-  const t = evaluate(c);
+/** A kept coefficient for the kernel: its values, or a factor when they are all equal. */
+function asFactor(t: Tensor): [number, Tensor | null] {
   const u = uniformValue(t) ?? uniformContiguous(t);
   return u !== null && Number.isFinite(u) ? [u, null] : [1, t];
 }
@@ -279,11 +337,10 @@ export function fuse(nodes: readonly ProgramNode[], leaves: readonly ProgramNode
     // transpose of a difference) compute their values once for all the boxes.
     const groups: FusedGroup[] = [];
     for (const group of g) {
-      const [factor, coef] = finalCoef(group.coef);
-      const placement = { box: group.box, factor: group.factor * factor };
-      const twin = groups.find((h) => h.coef === coef && sameShape(h.shape, group.shape) && sameTerms(h.terms, group.terms) && h.placements[0].box !== null && placement.box !== null);
+      const placement = { box: group.box, factor: group.factor };
+      const twin = groups.find((h) => h.expr === group.coef && sameShape(h.shape, group.shape) && sameTerms(h.terms, group.terms) && h.placements[0].box !== null && placement.box !== null);
       if (twin !== undefined) twin.placements.push(placement);
-      else groups.push({ coef, shape: group.shape, terms: group.terms, placements: [placement] });
+      else groups.push({ coef: null, expr: group.coef, shape: group.shape, terms: group.terms, placements: [placement] });
     }
     instructions.push({ kind: "combine", shape: s.shape.slice(), dtype: s.dtype, groups, out });
     return out;
@@ -440,6 +497,22 @@ export function fuse(nodes: readonly ProgramNode[], leaves: readonly ProgramNode
     const sym = o === null ? undefined : syms.get(o);
     return sym === undefined ? null : materialize(sym);
   });
+  // Every coefficient the executable keeps, evaluated once, together (shared parts computed once).
+  const roots: Coef[] = [];
+  for (const ins of instructions) if (ins.kind === "combine") for (const g of ins.groups) if (g.expr) roots.push(g.expr);
+  const evaluated = evaluateRoots(roots);
+  for (const ins of instructions) {
+    if (ins.kind !== "combine") continue;
+    for (const g of ins.groups) {
+      if (g.expr) {
+        const [factor, coef] = asFactor(evaluated.get(g.expr)!);
+        g.coef = coef;
+        for (const p of g.placements) p.factor *= factor;
+      }
+      delete g.expr;
+    }
+  }
+
   const lastUse = new Int32Array(slots).fill(-1);
   instructions.forEach((ins, k) => {
     for (const s of readSlots(ins)) lastUse[s] = k;

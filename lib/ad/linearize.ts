@@ -291,7 +291,7 @@ export class LinearProgram {
 
   /** Copies a result out of the pool if it lives there (the next application would overwrite it). */
   detach(t: Tensor): Tensor {
-    if (this.pool === null || !this.pool.owns(t.data)) return t;
+    if (this.pool === null || !isPlain(t) || !this.pool.owns(t.data)) return t;
     const out = t.dtype === "float32" ? new Float32Array(t.size) : new Float64Array(t.size);
     copyValues(t, out);
     return fromData(out, t.shape.slice());
