@@ -146,6 +146,7 @@ export type ReduceKind = "sum" | "max" | "min" | "logsumexp";
  * max/min propagate NaN; logsumexp follows SciPy on ±∞ (shift by the finite max).
  */
 export function reduceKernel(x: Tensor, axes: readonly number[], kind: ReduceKind): Tensor {
+  if (axes.length === x.ndim && kind === "sum" && x.contiguous) return fromData(sumAll(x), []);
   const kept: number[] = [];
   for (let i = 0; i < x.ndim; i++) if (!axes.includes(i)) kept.push(i);
   const outShape = kept.map((i) => x.shape[i]);
@@ -188,6 +189,16 @@ export function reduceKernel(x: Tensor, axes: readonly number[], kind: ReduceKin
     out[o] = acc;
   }
   return fromData(out, outShape);
+}
+
+/** The sum of every entry of a contiguous x (no index table). */
+function sumAll(x: Tensor): FloatArray {
+  const out = allocateOutput(x.dtype, 1, false);
+  const { data } = x;
+  let acc = 0;
+  for (let i = x.offset, end = x.offset + x.size; i < end; i++) acc += data[i];
+  out[0] = acc;
+  return out;
 }
 
 /** Reads a 2-D operand (matrix `index` of a batch) as data + strides. */
@@ -431,7 +442,16 @@ export function writeBox(dst: FloatArray, dstShape: Shape, begin: readonly numbe
   const dstStrides = contiguousStrides(dstShape);
   let base = 0;
   for (let i = 0; i < begin.length; i++) base += begin[i] * dstStrides[i];
-  const offs = elementOffsets(src.shape, dstStrides);
-  const vals = contiguousData(src);
-  for (let i = 0; i < offs.length; i++) dst[base + offs[i]] = vals[i];
+  if (src.ndim === 0) {
+    dst[base] = src.data[src.offset];
+    return;
+  }
+  // Row by row: both sides walked in step, no index table.
+  const last = src.ndim - 1;
+  const len = src.shape[last];
+  const s = src.strides[last];
+  const data = src.data;
+  forEachRow(src.shape, [src.strides, dstStrides], [src.offset, base], (pos) => {
+    for (let j = 0, p = pos[0], q = pos[1]; j < len; j++, p += s, q++) dst[q] = data[p];
+  });
 }
