@@ -330,13 +330,13 @@ export function matmulKernel(a: Tensor, b: Tensor, batchShape: number[], dtype: 
   const outShape = [...batchShape, m, n];
   const out = allocateOutput(dtype, sizeOf(outShape));
   if (out.length === 0 || k === 0) return fromData(out, outShape);
-  const aOffsets = elementOffsets(batchShape, broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batchShape));
+  const batchOffsets = (x: Tensor): Int32Array => elementOffsets(batchShape, broadcastStrides(x.shape.slice(0, -2), x.strides.slice(0, -2), batchShape));
   const matrix = (x: Tensor): MatrixView => ({ data: x.data, offset: x.offset, rowStride: x.strides[x.ndim - 2], colStride: x.strides[x.ndim - 1] });
-  // WebAssembly SIMD above a size threshold (lib/tensor/wasm/dense.ts); it reads any strides as they are.
-  const bOffsetsAsIs = elementOffsets(batchShape, broadcastStrides(b.shape.slice(0, -2), b.strides.slice(0, -2), batchShape));
-  if (matmulWasm(matrix(a), aOffsets, matrix(b), bOffsetsAsIs, m, k, n, out)) return fromData(out, outShape);
+  const aOffsets = batchOffsets(a);
+  // WebAssembly SIMD above a size threshold (lib/tensor/wasm/dense.ts): it reads any strides as they are.
+  if (matmulWasm(matrix(a), aOffsets, matrix(b), batchOffsets(b), m, k, n, out)) return fromData(out, outShape);
   const bt = n > 4 && b.strides[b.ndim - 1] !== 1 ? copyKernel(b) : b;
-  const bOffsets = bt === b ? bOffsetsAsIs : elementOffsets(batchShape, broadcastStrides(bt.shape.slice(0, -2), bt.strides.slice(0, -2), batchShape));
+  const bOffsets = batchOffsets(bt);
   for (let t = 0; t < aOffsets.length; t++) {
     gemm(
       { data: a.data, offset: a.offset + aOffsets[t], rowStride: a.strides[a.ndim - 2], colStride: a.strides[a.ndim - 1] },

@@ -178,7 +178,7 @@ export class FunctionBuilder {
   private readonly locals: ValType[] = [];
   body: Code = [];
 
-  constructor(readonly name: string, index: number, params: ValType[]) {
+  constructor(readonly name: string, index: number, params: ValType[], readonly exported: boolean) {
     this.index = index;
     this.params = params;
   }
@@ -208,7 +208,7 @@ export class FunctionBuilder {
 }
 
 /**
- * A module of functions with no results, exported by name, over one memory of
+ * A module of functions with no results, exported by name (or internal), over one memory of
  * `pages` 64 KiB pages whose maximum equals its minimum, so that it can never grow.
  */
 export class ModuleBuilder {
@@ -216,9 +216,9 @@ export class ModuleBuilder {
 
   constructor(private readonly pages: number) {}
 
-  /** Declares a function with the given parameter types; set its `body` afterwards. */
-  func(name: string, params: ValType[]): FunctionBuilder {
-    const f = new FunctionBuilder(name, this.functions.length, params);
+  /** Declares a function with the given parameter types, exported under `name` or internal; set its `body` afterwards. */
+  func(name: string, params: ValType[], exported = true): FunctionBuilder {
+    const f = new FunctionBuilder(name, this.functions.length, params, exported);
     this.functions.push(f);
     return f;
   }
@@ -231,7 +231,7 @@ export class ModuleBuilder {
       section(1, vec(fs.map((f) => f.typeBytes()))), // one type per function, for simplicity
       section(3, vec(fs.map((f) => uleb(f.index)))),
       section(5, vec([seq([0x01], uleb(this.pages), uleb(this.pages))])),
-      section(7, vec([seq(utf8("memory"), [0x02, 0]), ...fs.map((f) => seq(utf8(f.name), [0x00], uleb(f.index)))])),
+      section(7, vec([seq(utf8("memory"), [0x02, 0]), ...fs.filter((f) => f.exported).map((f) => seq(utf8(f.name), [0x00], uleb(f.index)))])),
       section(10, vec(fs.map((f) => f.codeBytes()))),
     );
     return Uint8Array.from(module);

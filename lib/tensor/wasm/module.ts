@@ -3,9 +3,10 @@
  * written with the encoder of ./encoder.ts. This is their source: `npm run
  * build` (scripts/build-wasm.mjs) assembles it into ./module.generated.ts, the
  * bytes the library loads, and spec/tensor/wasm.spec.ts checks that the two
- * agree. Nothing at run time imports this file. Three exported functions, all on
- * float64 data already in the module's memory, with byte addresses and byte
- * strides (any sign, so transposed, sliced and reversed views need no copy):
+ * agree. Nothing at run time imports this file. It exports its memory and three
+ * functions, all on float64 data already in that memory, with byte addresses
+ * and byte strides (any sign, so transposed, sliced and reversed views need no
+ * copy):
  *
  *   gemm(a, ars, acs, b, brs, bcs, c, m, k, n, ap, bp, tile)
  *       C (m×n, row-major at c) = A (m×k) · B (k×n), with room at ap for
@@ -92,7 +93,7 @@ export function generatedSource(bytes: Uint8Array, layout: Readonly<Record<strin
  * Packs a panel: o runs along k, q across the panel's MR rows or NR columns.
  */
 function packFunction(mod: ModuleBuilder): FunctionBuilder {
-  const f = mod.func("pack", [I32, I32, I32, I32, I32, I32, I32]);
+  const f = mod.func("pack", [I32, I32, I32, I32, I32, I32, I32], false);
   const [src, outerStride, innerStride, outer, inner, dst, dstOuterStride] = range(7).map((i) => f.param(i));
   const o = f.local(I32), q = f.local(I32), from = f.local(I32), to = f.local(I32);
   f.body = forLoop(o, int(0), get(outer), 1, seq(
@@ -109,7 +110,7 @@ function packFunction(mod: ModuleBuilder): FunctionBuilder {
 
 /** zero(dst, bytes): clears a multiple of 16 bytes. */
 function zeroFunction(mod: ModuleBuilder): FunctionBuilder {
-  const f = mod.func("zero", [I32, I32]);
+  const f = mod.func("zero", [I32, I32], false);
   const [dst, bytes] = [f.param(0), f.param(1)];
   const at = f.local(I32);
   f.body = forLoop(at, get(dst), add(get(dst), get(bytes)), 16, f64x2.store(get(at), f64x2.zero()));
@@ -122,7 +123,7 @@ function zeroFunction(mod: ModuleBuilder): FunctionBuilder {
  * MR packed values of A's column p and bp[p] NR packed values of B's row p.
  */
 function microKernel(mod: ModuleBuilder): FunctionBuilder {
-  const f = mod.func("kernel", [I32, I32, I32, I32, I32, I32]);
+  const f = mod.func("kernel", [I32, I32, I32, I32, I32, I32], false);
   const [kc, ap, bp, c, ldc, first] = range(6).map((i) => f.param(i));
   const p = f.local(I32), row = f.local(I32), aValue = f.local(V128);
   const lanes = NR / 2;
@@ -154,7 +155,7 @@ function microKernel(mod: ModuleBuilder): FunctionBuilder {
 
 /** merge(tile, c, ldc, mr, nr, first): the top-left mr×nr of an MR×NR tile into C (stored, or added when !first). */
 function mergeFunction(mod: ModuleBuilder): FunctionBuilder {
-  const f = mod.func("merge", [I32, I32, I32, I32, I32, I32]);
+  const f = mod.func("merge", [I32, I32, I32, I32, I32, I32], false);
   const [tile, c, ldc, mr, nr, first] = range(6).map((i) => f.param(i));
   const r = f.local(I32), q = f.local(I32), from = f.local(I32), to = f.local(I32);
   f.body = forLoop(r, int(0), get(mr), 1, seq(
