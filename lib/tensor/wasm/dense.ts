@@ -25,12 +25,13 @@ const { MR, NR, KC, MC, NC } = MODULE_LAYOUT;
 const ALIGN = 64;
 
 /**
- * Size thresholds, measured with bench/dense.ts: below them the JavaScript
- * kernels win (the copies and the call cost more than the arithmetic saves).
- * A product of one row or one column is a matrix-vector product.
+ * Size thresholds, measured with bench/dense.ts (matmul-small, matvec-small):
+ * WebAssembly draws level with JavaScript at 6×6×6 and 8×8 and pulls ahead from
+ * 8×8×8 and 16×16; below, the copies and the call cost more than the
+ * arithmetic saves. A product with one row or one column is a matrix-vector product.
  */
 const GEMM_MIN_MULTIPLY_ADDS = 512;
-const GEMV_MIN_ENTRIES = 400;
+const GEMV_MIN_ENTRIES = 256;
 
 export type KernelBackend = "auto" | "js" | "wasm";
 
