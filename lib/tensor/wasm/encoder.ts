@@ -1,14 +1,14 @@
 /**
  * A small WebAssembly binary encoder: just enough of the format (WebAssembly
  * Core Specification 2.0, chapter 5 "Binary Format", and its fixed-width SIMD
- * instructions) to write the dense kernels of ./module.ts as TypeScript and turn
- * them into module bytes when the library loads. There is no text format to
- * parse and no build step: instructions are functions named after their text
- * format mnemonics (`i32.add`, `f64x2.mul`, …) that take their operands as code
- * and return the bytes of the whole expression, so a kernel reads like the
- * folded form of the text format, `(i32.add (local.get $a) (i32.const 8))`.
- * Loops over register blocks are ordinary TypeScript loops that emit the
- * unrolled instructions.
+ * instructions) to write the dense kernels of ./module.ts in TypeScript and
+ * assemble them into module bytes (scripts/build-wasm.mjs, at build time), with
+ * no text format to parse and no assembler to install. Instructions are
+ * functions named after their text-format mnemonics (`i32.add`, `f64x2.mul`, …)
+ * that take their operands as code and return the bytes of the whole
+ * expression, so a kernel reads like the folded text format,
+ * `(i32.add (local.get $a) (i32.const 8))`. Register blocks are unrolled by
+ * ordinary TypeScript loops.
  */
 
 /** Encoded instructions: a flat list of bytes. */
@@ -139,7 +139,7 @@ export function ifThen(condition: Code, then: Code, otherwise?: Code): Code {
     : seq(condition, [0x04, EMPTY_BLOCK], then, [0x05], otherwise, [END]);
 }
 
-/** `condition ? then : otherwise` as an if-expression yielding one value of `type` (both branches compute it; one runs). */
+/** `condition ? then : otherwise` as an if-expression yielding one value of `type` (only the chosen branch runs). */
 export function ifValue(type: ValType, condition: Code, then: Code, otherwise: Code): Code {
   return seq(condition, [0x04, type], then, [0x05], otherwise, [END]);
 }
