@@ -8,13 +8,16 @@
  *     conditions) and (b) by differentiating T gradient-descent steps with fixed
  *     step 1/(‖X‖₂² + 1) on the tape, for T = 10, 100, 1000. Memory: the bytes
  *     the reverse pass keeps alive on its tape (tapeMB).
+ *   The implicit figure and the unrolled T = 10, 100 are also measured with the
+ *   JavaScript dense kernels only (impl "…-js", interleaved in the same process;
+ *   `speedupOverJs`). Targets: implicit ≤ 8 ms, unrolled T = 100 ≤ 25 ms.
  *   forward-iterations: an implicit function whose forward runs 10, 1 000 and
  *     100 000 iterations: the derivative's extra time and memory must not depend
  *     on that number (the forward is never taped).
  *
  * Run: npm run bench (all workloads) or npx tsx bench/implicit.ts.
  */
-import { ImplicitFunction, Tensor, tensor, grad, matmul, transpose, sub, add, mul, sum, pow, cg } from "../lib/index.js";
+import { ImplicitFunction, Tensor, tensor, grad, matmul, transpose, sub, add, mul, sum, pow, cg, denseKernels } from "../lib/index.js";
 import { record } from "../lib/ad/reverse.js";
 
 function rng(seed: number): () => number {
@@ -44,6 +47,20 @@ function time(fn: () => void, repeats: number): number {
     ts.push(performance.now() - t0);
   }
   return median(ts);
+}
+
+/** `time` with the default dense kernels and with the JavaScript ones only, alternated twice (lower median kept). */
+function timeBothKernels(fn: () => void, repeats: number): { ms: number; jsMs: number } {
+  let ms = Infinity;
+  let jsMs = Infinity;
+  for (let round = 0; round < 2; round++) {
+    denseKernels("auto");
+    ms = Math.min(ms, time(fn, repeats));
+    denseKernels("js");
+    jsMs = Math.min(jsMs, time(fn, repeats));
+  }
+  denseKernels("auto");
+  return { ms, jsMs };
 }
 
 /**
@@ -88,14 +105,17 @@ function ridgeHypergrad(): void {
     tol: 1e-10,
   });
   let gImplicit = 0;
-  const implicitMs = time(() => {
+  const implicit = timeBothKernels(() => {
     gImplicit = grad((l: Tensor) => validation(ridge.call(l)))(lambda).item();
   }, 5);
+  const implicitMs = implicit.ms;
   const tapeImplicit = tapeBytes((l) => validation(ridge.call(l)), lambda);
-  emit({ workload: "ridge-hypergrad", impl: "implicit-diff", ms: implicitMs, n, d, hypergrad: gImplicit, tapeNodes: tapeImplicit.nodes, tapeMB: tapeImplicit.mb, adjointSolver: ridge.lastSolve?.solver, adjointIterations: ridge.lastSolve?.iterations });
+  emit({ workload: "ridge-hypergrad", impl: "implicit-diff", ms: implicitMs, n, d, hypergrad: gImplicit, tapeNodes: tapeImplicit.nodes, tapeMB: tapeImplicit.mb, adjointSolver: ridge.lastSolve?.solver, adjointIterations: ridge.lastSolve?.iterations, speedupOverJs: implicit.jsMs / implicit.ms, targetMs: 8 });
+  emit({ workload: "ridge-hypergrad", impl: "implicit-diff-js", ms: implicit.jsMs, n, d });
 
-  const forwardMs = time(() => ridge.forward(lambda), 5);
-  emit({ workload: "ridge-hypergrad", impl: "implicit-diff-forward-only", ms: forwardMs, n, d });
+  const forward = timeBothKernels(() => ridge.forward(lambda), 5);
+  emit({ workload: "ridge-hypergrad", impl: "implicit-diff-forward-only", ms: forward.ms, n, d, speedupOverJs: forward.jsMs / forward.ms });
+  emit({ workload: "ridge-hypergrad", impl: "implicit-diff-forward-only-js", ms: forward.jsMs, n, d });
 
   // (b) unrolled gradient descent on the tape, fixed step 1/(‖X‖₂² + 1) (‖X‖₂ by power iteration).
   let v = tensor(new Float64Array(d).fill(1));
@@ -110,11 +130,14 @@ function ridgeHypergrad(): void {
       for (let t = 0; t < T; t++) w = sub(w, mul(step, sub(add(matmul(Xt, matmul(X, w)), mul(l, w)), Xty)));
       return w;
     };
-    const ms = time(() => {
+    const run = (): void => {
       g = grad((l: Tensor) => validation(unroll(l)))(lambda).item();
-    }, T >= 1000 ? 1 : 3);
+    };
+    const both = T >= 1000 ? { ms: time(run, 1), jsMs: NaN } : timeBothKernels(run, 3);
+    const ms = both.ms;
     const tape = tapeBytes((l) => validation(unroll(l)), lambda);
-    emit({ workload: "ridge-hypergrad", impl: "unrolled-tape", T, ms, n, d, hypergrad: g, tapeNodes: tape.nodes, tapeMB: tape.mb, implicitSpeedup: ms / implicitMs });
+    emit({ workload: "ridge-hypergrad", impl: "unrolled-tape", T, ms, n, d, hypergrad: g, tapeNodes: tape.nodes, tapeMB: tape.mb, implicitSpeedup: ms / implicitMs, ...(T < 1000 ? { speedupOverJs: both.jsMs / ms } : {}), ...(T === 100 ? { targetMs: 25 } : {}) });
+    if (T < 1000) emit({ workload: "ridge-hypergrad", impl: "unrolled-tape-js", T, ms: both.jsMs, n, d });
   }
 }
 

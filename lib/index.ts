@@ -14,6 +14,8 @@ export { sum, mean, max, min, logsumexp, softmax, norm } from "./primitives/redu
 export type { Axis } from "./primitives/reduce.js";
 export { reshape, transpose, broadcastTo, slice, concat, stack } from "./primitives/shape.js";
 export { matmul, dot, outer, solve } from "./primitives/linalg.js";
+export { denseKernels } from "./tensor/wasm/dense.js";
+export type { DenseKernels } from "./tensor/wasm/dense.js";
 export type { Operand } from "./primitives/operands.js";
 
 export { grad, valueAndGrad, vjp } from "./ad/reverse.js";

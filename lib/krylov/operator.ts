@@ -14,6 +14,7 @@
 import { allocate, contiguousData, fromData, Tensor, toTensor, type DType, type NestedArray } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { dropDead } from "../primitives/core.js";
+import { matmulWasm, ResidentMatrix, type StridedMatrix } from "../tensor/wasm/dense.js";
 
 /**
  * @internal The solvers work on plain numbers: a value that a live grad/jvp is
@@ -107,17 +108,27 @@ export function denseRmatvec(a: Float64Array, m: number, n: number, x: Float64Ar
 /** Dense operators made by `denseOperator`, so that solvers can take the Float64Array fast path. */
 const denseStorage = new WeakMap<object, Tensor>();
 
+/**
+ * A dense matrix for one solve. Its products run in WebAssembly SIMD with the
+ * matrix kept in the WebAssembly memory for the whole solve (copied in on the
+ * first product; it cannot change while the solve runs), so each product copies
+ * only two vectors; small matrices and hosts without WebAssembly SIMD use the
+ * loops above. The solve's end (see `guarded`) frees the room; the next solve
+ * builds a new map and copies the matrix afresh.
+ */
 function denseMap(op: string, what: string, T: Tensor): LinearMap {
   if (T.ndim !== 2) throw new Error(`${op}: ${what} must be a 2-D matrix, got a tensor of shape ${shapeToString(T.shape)}`);
   checkUntraced(op, what, T);
   const [m, n] = T.shape;
   // Read-only use: contiguousData hands back T's own storage when it already is row-major float64.
   const a = contiguousData(T, "float64") as Float64Array;
+  const resident = new ResidentMatrix(a, m, n);
+  solveScopes[solveScopes.length - 1]?.push(resident);
   return {
     rows: m,
     cols: n,
-    apply: (x, out) => denseMatvec(a, m, n, x, out),
-    applyTranspose: (x, out) => denseRmatvec(a, m, n, x, out),
+    apply: (x, out) => (resident.multiply(x, out, false) ? allFinite(out) : denseMatvec(a, m, n, x, out)),
+    applyTranspose: (x, out) => (resident.multiply(x, out, true) ? allFinite(out) : denseRmatvec(a, m, n, x, out)),
     kind: "a dense matrix",
   };
 }
@@ -142,13 +153,21 @@ export function runUser<T>(body: () => T): T {
  * Whatever user code threw passes through unchanged.
  */
 export function guarded<T>(op: string, body: () => T): T {
+  const scope: ResidentMatrix[] = [];
+  solveScopes.push(scope);
   try {
     return body();
   } catch (e) {
     if (e instanceof RangeError && !thrownByUser.has(e)) throw new Error(`${op}: the problem is too large to allocate its workspace (${e.message})`);
     throw e;
+  } finally {
+    solveScopes.pop();
+    for (const matrix of scope) matrix.release();
   }
 }
+
+/** The dense matrices kept in WebAssembly memory by each solve running (nested solves stack), released when it ends. */
+const solveScopes: ResidentMatrix[][] = [];
 
 /**
  * Calls a user product on a copy of `x` wrapped as a Tensor of `dtype`, checks
@@ -242,8 +261,8 @@ export function toLinearMap(op: string, what: string, A: unknown, size: number, 
 
 /**
  * Wraps a dense m×n matrix as a LinearOperator. Its products (and the solvers,
- * which recognise it) run a plain loop over the matrix's contiguous storage.
- * Cost per product: m·n multiply-adds.
+ * which recognise it) run over the matrix's contiguous storage, in WebAssembly
+ * SIMD above a size threshold. Cost per product: m·n multiply-adds.
  */
 export function denseOperator(A: Tensor | NestedArray[], flags: { symmetric?: boolean; positiveDefinite?: boolean } = {}): LinearOperator {
   const T = A instanceof Tensor ? A : toTensor("denseOperator", A);
@@ -251,18 +270,22 @@ export function denseOperator(A: Tensor | NestedArray[], flags: { symmetric?: bo
   if (flags === null || typeof flags !== "object") throw new Error(`denseOperator: flags must be an object, got ${describe(flags)}`);
   const [m, n] = T.shape;
   const a = contiguousData(T, "float64") as Float64Array;
-  const product = (name: string, inLen: number, outLen: number, kernel: typeof denseMatvec) => (v: Tensor): Tensor => {
+  // Each product reads the matrix afresh (the caller may change a wrapped array between calls).
+  const stored: StridedMatrix = { data: a, offset: 0, rowStride: n, colStride: 1 };
+  const transposed: StridedMatrix = { data: a, offset: 0, rowStride: 1, colStride: n };
+  const product = (name: string, inLen: number, outLen: number, matrix: StridedMatrix, kernel: typeof denseMatvec) => (v: Tensor): Tensor => {
     if (!(v instanceof Tensor) || v.ndim !== 1 || v.shape[0] !== inLen) {
       throw new Error(`LinearOperator.${name}: expects a 1-D Tensor of shape [${inLen}] for a ${m}×${n} matrix, got ${v instanceof Tensor ? `shape ${shapeToString(v.shape)}` : describe(v)}`);
     }
     const out = new Float64Array(outLen);
-    kernel(a, m, n, contiguousData(v, "float64") as Float64Array, out);
+    const vector: StridedMatrix = { data: v.data, offset: v.offset, rowStride: v.strides[0], colStride: 1 };
+    if (!matmulWasm(matrix, [0], vector, [0], outLen, inLen, 1, out)) kernel(a, m, n, contiguousData(v, "float64") as Float64Array, out);
     return fromData(out, [outLen]);
   };
   const operator: LinearOperator = {
     shape: [m, n],
-    matvec: product("matvec", n, m, denseMatvec),
-    rmatvec: product("rmatvec", m, n, denseRmatvec),
+    matvec: product("matvec", n, m, stored, denseMatvec),
+    rmatvec: product("rmatvec", m, n, transposed, denseRmatvec),
     ...flagFields("denseOperator", flags),
   };
   denseStorage.set(operator, T);

@@ -6,6 +6,7 @@
 import { contiguousData, copyInto, fromData, Tensor, type DType, type FloatArray } from "./tensor.js";
 import { allocateOutput } from "./storage.js";
 import { broadcastStrides, contiguousStrides, isContiguous, shapeToString, sizeOf, type Shape } from "./shape.js";
+import { matmulWasm } from "./wasm/dense.js";
 
 /** Binary operations with a specialised inner loop; anything else goes through a callback. */
 export const BinaryCode = { Add: 0, Sub: 1, Mul: 2, Div: 3, Other: 4 } as const;
@@ -303,22 +304,24 @@ function gemm(A: MatrixView, B: MatrixView, C: FloatArray, cOff: number, m: numb
 
 /**
  * Batched matrix product of operands of rank ≥ 2 whose leading (batch) dimensions
- * broadcast. B is made row-contiguous first when its rows are strided (cheap
- * relative to the product).
+ * broadcast. Products above a size threshold run in WebAssembly SIMD where it is
+ * available; the JavaScript loops below make B row-contiguous first when its
+ * rows are strided (cheap relative to the product).
  */
 export function matmulKernel(a: Tensor, b: Tensor, batchShape: number[], dtype: DType): Tensor {
   const m = a.shape[a.ndim - 2];
   const k = a.shape[a.ndim - 1];
   const n = b.shape[b.ndim - 1];
-  let bt = b;
-  if (n > 4 && b.strides[b.ndim - 1] !== 1) bt = copyKernel(b);
   const outShape = [...batchShape, m, n];
   const out = allocateOutput(dtype, sizeOf(outShape));
   if (out.length === 0 || k === 0) return fromData(out, outShape);
-  const aBatch = broadcastStrides(a.shape.slice(0, -2), a.strides.slice(0, -2), batchShape);
-  const bBatch = broadcastStrides(bt.shape.slice(0, -2), bt.strides.slice(0, -2), batchShape);
-  const aOffsets = elementOffsets(batchShape, aBatch);
-  const bOffsets = elementOffsets(batchShape, bBatch);
+  const batchOffsets = (x: Tensor): Int32Array => elementOffsets(batchShape, broadcastStrides(x.shape.slice(0, -2), x.strides.slice(0, -2), batchShape));
+  const matrix = (x: Tensor): MatrixView => ({ data: x.data, offset: x.offset, rowStride: x.strides[x.ndim - 2], colStride: x.strides[x.ndim - 1] });
+  const aOffsets = batchOffsets(a);
+  // WebAssembly SIMD above a size threshold (lib/tensor/wasm/dense.ts): it reads any strides as they are.
+  if (matmulWasm(matrix(a), aOffsets, matrix(b), batchOffsets(b), m, k, n, out)) return fromData(out, outShape);
+  const bt = n > 4 && b.strides[b.ndim - 1] !== 1 ? copyKernel(b) : b;
+  const bOffsets = batchOffsets(bt);
   for (let t = 0; t < aOffsets.length; t++) {
     gemm(
       { data: a.data, offset: a.offset + aOffsets[t], rowStride: a.strides[a.ndim - 2], colStride: a.strides[a.ndim - 1] },

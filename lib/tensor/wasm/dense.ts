@@ -1,0 +1,403 @@
+/**
+ * Loads the WebAssembly kernels of ./module.ts and runs dense products on them:
+ * moving operands into the module's memory, choosing a kernel, and copying
+ * results into the output's own array. The JavaScript kernels remain the
+ * reference and the fallback: callers try these first and fall back when they
+ * return false (kernels unavailable, product below the size threshold, or too
+ * large for the memory).
+ *
+ * The memory is one fixed block of 64 MiB (MODULE_LAYOUT.pages), created with
+ * the module on the first product large enough to use it and never grown:
+ * growing it (or detaching any ArrayBuffer) makes V8 slow down every
+ * typed-array loop in the process for good. A goes through in blocks of rows
+ * when it does not fit at once; a B (or a Krylov matrix) that does not fit
+ * leaves the product to JavaScript. Operands are copied in as the span of storage their view
+ * covers (one `TypedArray.set`, a memcpy, converting float32 to float64 on the
+ * way), keeping their strides, so transposed, reversed and broadcast views need
+ * no rearranging; views with large gaps are gathered row by row instead.
+ */
+import type { FloatArray } from "../tensor.js";
+import { describe } from "../shape.js";
+import { MODULE_BASE64, MODULE_LAYOUT } from "./module.generated.js";
+
+const { MR, NR, KC, MC, NC } = MODULE_LAYOUT;
+/** Operands start on a cache line. */
+const ALIGN = 64;
+
+/**
+ * Size thresholds, measured with bench/dense.ts (matmul-small, matvec-small):
+ * WebAssembly draws level with JavaScript at 6×6×6 and 8×8 and pulls ahead from
+ * 8×8×8 and 16×16; below, the copies and the call cost more than the
+ * arithmetic saves. A product with one row or one column is a matrix-vector product.
+ */
+const GEMM_MIN_MULTIPLY_ADDS = 512;
+const GEMV_MIN_ENTRIES = 256;
+
+export type KernelBackend = "auto" | "js" | "wasm";
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, m: number, k: number, n: number, ap: number, bp: number, tile: number): void;
+  gemvRows(a: number, ars: number, m: number, k: number, x: number, y: number): void;
+  gemvCols(a: number, acs: number, m: number, k: number, x: number, y: number): void;
+}
+
+interface Loaded {
+  exports: Exports;
+  /** The whole memory as float64 (never detached: the memory never grows). */
+  heap: Float64Array;
+  bytes: number;
+}
+
+/** IMPLICIT_DIFF_KERNELS from the environment, where there is one (Node; not browsers). */
+function initialBackend(): KernelBackend {
+  const host = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  const env = host.process?.env?.IMPLICIT_DIFF_KERNELS;
+  return env === "js" || env === "wasm" ? env : "auto";
+}
+
+let backend: KernelBackend = initialBackend();
+/** undefined: not tried yet; null: unavailable here (no WebAssembly SIMD, or the memory could not be had). */
+let loaded: Loaded | null | undefined;
+let loadMs = 0;
+/** Products run by the WebAssembly kernels so far (for specs and benchmarks to see which path ran). */
+let wasmProducts = 0;
+/** When set, the bytes of memory the products may use (specs use it to exercise blocking and fallback with small problems). */
+let memoryLimit: number | null = null;
+
+/** The kernels in force, and whether the WebAssembly ones run here. */
+export interface DenseKernels {
+  choice: KernelBackend;
+  wasm: boolean;
+}
+
+/**
+ * The kernels of dense products: `matmul` (and so `dot`, `outer` and every
+ * product in a gradient) and dense matrices in the Krylov solvers. With an
+ * argument, chooses them first: "auto" (the default) runs WebAssembly SIMD
+ * above a size threshold and JavaScript below it and wherever WebAssembly SIMD
+ * is unavailable; "js" runs JavaScript only; "wasm" runs WebAssembly at every
+ * size where it is available. The environment variable IMPLICIT_DIFF_KERNELS
+ * (read once, in Node) sets the starting choice. Results agree either way up to
+ * the order of additions. Returns the choice in force and whether the
+ * WebAssembly kernels run here (asking loads them, once).
+ */
+export function denseKernels(choice?: KernelBackend): DenseKernels {
+  if (choice !== undefined) {
+    if (choice !== "auto" && choice !== "js" && choice !== "wasm") throw new Error(`denseKernels: choice must be "auto", "js" or "wasm", got ${describe(choice)}`);
+    backend = choice;
+  }
+  return { choice: backend, wasm: load() !== null };
+}
+
+let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function load(): Loaded | null {
+  if (loaded !== undefined) return loaded;
+  const t0 = typeof performance !== "undefined" ? performance.now() : 0;
+  loaded = null;
+  try {
+    moduleBytes = decodeBase64(MODULE_BASE64);
+    // validate() is false where the SIMD proposal is not supported.
+    if (typeof WebAssembly === "object" && WebAssembly.validate(moduleBytes)) {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), {});
+      const exports = instance.exports as unknown as Exports;
+      const buffer = exports.memory.buffer;
+      loaded = { exports, heap: new Float64Array(buffer), bytes: buffer.byteLength };
+    }
+  } catch {
+    // No WebAssembly (a content security policy, a 32-bit device out of address space): JavaScript it is.
+    loaded = null;
+  }
+  if (typeof performance !== "undefined") loadMs = performance.now() - t0;
+  return loaded;
+}
+
+/** The kernels, when the backend and the size allow them. */
+function kernelsFor(worthIt: boolean): Loaded | null {
+  if (backend === "js" || (backend === "auto" && !worthIt)) return null;
+  return load();
+}
+
+const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
+
+// ---------------------------------------------------------------------------
+// The memory: resident matrices stacked from address ALIGN up, scratch above them.
+
+interface Resident {
+  owner: ResidentMatrix;
+  start: number;
+  end: number;
+}
+
+const residents: Resident[] = [];
+
+/** The bytes of memory products may use. */
+function capacity(k: Loaded): number {
+  return memoryLimit === null ? k.bytes : Math.min(k.bytes, memoryLimit);
+}
+
+function residentsTop(): number {
+  return residents.length > 0 ? residents[residents.length - 1].end : ALIGN;
+}
+
+/** Start of a scratch region of at least `bytes`, above the resident matrices if there is room, else after evicting them all. */
+function scratch(k: Loaded, bytes: number): number | null {
+  if (alignUp(residentsTop()) + bytes <= capacity(k)) return alignUp(residentsTop());
+  if (ALIGN + bytes > capacity(k)) return null;
+  residents.length = 0;
+  return ALIGN;
+}
+
+// ---------------------------------------------------------------------------
+// Operands
+
+/** A strided matrix: entry (i, j) of batch member t is data[offset + offsets[t] + i·rowStride + j·colStride]. */
+export interface StridedMatrix {
+  data: FloatArray;
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/** A matrix in the memory: byte address of entry (0, 0) and byte strides. */
+interface Placed {
+  address: number;
+  rowStride: number;
+  colStride: number;
+  bytes: number;
+}
+
+/** The lowest and highest storage index a rows×cols view starting at `start` touches. */
+function extent(start: number, rows: number, cols: number, rowStride: number, colStride: number): [number, number] {
+  const r = (rows - 1) * rowStride;
+  const c = (cols - 1) * colStride;
+  return [start + Math.min(0, r) + Math.min(0, c), start + Math.max(0, r) + Math.max(0, c)];
+}
+
+/**
+ * Whether `place` copies a view's span of storage as it is (true) or packs its
+ * entries: it packs when the span has large gaps, and for the matrix-vector
+ * kernels (`unit`) when neither stride is +1.
+ */
+function keepsLayout(rows: number, cols: number, rowStride: number, colStride: number, unit: boolean): boolean {
+  const [lo, hi] = extent(0, rows, cols, rowStride, colStride);
+  if (hi - lo + 1 > 2 * rows * cols + 8) return false;
+  return !unit || colStride === 1 || rowStride === 1;
+}
+
+/** Bytes `place` needs for a rows×cols view. */
+function placeBytes(rows: number, cols: number, rowStride: number, colStride: number, unit: boolean): number {
+  const [lo, hi] = extent(0, rows, cols, rowStride, colStride);
+  return 8 * (keepsLayout(rows, cols, rowStride, colStride, unit) ? hi - lo + 1 : rows * cols);
+}
+
+/**
+ * Copies the rows×cols view of `x` that starts at storage index `start` into
+ * the memory at byte `at`: the whole span of storage it covers (strides kept)
+ * when keepsLayout says so, otherwise its entries packed row-major.
+ */
+function place(k: Loaded, x: StridedMatrix, start: number, rows: number, cols: number, at: number, unit: boolean): Placed {
+  const { data, rowStride, colStride } = x;
+  const [lo, hi] = extent(start, rows, cols, rowStride, colStride);
+  const span = hi - lo + 1;
+  const heap = k.heap;
+  if (keepsLayout(rows, cols, rowStride, colStride, unit)) {
+    heap.set(data.subarray(lo, hi + 1), at / 8);
+    return { address: at + 8 * (start - lo), rowStride: 8 * rowStride, colStride: 8 * colStride, bytes: 8 * span };
+  }
+  let to = at / 8;
+  for (let i = 0, row = start; i < rows; i++, row += rowStride) {
+    for (let j = 0, from = row; j < cols; j++, from += colStride) heap[to++] = data[from];
+  }
+  return { address: at, rowStride: 8 * cols, colStride: 8, bytes: 8 * rows * cols };
+}
+
+/** Bytes of the buffers gemm packs A and B into for an m×k by k×n product, and of its edge tile. */
+function gemmWorkBytes(m: number, k: number, n: number): [number, number, number] {
+  const kc = Math.min(k, KC);
+  return [alignUp(8 * Math.min(Math.ceil(m / MR) * MR, MC) * kc), alignUp(8 * kc * Math.min(Math.ceil(n / NR) * NR, NC)), alignUp(8 * MR * NR)];
+}
+
+// ---------------------------------------------------------------------------
+// Products on tensors' storage
+
+/**
+ * out[t·m·n …] = A_t (m×k) · B_t (k×n) for every batch member t (offsets
+ * aOffsets[t], bOffsets[t]), out row-major and contiguous. Returns false, having
+ * written nothing, when the WebAssembly kernels are not to be used for it.
+ */
+export function matmulWasm(a: StridedMatrix, aOffsets: ArrayLike<number>, b: StridedMatrix, bOffsets: ArrayLike<number>, m: number, k: number, n: number, out: FloatArray): boolean {
+  if (m === 0 || n === 0 || k === 0) return false;
+  if (n === 1 || m === 1) {
+    if (m === 1 && n === 1) return false; // a dot product: the copies would cost as much as the arithmetic
+    const kernels = kernelsFor(m * k * n >= GEMV_MIN_ENTRIES);
+    if (kernels === null) return false;
+    // A row times B is Bᵀ times that row: (1×k)(k×n) = ((n×k)(k×1))ᵀ.
+    return n === 1
+      ? gemv(kernels, a, aOffsets, m, b.data, b.offset, b.rowStride, bOffsets, k, out)
+      : gemv(kernels, { data: b.data, offset: b.offset, rowStride: b.colStride, colStride: b.rowStride }, bOffsets, n, a.data, a.offset, a.colStride, aOffsets, k, out);
+  }
+  const kernels = kernelsFor(m * k * n >= GEMM_MIN_MULTIPLY_ADDS);
+  if (kernels === null) return false;
+  return gemm(kernels, a, aOffsets, b, bOffsets, m, k, n, out);
+}
+
+/** How many rows of A (and of C) fit in `room` bytes at a time, or 0 if not enough for a useful block. */
+function rowsPerBlock(room: number, m: number, k: number, n: number, rowStride: number, colStride: number, unit: boolean): number {
+  if (placeBytes(m, k, rowStride, colStride, unit) + 8 * m * n + 2 * ALIGN <= room) return m;
+  // Worst case per row: twice the row's entries (place's span criterion) plus its row of C.
+  const rows = Math.floor((room - 4 * ALIGN) / (16 * k + 8 * n + 64));
+  return rows >= 4 * MR ? Math.min(rows, m) : 0;
+}
+
+function gemm(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, b: StridedMatrix, bOffsets: ArrayLike<number>, m: number, k: number, n: number, out: FloatArray): boolean {
+  const bBytes = alignUp(placeBytes(k, n, b.rowStride, b.colStride, false));
+  const [packedABytes, packedBBytes, tileBytes] = gemmWorkBytes(m, k, n);
+  const workBytes = packedABytes + packedBBytes + tileBytes;
+  const start = scratch(kernels, bBytes + workBytes + alignUp(placeBytes(Math.min(m, 4 * MR), k, a.rowStride, a.colStride, false)) + 8 * n * 4 * MR + 4 * ALIGN);
+  if (start === null) return false;
+  const packedA = start + bBytes;
+  const packedB = packedA + packedABytes;
+  const tile = packedB + packedBBytes;
+  const blockStart = tile + tileBytes;
+  const rows = rowsPerBlock(capacity(kernels) - blockStart, m, k, n, a.rowStride, a.colStride, false);
+  if (rows === 0) return false;
+  const { exports, heap } = kernels;
+  let placedB: Placed | null = null;
+  let placedBOffset = NaN;
+  for (let t = 0; t < aOffsets.length; t++) {
+    // Batch members sharing B (a broadcast) copy it once.
+    if (placedB === null || bOffsets[t] !== placedBOffset) {
+      placedB = place(kernels, b, b.offset + bOffsets[t], k, n, start, false);
+      placedBOffset = bOffsets[t];
+    }
+    for (let i0 = 0; i0 < m; i0 += rows) {
+      const count = Math.min(rows, m - i0);
+      const A = place(kernels, a, a.offset + aOffsets[t] + i0 * a.rowStride, count, k, blockStart, false);
+      const c = alignUp(blockStart + A.bytes);
+      exports.gemm(A.address, A.rowStride, A.colStride, placedB.address, placedB.rowStride, placedB.colStride, c, count, k, n, packedA, packedB, tile);
+      out.set(heap.subarray(c / 8, c / 8 + count * n), (t * m + i0) * n);
+    }
+  }
+  wasmProducts++;
+  return true;
+}
+
+/**
+ * out[t·m …] = A_t (m×k) · x_t for every batch member t, with x_t the k entries
+ * xData[xOffset + xOffsets[t] + p·xStride].
+ */
+function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m: number, xData: FloatArray, xOffset: number, xStride: number, xOffsets: ArrayLike<number>, k: number, out: FloatArray): boolean {
+  const xBytes = alignUp(8 * k);
+  const start = scratch(kernels, xBytes + alignUp(placeBytes(Math.min(m, 4 * MR), k, a.rowStride, a.colStride, true)) + 8 * 4 * MR + 4 * ALIGN);
+  if (start === null) return false;
+  const blockStart = start + xBytes;
+  const rows = rowsPerBlock(capacity(kernels) - blockStart, m, k, 1, a.rowStride, a.colStride, true);
+  if (rows === 0) return false;
+  const { heap } = kernels;
+  let placedX = NaN;
+  for (let t = 0; t < aOffsets.length; t++) {
+    if (xOffsets[t] !== placedX) {
+      placedX = xOffsets[t];
+      const x0 = xOffset + placedX;
+      if (xStride === 1) heap.set(xData.subarray(x0, x0 + k), start / 8);
+      else for (let p = 0, q = start / 8; p < k; p++) heap[q + p] = xData[x0 + p * xStride];
+    }
+    for (let i0 = 0; i0 < m; i0 += rows) {
+      const count = Math.min(rows, m - i0);
+      const A = place(kernels, a, a.offset + aOffsets[t] + i0 * a.rowStride, count, k, blockStart, true);
+      const y = alignUp(blockStart + A.bytes);
+      runGemv(kernels.exports, A, count, k, start, y);
+      out.set(heap.subarray(y / 8, y / 8 + count), t * m + i0);
+    }
+  }
+  wasmProducts++;
+  return true;
+}
+
+/** y = A x with the kernel that reads A in storage order (place() made one of its strides 8 bytes). */
+function runGemv(exports: Exports, A: Placed, m: number, k: number, x: number, y: number): void {
+  if (A.colStride === 8) exports.gemvRows(A.address, A.rowStride, m, k, x, y);
+  else exports.gemvCols(A.address, A.colStride, m, k, x, y);
+}
+
+// ---------------------------------------------------------------------------
+// A matrix kept in the memory across products
+
+/**
+ * A row-major m×n float64 matrix that stays in the memory while one owner (a
+ * Krylov solve) multiplies by it many times, so that each product copies only
+ * the vectors. The matrix must not change while the owner uses it; a new solve
+ * makes a new ResidentMatrix, so a matrix changed between solves is copied again.
+ * Another product needing the room evicts it; the next multiply copies it back.
+ */
+export class ResidentMatrix {
+  constructor(private readonly a: Float64Array, readonly rows: number, readonly cols: number) {}
+
+  /** out = A x (or Aᵀ x). False, having written nothing, when the JavaScript kernels are to be used. */
+  multiply(x: Float64Array, out: Float64Array, transpose: boolean): boolean {
+    const { rows: m, cols: n } = this;
+    const kernels = kernelsFor(m * n >= GEMV_MIN_ENTRIES);
+    if (kernels === null || m === 0 || n === 0) return false;
+    const matrixBytes = alignUp(8 * m * n);
+    const vectorBytes = alignUp(8 * m) + alignUp(8 * n);
+    let resident = residents.find((r) => r.owner === this);
+    const room = capacity(kernels);
+    if (resident !== undefined && alignUp(residentsTop()) + vectorBytes > room) {
+      residents.length = 0;
+      resident = undefined;
+    }
+    if (resident === undefined) {
+      if (ALIGN + matrixBytes + vectorBytes > room) return false;
+      if (alignUp(residentsTop()) + matrixBytes + vectorBytes > room) residents.length = 0;
+      const start = alignUp(residentsTop());
+      kernels.heap.set(this.a.subarray(0, m * n), start / 8);
+      resident = { owner: this, start, end: start + matrixBytes };
+      residents.push(resident);
+    }
+    const [inLen, outLen] = transpose ? [m, n] : [n, m];
+    const xAt = alignUp(residentsTop());
+    const yAt = xAt + alignUp(8 * inLen);
+    const { heap, exports } = kernels;
+    heap.set(x.subarray(0, inLen), xAt / 8);
+    if (transpose) exports.gemvCols(resident.start, 8 * n, n, m, xAt, yAt);
+    else exports.gemvRows(resident.start, 8 * n, m, n, xAt, yAt);
+    out.set(heap.subarray(yAt / 8, yAt / 8 + outLen));
+    wasmProducts++;
+    return true;
+  }
+
+  /** Frees its room for others (the solve is over): the next resident matrix reuses memory already touched. */
+  release(): void {
+    const at = residents.findIndex((r) => r.owner === this);
+    if (at >= 0) residents.splice(at, 1);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// For specs and benchmarks
+
+/**
+ * Whether the WebAssembly kernels run here, what loading them cost (on the
+ * first use), how many products they have run and how many dense matrices are
+ * resident in their memory.
+ */
+export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number } {
+  const k = load();
+  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length };
+}
+
+/** @internal For specs: let products use only the first `bytes` of the memory (null: all of it). Evicts resident matrices. */
+export function limitWasmMemory(bytes: number | null): void {
+  memoryLimit = bytes;
+  residents.length = 0;
+}
+
