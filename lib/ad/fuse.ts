@@ -21,7 +21,10 @@
  * with the last use of every slot, so that the program's buffer pool can reuse
  * storage as soon as a value is dead.
  */
-import { copyInto, Tensor, type DType } from "../tensor/tensor.js";
+import { copyInto, shapeOnly, Tensor, type DType } from "../tensor/tensor.js";
+import { add, mul } from "../primitives/elementwise.js";
+import { broadcastTo, padInto, reshape, slice, transpose } from "../primitives/shape.js";
+import { zerosLike } from "../primitives/util.js";
 import { broadcastView, permutedView, reshapeView, sliceView } from "../tensor/kernels.js";
 import { combineInto, type CombineGroup, type Placement } from "../tensor/combine.js";
 import { allocateOutput, BufferPool } from "../tensor/storage.js";
@@ -531,16 +534,17 @@ export function readSlots(ins: Instruction): number[] {
 }
 
 /** Evaluates one instruction on slot values. `rule` runs a node's JVP rule. */
-export function runInstruction(ins: Instruction, values: MaybeTensor[], rule: (node: ProgramNode, tangents: MaybeTensor[]) => MaybeTensor): MaybeTensor {
+export function runInstruction(ins: Instruction, values: MaybeTensor[], rule: (node: ProgramNode, tangents: MaybeTensor[]) => MaybeTensor, traced = false): MaybeTensor {
   switch (ins.kind) {
     case "rule":
       return rule(ins.node, ins.inputs.map((s) => (s === null ? null : values[s])));
     case "view": {
       let t = values[ins.source]!;
-      for (const v of ins.views) t = applyView(t, v);
+      for (const v of ins.views) t = traced ? viewOp(t, v) : applyView(t, v);
       return t;
     }
     case "combine": {
+      if (traced) return combineWithOps(ins, values);
       const out = allocateOutput(ins.dtype, sizeOf(ins.shape), false);
       const groups: CombineGroup[] = ins.groups.map((g) => ({
         coef: g.coef,
@@ -556,6 +560,41 @@ export function runInstruction(ins: Instruction, values: MaybeTensor[], rule: (n
       return new Tensor(out, ins.shape.slice(), contiguousStrides(ins.shape), 0);
     }
   }
+}
+
+/** A view as a differentiable op (for values an enclosing transformation traces). */
+function viewOp(t: Tensor, v: ViewOp): Tensor {
+  switch (v.kind) {
+    case "slice": return slice(t, v.params.begin!, v.params.size!);
+    case "reshape": return reshape(t, v.params.shape!);
+    case "transpose": return transpose(t, v.params.perm!);
+    case "broadcastTo": return broadcastTo(t, v.params.shape!);
+  }
+}
+
+/**
+ * A combination evaluated with library ops instead of the fused kernel, when
+ * an enclosing transformation traces its values: the same sum, recorded op by op.
+ */
+function combineWithOps(ins: Extract<Instruction, { kind: "combine" }>, values: MaybeTensor[]): Tensor {
+  let total: Tensor | null = null;
+  for (const g of ins.groups) {
+    let q: Tensor | null = null;
+    for (const t of g.terms) {
+      let v = values[t.source]!;
+      for (const op of t.views) v = viewOp(v, op);
+      const term = t.scale === 1 ? v : mul(v, t.scale);
+      q = q === null ? term : add(q, term);
+    }
+    if (q === null) continue;
+    if (g.coef !== null) q = mul(q, g.coef);
+    for (const p of g.placements) {
+      let part = p.factor === 1 ? q : mul(q, p.factor);
+      if (p.box !== null) part = padInto(part, p.box, ins.shape);
+      total = total === null ? part : add(total, part);
+    }
+  }
+  return total ?? zerosLike(shapeOnly(ins.shape, ins.dtype));
 }
 
 /** The executable as text (what the fusion made of the program). */

@@ -27,7 +27,7 @@
 import { fromData, shapeOnly, Tensor, type DType, type FloatArray } from "../tensor/tensor.js";
 import { BufferPool, withOutputSource } from "../tensor/storage.js";
 import { contiguousStrides, describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
-import { bind, bindCustom, dropDead, nextLevel, runRule, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { zerosFor, jvpWithName } from "./forward.js";
 import { sweep } from "./reverse.js";
@@ -153,7 +153,7 @@ function recordProgram(name: string, inputs: readonly Signature[], body: (symbol
  * callers copy what they keep (`detach`) and then call `finish()`.
  */
 export class LinearProgram {
-  private readonly leaves: ProgramNode[];
+  private leaves: ProgramNode[];
   /** Pullbacks of custom nodes, made when the program is first transposed. */
   private readonly pullbacks = new Map<ProgramNode, (ct: Tensor) => MaybeTensor[]>();
   /** Storage reused across applications (only when every constant is a plain value). */
@@ -161,14 +161,16 @@ export class LinearProgram {
   /** Fused executables, one per pattern of non-zero inputs and wanted outputs. */
   private readonly executables = new Map<string, Executable>();
   private transposed: LinearProgram | null = null;
+  /** Set by `release()`: only the executables built before remain. */
+  private released = false;
 
   constructor(
     /** The public name used in errors. */
     readonly name: string,
-    readonly nodes: readonly ProgramNode[],
+    private nodes: readonly ProgramNode[],
     readonly inputs: readonly Signature[],
     /** The node of each output, or null for an output that does not depend on the inputs. */
-    readonly outputNodes: readonly (ProgramNode | null)[],
+    private outputNodes: readonly (ProgramNode | null)[],
     readonly outputs: readonly Signature[],
   ) {
     this.leaves = nodes.filter((n) => n.argIndex >= 0);
@@ -201,6 +203,7 @@ export class LinearProgram {
     const key = `${active.map(Number).join("")}/${wanted.map(Number).join("")}`;
     let exe = this.executables.get(key);
     if (exe === undefined) {
+      if (this.released) throw new Error(`${this.name}: internal error: a released linear program has no executable for inputs ${key}`);
       const leaves = this.leaves.filter((l) => active[l.argIndex]);
       exe = fuse(this.needed(active, wanted), leaves, this.outputNodes.map((o, k) => (wanted[k] ? o : null)), this.inputs.length);
       this.executables.set(key, exe);
@@ -215,7 +218,9 @@ export class LinearProgram {
    */
   apply(tangents: MaybeTensor[], wanted: boolean[] = this.outputs.map(() => true)): MaybeTensor[] {
     const active = tangents.map((t) => t !== null);
-    if (this.pool !== null && tangents.every((t) => t === null || isPlain(t))) return this.applyFused(this.pool, this.executable(active, wanted), tangents);
+    const plain = tangents.every((t) => t === null || isPlain(t));
+    if (this.pool !== null && plain) return this.applyFused(this.pool, this.executable(active, wanted), tangents);
+    if (this.released) return this.applyFused(null, this.executable(active, wanted), tangents);
     const values = new Array<MaybeTensor>(this.nodes.length).fill(null);
     for (const leaf of this.leaves) values[leaf.index] = tangents[leaf.argIndex];
     for (const node of this.needed(active, wanted)) {
@@ -225,11 +230,19 @@ export class LinearProgram {
     return this.outputNodes.map((o, k) => (o === null || !wanted[k] ? null : values[o.index]));
   }
 
-  /** Runs a fused executable with every intermediate in the pool, each freed after its last use. */
-  private applyFused(pool: BufferPool, exe: Executable, tangents: MaybeTensor[]): MaybeTensor[] {
+  /**
+   * Runs a fused executable with every intermediate in the pool, each freed after
+   * its last use; without a pool (traced tangents of a released program) its
+   * combinations run op by op, so that the enclosing transformation records them.
+   */
+  private applyFused(pool: BufferPool | null, exe: Executable, tangents: MaybeTensor[]): MaybeTensor[] {
     const values = new Array<MaybeTensor>(exe.slots).fill(null);
     exe.inputSlots.forEach((slot, i) => (values[slot] = tangents[i]));
     const rule = (node: ProgramNode, tin: MaybeTensor[]): MaybeTensor => (tin.every((t) => t === null) ? null : this.forwardRule(node, tin));
+    if (pool === null) {
+      for (const ins of exe.instructions) values[ins.out] = runInstruction(ins, values, rule, true);
+      return exe.outputSlots.map((s) => (s === null ? null : values[s]));
+    }
     withOutputSource(pool, () => {
       for (let k = 0; k < exe.instructions.length; k++) {
         const ins = exe.instructions[k];
@@ -276,6 +289,7 @@ export class LinearProgram {
    * with symbolic cotangents, each node's VJP rule recorded as it runs.
    */
   transpose(): LinearProgram {
+    if (this.released) throw new Error(`${this.name}: internal error: a released linear program cannot be transposed`);
     if (this.transposed === null) {
       this.transposed = recordProgram(this.name, this.outputs, (cts) => {
         const seeds: [ProgramNode, Tensor][] = [];
@@ -287,6 +301,28 @@ export class LinearProgram {
       });
     }
     return this.transposed;
+  }
+
+  /** Builds the executables of these patterns of non-zero inputs and wanted outputs now. */
+  prepare(...patterns: { active: boolean[]; wanted: boolean[] }[]): void {
+    for (const p of patterns) this.executable(p.active, p.wanted);
+  }
+
+  /**
+   * Lets go of the recorded nodes and the constants only they hold: what remains
+   * is the executables built so far (with their folded coefficients), which run
+   * plain and traced tangents alike. Transposing, printing the program and new
+   * patterns are no longer possible. For engine-owned programs that know what
+   * they will need (customRoot); a program whose constants are traced keeps its nodes.
+   */
+  release(): void {
+    if (this.pool === null) return;
+    this.released = true;
+    this.nodes = [];
+    this.outputNodes = this.outputNodes.map(() => null);
+    this.leaves.length = 0;
+    this.pullbacks.clear();
+    this.transposed = null;
   }
 
   /** Copies a result out of the pool if it lives there (the next application would overwrite it). */
@@ -325,6 +361,7 @@ export class LinearProgram {
 
   /** The program as text: one line per operation, constants summarised. */
   toString(): string {
+    if (this.released) return `linear program (${plural(this.inputs.length, "input")}; released: only its fused executables remain)`;
     const order = this.needed(this.inputs.map(() => true), this.outputs.map(() => true));
     const lines = [`linear program (${plural(this.inputs.length, "input")}, ${plural(order.length, "operation")}):`];
     for (const leaf of this.leaves) lines.push(`  #${leaf.index} = input ${leaf.argIndex} ${shapeToString(leaf.out.shape)}`);
@@ -460,11 +497,11 @@ export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[
  */
 export function linearProgram(op: string, f: (...args: never[]) => unknown, primals: Tensor[]): [Tensor | Tensor[], LinearProgram] {
   let out: Tensor | Tensor[] = [];
-  const program = recordProgram(op, primals.map((p) => ({ shape: p.shape.slice(), dtype: p.dtype })), (symbols) => {
+  const program = shareResults(() => recordProgram(op, primals.map((p) => ({ shape: p.shape.slice(), dtype: p.dtype })), (symbols) => {
     const [o, t] = jvpWithName(op, f, primals, symbols);
     out = o;
     return Array.isArray(t) ? t : [t];
-  });
+  }));
   return [out, program];
 }
 

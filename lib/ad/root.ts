@@ -25,7 +25,7 @@ import { bindCustom, concrete, dropDead, hiddenAbove, liveTraces, untraced, watc
 import { add, neg, sub } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
-import { jvp } from "./forward.js";
+import { jvp, JVPTrace } from "./forward.js";
 import { vjp } from "./reverse.js";
 import { linearProgram, type LinearProgram } from "./linearize.js";
 
@@ -156,10 +156,14 @@ export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tens
   if (Array.isArray(F)) throw new Error(`${name}: F must return a single Tensor`);
   if (F.size !== yStar.size) throw new Error(`${name}: F returns ${F.size} value(s) (shape ${shapeToString(F.shape)}) but y has ${yStar.size} (shape ${shapeToString(yStar.shape)}); the system must be square`);
   opts.onResidual?.(F);
-  const system = new RootSystem(program, k, yStar, F, opts.symmetric === true);
+  const isDirect = traces.length === 1 && !captured;
+  // Which inputs the one transformation follows, and which products of ∂F/∂x its rule needs.
+  const active = inputs.map((x) => isDirect && dropDead(x)._trace === traces[0]);
+  const reverse = isDirect && !(traces[0] instanceof JVPTrace);
+  const system = new RootSystem(program, k, yStar, F, opts.symmetric === true, active, { inputs: isDirect && !reverse, inputsT: reverse });
   const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, solve, b, transpose);
 
-  if (traces.length === 1 && !captured) return direct(name, traces[0], inputs, yStar, system, plainSolve);
+  if (isDirect) return direct(name, traces[0], inputs, active, yStar, system, plainSolve);
 
   // The general way: F on every live transformation, N's solves at the traced point.
   const condOfY = (w: Tensor): Tensor => residual(...inputs, w);
@@ -178,8 +182,7 @@ export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tens
  * One transformation, nothing captured: a single custom node on the explicit
  * inputs whose rules apply ∂F/∂x and solve with A from the linearisation.
  */
-function direct(name: string, trace: unknown, inputs: Tensor[], yStar: Tensor, system: RootSystem, plainSolve: (b: Tensor, transpose: boolean) => Tensor): Tensor {
-  const active = inputs.map((x) => dropDead(x)._trace === trace);
+function direct(name: string, trace: unknown, inputs: Tensor[], active: boolean[], yStar: Tensor, system: RootSystem, plainSolve: (b: Tensor, transpose: boolean) => Tensor): Tensor {
   if (!active.some(Boolean)) return yStar;
   const rule: CustomRule = {
     name,
@@ -207,8 +210,28 @@ function direct(name: string, trace: unknown, inputs: Tensor[], yStar: Tensor, s
  */
 class RootSystem {
   private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
+  /** The transposed program, when Aᵀ (A not symmetric) or (∂F/∂x)ᵀ is needed. */
+  private readonly transposed: LinearProgram | null;
 
-  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean) {}
+  /**
+   * Builds now every product the call can need (A; Aᵀ unless symmetric; ∂F/∂x
+   * or its transpose for the active inputs), then lets the recorded programs go:
+   * only the fused executables and their folded coefficients stay alive through
+   * the solves, not every constant the linearisation recorded.
+   */
+  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean,
+    active: boolean[], needs: { inputs: boolean; inputsT: boolean }) {
+    const onlyY = program.inputs.map((_, i) => i === k);
+    program.prepare({ active: onlyY, wanted: [true] });
+    if (needs.inputs && active.some(Boolean)) program.prepare({ active: [...active, false], wanted: [true] });
+    this.transposed = !symmetric || needs.inputsT ? program.transpose() : null;
+    if (this.transposed !== null) {
+      if (!symmetric) this.transposed.prepare({ active: [true], wanted: onlyY });
+      if (needs.inputsT && active.some(Boolean)) this.transposed.prepare({ active: [true], wanted: [...active, false] });
+      this.transposed.release();
+    }
+    program.release();
+  }
 
   /** Runs the program on the given input tangents (null: zero), returning output `out` (null: zero) detached. */
   private run(program: LinearProgram, tangents: MaybeTensor[], out: number, wanted?: boolean[]): MaybeTensor {
@@ -229,8 +252,7 @@ class RootSystem {
   /** Aᵀ u, u shaped like F; the result shaped like y. */
   applyAT(u: Tensor): Tensor {
     if (this.symmetric) return reshape(this.applyA(reshape(u, this.y.shape)), this.y.shape);
-    const t = this.program.transpose();
-    return this.run(t, [u], this.k) ?? zerosLike(this.y);
+    return this.run(this.transposed!, [u], this.k) ?? zerosLike(this.y);
   }
 
   /** Σᵢ ∂F/∂xᵢ ẋᵢ (null: zero). */
@@ -241,7 +263,7 @@ class RootSystem {
 
   /** (∂F/∂xᵢ)ᵀ u for each active input (null elsewhere). */
   applyInputsT(u: Tensor, active: boolean[]): MaybeTensor[] {
-    const t = this.program.transpose();
+    const t = this.transposed!;
     try {
       const wanted = t.outputs.map((_, i) => i < this.k && active[i]);
       return t.apply([u], wanted).slice(0, this.k).map((r) => (r === null ? null : t.detach(r)));
@@ -257,7 +279,7 @@ class RootSystem {
     const flatProduct = (apply: (v: Tensor) => Tensor, inShape: number[], into: (x: Float64Array, out: Float64Array) => void): InPlaceProduct =>
       Object.assign((v: Tensor) => reshape(apply(reshape(v, inShape)), [n]), { into });
     const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.program.applyFlat(this.k, x, 0, out));
-    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.program.transpose().applyFlat(0, x, this.k, out));
+    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.transposed!.applyFlat(0, x, this.k, out));
     this.operators = {
       tangent: { shape: [n, n], matvec: A, rmatvec: AT, symmetric: this.symmetric },
       adjoint: { shape: [n, n], matvec: AT, rmatvec: A, symmetric: this.symmetric },

@@ -15,6 +15,7 @@
  */
 import { Tensor, tracing, type FloatArray, type TraceTag } from "../tensor/tensor.js";
 import { shapeToString } from "../tensor/shape.js";
+import { outputsPooled } from "../tensor/storage.js";
 
 /** Cotangent or tangent, with `null` standing for a symbolic zero (no work done). */
 export type MaybeTensor = Tensor | null;
@@ -273,11 +274,60 @@ export function bind<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor
  * op on a huge broadcast view); it reaches the user as an Error naming the op.
  */
 function runKernel<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
+  const memo = shared !== null && !outputsPooled() ? sharedSlot(prim, inputs, params) : null;
+  if (memo !== null) {
+    const hit = memo.map.get(memo.key);
+    if (hit !== undefined) return hit;
+  }
+  let out: Tensor;
   try {
-    return prim.impl(inputs, params);
+    out = prim.impl(inputs, params);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new Error(`${prim.name}: the result is too large to allocate (${e.message}); inputs of shape ${inputs.map((x) => shapeToString(x.shape)).join(", ")}`);
+  }
+  if (memo !== null) memo.map.set(memo.key, out);
+  return out;
+}
+
+/**
+ * Results of kernels run while `shareResults` is active. Forward over reverse
+ * computes the same derivative factor twice (the JVP rule of √x and the VJP rule
+ * it differentiates both form 0.5/√x from the same output): while a linear
+ * program is recorded, a kernel of one array and scalars met again with the
+ * same operands returns the tensor already made. Results are filed under their
+ * array operand in a WeakMap, so they live no longer than it does; tensors are
+ * immutable, so the shared result is indistinguishable from a fresh one.
+ */
+let shared: WeakMap<Tensor, Map<string, Tensor>> | null = null;
+
+function sharedSlot(prim: Primitive<unknown>, inputs: Tensor[], params: unknown): { map: Map<string, Tensor>; key: string } | null {
+  let array: Tensor | null = null;
+  let key = prim.name;
+  for (const x of inputs) {
+    if (x.size === 1) {
+      const v = x.data[x.offset];
+      key += `|${x.dtype}[${x.shape.join(",")}]${Object.is(v, -0) ? "-0" : v}`;
+    } else if (array === null) {
+      array = x;
+      key += "|a";
+    } else return null;
+  }
+  if (array === null) return null;
+  if (params !== undefined) key += `|${JSON.stringify(params)}`;
+  let map = shared!.get(array);
+  if (map === undefined) shared!.set(array, (map = new Map()));
+  return { map, key };
+}
+
+/** Runs `body` with kernel results shared between identical calls (see `shared`). */
+export function shareResults<T>(body: () => T): T {
+  const saved = shared;
+  shared = new WeakMap();
+  try {
+    return body();
+  } finally {
+    shared = saved;
   }
 }
 

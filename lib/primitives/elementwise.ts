@@ -67,7 +67,14 @@ const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
     const t = addMaybe(ta === null ? null : mul(ta, b), tb === null ? null : mul(a, tb));
     return t === null ? null : fit(t, out.shape);
   },
-  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null], [0, 1]);
+  (ct, [a, b], _, __, needs) => {
+    // x·x: one product serves both operands (it is the same value).
+    if (a === b && needs[0] && needs[1]) {
+      const g = unbroadcast(mul(ct, a), a.shape);
+      return [g, g];
+    }
+    return [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null];
+  }, [0, 1]);
 
 const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   ([a, b], [ta, tb], out) => {

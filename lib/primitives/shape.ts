@@ -127,6 +127,11 @@ const padPrim: Primitive<PadParams> = {
   vjp: (ct, [x], __, { begin }) => [bind(slicePrim, [ct], { begin, size: x.shape.slice() })],
 };
 
+/** @internal x placed at `begin` inside zeros of `shape` (the transpose of slice), as a differentiable op. */
+export function padInto(x: Tensor, begin: number[], shape: number[]): Tensor {
+  return bind(padPrim, [x], { begin: begin.slice(), shape: shape.slice() });
+}
+
 /** The box x[begin : begin + size] (TensorFlow.js semantics; size −1 = to the end). A view. */
 export function slice(x: Operand, begin: number[] | number, size?: number[] | number): Tensor {
   const t = operand("slice", x);

@@ -48,6 +48,11 @@ export function allocateOutput(dtype: DType, n: number, zeroed = true): FloatArr
   return out;
 }
 
+/** True while kernel outputs come from a program's pool rather than fresh storage. */
+export function outputsPooled(): boolean {
+  return source !== null;
+}
+
 /** Runs `body` with kernel outputs taken from `from` (null: fresh storage), restoring the previous source after. */
 export function withOutputSource<T>(from: OutputSource | null, body: () => T): T {
   const saved = source;
