@@ -42,6 +42,9 @@ export class ReverseTracer extends Tracer {
   }
 }
 
+/** Values below this many entries stay on the tape whole (a placeholder would cost more than it frees). */
+const PLACEHOLDER_SIZE = 1024;
+
 export class ReverseTrace extends Trace {
   readonly tape: TapeNode[] = [];
 
@@ -56,9 +59,15 @@ export class ReverseTrace extends Trace {
     let keptOut = out;
     const saves = prim?.saves;
     if (saves !== undefined && !this.keepAll) {
-      // Only what the VJP rule reads stays alive on the tape; the rest keeps its shape.
-      kept = primals.map((p, i) => (saves.includes(i) ? p : shapeOnly(p.shape, p.dtype)));
-      if (!saves.includes("out")) keptOut = shapeOnly(out.shape, out.dtype);
+      // Only what the VJP rule reads stays alive on the tape; the rest keeps its
+      // shape. Small values cost less to keep than to replace.
+      for (let i = 0; i < primals.length; i++) {
+        const p = primals[i];
+        if (p.size < PLACEHOLDER_SIZE || saves.includes(i)) continue;
+        if (kept === primals) kept = primals.slice();
+        kept[i] = shapeOnly(p.shape, p.dtype);
+      }
+      if (out.size >= PLACEHOLDER_SIZE && !saves.includes("out")) keptOut = shapeOnly(out.shape, out.dtype);
     }
     const node: TapeNode = { index: this.tape.length, name, prim, params, primals: kept, out: keptOut, parents, pullback, argIndex };
     this.tape.push(node);

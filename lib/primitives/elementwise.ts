@@ -3,7 +3,7 @@
  * rule together; binary ops broadcast as NumPy does, and their VJPs sum the
  * cotangent back over broadcast axes (`unbroadcast`).
  */
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, type DType } from "../tensor/tensor.js";
 import { binaryKernel, BinaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
 import { bind, type MaybeTensor, type Primitive } from "./core.js";
@@ -34,7 +34,7 @@ function binaryPrimitive(
 ): Primitive {
   return {
     name,
-    impl: ([a, b]) => binaryKernel(a, b, broadcastShapes(name, a.shape, b.shape), code, f, a.dtype),
+    impl: ([a, b]) => binaryKernel(a, b, sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(name, a.shape, b.shape), code, f, a.dtype),
     shape: ([a, b]) => broadcastShapes(name, a.shape, b.shape),
     jvp,
     vjp,
@@ -42,7 +42,33 @@ function binaryPrimitive(
   };
 }
 
+/**
+ * Rank-0 tensors for the plain numbers elementwise ops meet (0.5, 1, 1e-8, …),
+ * made once: creating a typed array costs more than a small op's arithmetic.
+ * They only ever reach kernels (an elementwise op returns a new tensor), so
+ * sharing them is safe; the cache is cleared when it grows large.
+ */
+const scalars = { float64: new Map<number, Tensor>(), float32: new Map<number, Tensor>() };
+
+function scalar(v: number, dtype: DType): Tensor {
+  if (Object.is(v, -0)) return operand("scalar", v, dtype);
+  const cache = scalars[dtype];
+  let t = cache.get(v);
+  if (t === undefined) {
+    if (cache.size >= 512) cache.clear();
+    t = operand("scalar", v, dtype);
+    cache.set(v, t);
+  }
+  return t;
+}
+
 function binary(prim: Primitive, a: Operand, b: Operand): Tensor {
+  // The common cases, tensors of one dtype and shape or a tensor and a number, skip the general checks.
+  if (a instanceof Tensor) {
+    if (b instanceof Tensor) {
+      if (a.dtype === b.dtype && sameShape(a.shape, b.shape)) return bind(prim, [a, b], undefined);
+    } else if (typeof b === "number") return bind(prim, [a, scalar(b, a.dtype)], undefined);
+  } else if (typeof a === "number" && b instanceof Tensor) return bind(prim, [scalar(a, b.dtype), b], undefined);
   const [x, y] = operands(prim.name, [a, b]);
   broadcastShapes(prim.name, x.shape, y.shape);
   return bind(prim, [x, y], undefined);

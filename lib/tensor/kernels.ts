@@ -69,7 +69,11 @@ export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: Bin
   const out = allocateOutput(dtype, n, false);
   const aFlat = a.size === n && isContiguous(a.shape, a.strides) && a.shape.length === outShape.length;
   const bFlat = b.size === n && isContiguous(b.shape, b.strides) && b.shape.length === outShape.length;
-  if (aFlat && bFlat) binaryRow(code, f, a.data, a.offset, 1, b.data, b.offset, 1, out, 0, n);
+  if (aFlat && bFlat) {
+    binaryRow(code, f, a.data, a.offset, 1, b.data, b.offset, 1, out, 0, n);
+    // Shapes and strides are never written: a contiguous operand's describe the output too.
+    if (a.shape === outShape) return new Tensor(out, a.shape, a.strides, 0);
+  }
   else if (aFlat && b.size === 1) binaryRow(code, f, a.data, a.offset, 1, b.data, b.offset, 0, out, 0, n);
   else if (bFlat && a.size === 1) binaryRow(code, f, a.data, a.offset, 0, b.data, b.offset, 1, out, 0, n);
   else if (n > 0) {
@@ -90,6 +94,7 @@ export function unaryKernel(x: Tensor, f: (v: number) => number): Tensor {
   const { data, offset } = x;
   if (isContiguous(x.shape, x.strides)) {
     for (let i = 0; i < out.length; i++) out[i] = f(data[offset + i]);
+    return new Tensor(out, x.shape, x.strides, 0);
   } else {
     const last = x.shape.length - 1;
     const len = x.shape[last];
