@@ -17,7 +17,7 @@
  *
  * Run: npm run bench (all workloads) or npx tsx bench/implicit.ts.
  */
-import { ImplicitFunction, Tensor, tensor, grad, matmul, transpose, sub, add, mul, sum, pow, cg, denseKernels } from "../lib/index.js";
+import { ImplicitFunction, Tensor, tensor, grad, matmul, transpose, sub, add, mul, sum, pow, cg, denseKernels, linearize } from "../lib/index.js";
 import { record } from "../lib/ad/reverse.js";
 
 function rng(seed: number): () => number {
@@ -112,6 +112,24 @@ function ridgeHypergrad(): void {
   const tapeImplicit = tapeBytes((l) => validation(ridge.call(l)), lambda);
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff", ms: implicitMs, n, d, hypergrad: gImplicit, tapeNodes: tapeImplicit.nodes, tapeMB: tapeImplicit.mb, adjointSolver: ridge.lastSolve?.solver, adjointIterations: ridge.lastSolve?.iterations, speedupOverJs: implicit.jsMs / implicit.ms, targetMs: 8 });
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff-js", ms: implicit.jsMs, n, d });
+
+  // The adjoint solve's iteration against the two products it needs (X v, then Xᵀ(X v)):
+  // CG with the conditions' linearisation as its operator (as the ImplicitFunction runs it),
+  // 100 iterations, against 100 pairs of the same library matmuls on plain tensors.
+  const wStar = ridge.forward(lambda) as Tensor;
+  const [, lin] = linearize((w: Tensor) => sub(add(matmul(Xt, matmul(X, w)), mul(lambda, w)), matmul(Xt, y)), wStar);
+  const rhs = randomMatrix(d, 1, 5).reshape([d]);
+  const iterations = 100;
+  let cgMs = Infinity;
+  let pairMs = Infinity;
+  for (let round = 0; round < 3; round++) {
+    cgMs = Math.min(cgMs, time(() => cg(lin as unknown as (v: Tensor) => Tensor, rhs, { tol: 0, maxIter: iterations }), 5));
+    pairMs = Math.min(pairMs, time(() => {
+      let u = rhs;
+      for (let k = 0; k < iterations; k++) u = matmul(Xt, matmul(X, u));
+    }, 5));
+  }
+  emit({ workload: "ridge-krylov-iteration", impl: "implicit-diff", n, d, msPerIteration: cgMs / iterations, twoMatvecsMs: pairMs / iterations, ratio: cgMs / pairMs, target: 1.2 });
 
   const forward = timeBothKernels(() => ridge.forward(lambda), 5);
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff-forward-only", ms: forward.ms, n, d, speedupOverJs: forward.jsMs / forward.ms });

@@ -22,6 +22,8 @@ export { grad, valueAndGrad, vjp } from "./ad/reverse.js";
 export type { GradOptions } from "./ad/reverse.js";
 export { jvp } from "./ad/forward.js";
 export { linearize, linearTranspose } from "./ad/linearize.js";
+export { customRoot, customLinearSolve } from "./ad/root.js";
+export type { CustomRootOptions, CustomLinearSolveOptions, LinearSystem, RootSolver, InPlaceProduct } from "./ad/root.js";
 export type { LinearFunction, LinearTransposeFunction, LinearProgram } from "./ad/linearize.js";
 export { jacobian, hessian, hvp } from "./ad/jacobian.js";
 export type { JacobianOptions } from "./ad/jacobian.js";

@@ -328,6 +328,12 @@ export class LinearProgram {
   /** Copies a result out of the pool if it lives there (the next application would overwrite it). */
   detach(t: Tensor): Tensor {
     if (this.pool === null || !isPlain(t) || !this.pool.owns(t.data)) return t;
+    // A result that is exactly a pool buffer leaves with it (the pool makes a new
+    // one if it runs again): no copy, and no second buffer alive.
+    if (t.offset === 0 && t.size === t.data.length && t.contiguous) {
+      this.pool.disown(t.data);
+      return t;
+    }
     const out = t.dtype === "float32" ? new Float32Array(t.size) : new Float64Array(t.size);
     copyValues(t, out);
     return fromData(out, t.shape.slice());

@@ -19,10 +19,10 @@
  *    through it reaches explicit inputs and captured values alike; N's linear
  *    solves are themselves `customLinearSolve`s, so every order works.
  */
-import { Tensor } from "../tensor/tensor.js";
+import { shapeOnly, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
 import { bindCustom, concrete, dropDead, hiddenAbove, liveTraces, untraced, watchCaptured, type CustomRule, type MaybeTensor } from "../primitives/core.js";
-import { add, neg, sub } from "../primitives/elementwise.js";
+import { add, mul, neg, sub } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvp, JVPTrace } from "./forward.js";
@@ -160,7 +160,8 @@ export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tens
   // Which inputs the one transformation follows, and which products of ∂F/∂x its rule needs.
   const active = inputs.map((x) => isDirect && dropDead(x)._trace === traces[0]);
   const reverse = isDirect && !(traces[0] instanceof JVPTrace);
-  const system = new RootSystem(program, k, yStar, F, opts.symmetric === true, active, { inputs: isDirect && !reverse, inputsT: reverse });
+  // The system needs F's shape and dtype only: its values are not kept alive through the solves.
+  const system = new RootSystem(program, k, yStar, shapeOnly(F.shape, F.dtype), opts.symmetric === true, active, { inputs: isDirect && !reverse, inputsT: reverse });
   const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, solve, b, transpose);
 
   if (isDirect) return direct(name, traces[0], inputs, active, yStar, system, plainSolve);
@@ -198,7 +199,7 @@ function direct(name: string, trace: unknown, inputs: Tensor[], active: boolean[
       const u = customLinearSolve((w) => system.applyAT(w), ct, (b) => plainSolve(b, true), {
         transposeSolve: (b) => plainSolve(b, false), transposeMatvec: (v) => system.applyA(v), name,
       });
-      return system.applyInputsT(neg(u), active);
+      return system.applyInputsT(u, active, -1);
     }],
   };
   return bindCustom(rule, inputs);
@@ -262,11 +263,12 @@ class RootSystem {
   }
 
   /** (∂F/∂xᵢ)ᵀ u for each active input (null elsewhere). */
-  applyInputsT(u: Tensor, active: boolean[]): MaybeTensor[] {
+  /** factor · (∂F/∂xᵢ)ᵀ u for each active input (null elsewhere). */
+  applyInputsT(u: Tensor, active: boolean[], factor = 1): MaybeTensor[] {
     const t = this.transposed!;
     try {
       const wanted = t.outputs.map((_, i) => i < this.k && active[i]);
-      return t.apply([u], wanted).slice(0, this.k).map((r) => (r === null ? null : t.detach(r)));
+      return t.apply([u], wanted).slice(0, this.k).map((r) => (r === null ? null : factor === 1 ? t.detach(r) : mul(r, factor)));
     } finally {
       t.finish();
     }

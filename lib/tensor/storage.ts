@@ -128,6 +128,20 @@ export class BufferPool implements OutputSource {
     if (this.refs.get(buffer) === 0) this.freeBuffer(buffer);
   }
 
+  /**
+   * Gives `buffer` away: the pool forgets it (a later run allocates anew), so
+   * that a result living in it can be handed out without a copy.
+   */
+  disown(buffer: FloatArray): void {
+    if (!this.refs.has(buffer)) return;
+    this.refs.delete(buffer);
+    this.bytes -= buffer.byteLength;
+    if (this.isFree.delete(buffer)) {
+      const list = this.free.get(key(buffer instanceof Float32Array ? "float32" : "float64", buffer.length));
+      if (list !== undefined) list.splice(list.indexOf(buffer), 1);
+    }
+  }
+
   /** Frees every buffer: the end of a run, when none of its values is live any more. */
   releaseAll(): void {
     for (const buffer of this.refs.keys()) this.freeBuffer(buffer);
