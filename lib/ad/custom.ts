@@ -9,8 +9,8 @@ import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bindCustom, type CustomRule, type MaybeTensor } from "../primitives/core.js";
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
-import { checkOutput } from "./forward.js";
-import { checkCotangents } from "./transpose.js";
+import { checkOutput } from "../primitives/util.js";
+import { checkCotangents, transposeJvp, transposeVjp } from "./transpose.js";
 
 function checkPair(name: string, what: string, pair: unknown): [Tensor, unknown] {
   if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`${name}: ${what} must return a pair [out, ${what === "fwd" ? "residuals" : "tangentOut"}], got ${describe(pair)}`);
@@ -32,13 +32,19 @@ export function customVjp<R>(
   for (const [what, fn] of [["f", f], ["fwd", fwd], ["bwd", bwd]] as const) {
     if (typeof fn !== "function") throw new Error(`${name}: ${what} must be a function, got ${describe(fn)}`);
   }
+  const vjp = (primals: Tensor[]): [Tensor, (ct: Tensor) => MaybeTensor[]] => {
+    const [out, residuals] = checkPair(name, "fwd", fwd(...primals));
+    const pullback = (ct: Tensor): MaybeTensor[] => checkCotangents(name, bwd(residuals as R, ct), primals);
+    return [out, pullback];
+  };
   const rule: CustomRule = {
     name,
     call: (xs) => checkOutput(name, f(...xs), false) as Tensor,
-    vjp: (primals) => {
-      const [out, residuals] = checkPair(name, "fwd", fwd(...primals));
-      const pullback = (ct: Tensor): MaybeTensor[] => checkCotangents(name, bwd(residuals as R, ct), primals);
-      return [out, pullback];
+    vjp,
+    // J·ẋ by transposing the pullback (lib/ad/transpose.ts).
+    jvp: (primals, tangents) => {
+      const [out, pullback] = vjp(primals);
+      return [out, transposeVjp(name, pullback, out, tangents)];
     },
   };
   return (...args) => bindCustom(rule, args.map((a, i) => operand(name, a, undefined, `argument ${i}`)));
@@ -56,17 +62,20 @@ export function customJvp(
   const name = "customJvp";
   if (typeof f !== "function") throw new Error(`${name}: f must be a function, got ${describe(f)}`);
   if (typeof rule !== "function") throw new Error(`${name}: rule must be a function, got ${describe(rule)}`);
+  const jvp = (primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor] => {
+    const [out, t] = checkPair(name, "rule", rule(primals, tangents));
+    if (!isOperand(t)) throw new Error(`${name}: the rule's tangent must be a Tensor or a value tensor() accepts, got ${describe(t)}`);
+    const tangentOut = operand(name, t, out.dtype, `the rule's tangent (its output has shape ${shapeToString(out.shape)})`);
+    if (!sameShape(tangentOut.shape, out.shape)) throw new Error(`${name}: the rule's tangent has shape ${shapeToString(tangentOut.shape)} but its output has shape ${shapeToString(out.shape)}`);
+    if (tangentOut.dtype !== out.dtype) throw new Error(`${name}: the rule's tangent is ${tangentOut.dtype} but its output is ${out.dtype}`);
+    return [out, tangentOut];
+  };
   const custom: CustomRule = {
     name,
     call: (xs) => checkOutput(name, f(...xs), false) as Tensor,
-    jvp: (primals, tangents) => {
-      const [out, t] = checkPair(name, "rule", rule(primals, tangents));
-      if (!isOperand(t)) throw new Error(`${name}: the rule's tangent must be a Tensor or a value tensor() accepts, got ${describe(t)}`);
-      const tangentOut = operand(name, t, out.dtype, `the rule's tangent (its output has shape ${shapeToString(out.shape)})`);
-      if (!sameShape(tangentOut.shape, out.shape)) throw new Error(`${name}: the rule's tangent has shape ${shapeToString(tangentOut.shape)} but its output has shape ${shapeToString(out.shape)}`);
-      if (tangentOut.dtype !== out.dtype) throw new Error(`${name}: the rule's tangent is ${tangentOut.dtype} but its output is ${out.dtype}`);
-      return [out, tangentOut];
-    },
+    jvp,
+    // The pullback by reverse mode over the rule's tangents (lib/ad/transpose.ts).
+    vjp: (primals) => transposeJvp(name, jvp, primals),
   };
   return (...args) => bindCustom(custom, args.map((a, i) => operand(name, a, undefined, `argument ${i}`)));
 }

@@ -3,11 +3,11 @@
  * each primitive's JVP rule pushes tangents through as the primal is computed.
  * No tape is kept. Cost: about one extra evaluation per op.
  */
-import { allocateFor, fromData, Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { isOperand, operand } from "../primitives/operands.js";
-import { transposeVjp } from "./transpose.js";
+import { checkOutput, zerosLike } from "../primitives/util.js";
 
 export class JVPTracer extends Tracer {
   declare readonly _trace: JVPTrace;
@@ -39,13 +39,8 @@ export class JVPTrace extends Trace {
     const split = inputs.map((x) => this.split(x));
     const primals = split.map(([p]) => p);
     if (split.every(([, t]) => t === null)) return bindCustom(rule, primals);
-    const tangents = split.map(([p, t]) => t ?? zerosFor(rule.name, p));
-    const [out, tangentOut] = runRule(this, rule, (): [Tensor, Tensor] => {
-      if (rule.jvp) return rule.jvp(primals, tangents);
-      // Only a pullback is known: J·ẋ is the transpose of the linear map ȳ ↦ Jᵀȳ.
-      const [o, pullback] = rule.vjp!(primals);
-      return [o, transposeVjp(rule.name, pullback, o, tangents)];
-    });
+    const tangents = split.map(([p, t]) => t ?? zerosLike(p, rule.name));
+    const [out, tangentOut] = runRule(this, rule, () => rule.jvp(primals, tangents));
     return this.wrap(out, tangentOut);
   }
 }
@@ -67,36 +62,6 @@ function isAllZero(t: Tensor): boolean {
   return true;
 }
 
-/**
- * @internal Zeros shaped like `x` for transformation `op`. `x` may be a broadcast
- * view far larger than its storage: a size the engine cannot allocate is an
- * Error naming `op` and the shape, not the engine's RangeError.
- */
-export function zerosFor(op: string, x: Tensor): Tensor {
-  return fromData(allocateFor(op, x.dtype, x.shape), x.shape.slice());
-}
-
-/** @internal Ones shaped like `x`, with the same care as `zerosFor`. */
-export function onesFor(op: string, x: Tensor): Tensor {
-  const data = allocateFor(op, x.dtype, x.shape);
-  data.fill(1);
-  return fromData(data, x.shape.slice());
-}
-
-/**
- * Checks a function's result: a Tensor or a number, or (where allowed) an array
- * of them, one per output. Arrays of numbers are never read as tensor data here:
- * under jvp they would be a list of outputs, and a function being differentiated
- * computes its result with library ops anyway.
- */
-export function checkOutput(op: string, out: unknown, allowArray: boolean): Tensor | Tensor[] {
-  if (out instanceof Tensor) return out;
-  if (typeof out === "number") return operand(op, out);
-  if (allowArray && Array.isArray(out) && out.length > 0 && out.every((o) => o instanceof Tensor || typeof o === "number")) {
-    return out.map((o) => operand(op, o));
-  }
-  throw new Error(`${op}: the function must return a Tensor or a number${allowArray ? " (or an array of them, one per output)" : ""}, got ${describe(out)}`);
-}
 
 /**
  * Forward-mode derivative: evaluates f at `primals` and the directional
@@ -128,7 +93,7 @@ export function jvpWithName(op: string, f: (...args: never[]) => unknown, primal
     const out = checkOutput(op, call(...args), true);
     const one = (o: Tensor): [Tensor, Tensor] => {
       const [p, t] = trace.split(o);
-      return [p, t ?? zerosFor(op, p)];
+      return [p, t ?? zerosLike(p, op)];
     };
     if (out instanceof Tensor) return one(out);
     const pairs = out.map(one);

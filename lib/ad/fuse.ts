@@ -29,8 +29,21 @@ import { broadcastView, permutedView, reshapeView, sliceView } from "../tensor/k
 import { combineInto, type CombineGroup, type Placement } from "../tensor/combine.js";
 import { allocateOutput, BufferPool } from "../tensor/storage.js";
 import { contiguousStrides, sameShape, sizeOf } from "../tensor/shape.js";
-import { dropDead, type MaybeTensor } from "../primitives/core.js";
-import type { ProgramNode } from "./linearize.js";
+import { dropDead, type MaybeTensor, type Primitive } from "../primitives/core.js";
+
+/** What fusion needs of a linear program's node (lib/ad/linearize.ts records them). */
+export interface FusibleNode {
+  readonly index: number;
+  readonly name: string;
+  readonly prim: Primitive<unknown> | null;
+  readonly params: unknown;
+  /** Operands at recording time (constants; program values as shape-only views). */
+  readonly primals: Tensor[];
+  readonly out: Tensor;
+  readonly parents: readonly (FusibleNode | null)[];
+  /** For inputs: which input of the program (−1 otherwise). */
+  readonly argIndex: number;
+}
 
 /** A view applied to a value at run time (no data is moved, except a reshape of a strided view). */
 interface ViewOp {
@@ -66,7 +79,7 @@ type Sym =
 
 export type Instruction =
   /** A node evaluated by its own JVP rule on slot values (null: a zero tangent). */
-  | { kind: "rule"; node: ProgramNode; inputs: (number | null)[]; out: number }
+  | { kind: "rule"; node: FusibleNode; inputs: (number | null)[]; out: number }
   /** A view of a slot's value. */
   | { kind: "view"; source: number; views: ViewOp[]; out: number }
   /** A linear combination materialised by the fused kernel. */
@@ -305,10 +318,10 @@ function toShape(t: Tensor, shape: number[]): Tensor {
  * excluded), `leaves` the inputs that are not zero, `outputs` the output nodes
  * (null: zero or not wanted).
  */
-export function fuse(nodes: readonly ProgramNode[], leaves: readonly ProgramNode[], outputs: readonly (ProgramNode | null)[], inputCount: number): Executable {
+export function fuse(nodes: readonly FusibleNode[], leaves: readonly FusibleNode[], outputs: readonly (FusibleNode | null)[], inputCount: number): Executable {
   const instructions: Instruction[] = [];
   let slots = 0;
-  const syms = new Map<ProgramNode, Sym>();
+  const syms = new Map<FusibleNode, Sym>();
   const inputSlots: number[] = new Array(inputCount).fill(-1);
   for (const leaf of leaves) {
     const slot = slots++;
@@ -443,7 +456,7 @@ export function fuse(nodes: readonly ProgramNode[], leaves: readonly ProgramNode
   }
 
   /** The symbolic JVP of an elementwise-linear or view node, or null when it is not one. */
-  function fuseNode(node: ProgramNode, ins: (Sym | null)[], outShape: number[]): Sym | null {
+  function fuseNode(node: FusibleNode, ins: (Sym | null)[], outShape: number[]): Sym | null {
     const name = node.prim!.name;
     const params = node.params as Record<string, unknown>;
     const [a, b] = ins;
@@ -534,7 +547,7 @@ export function readSlots(ins: Instruction): number[] {
 }
 
 /** Evaluates one instruction on slot values. `rule` runs a node's JVP rule. */
-export function runInstruction(ins: Instruction, values: MaybeTensor[], rule: (node: ProgramNode, tangents: MaybeTensor[]) => MaybeTensor, traced = false): MaybeTensor {
+export function runInstruction(ins: Instruction, values: MaybeTensor[], rule: (node: FusibleNode, tangents: MaybeTensor[]) => MaybeTensor, traced = false): MaybeTensor {
   switch (ins.kind) {
     case "rule":
       return rule(ins.node, ins.inputs.map((s) => (s === null ? null : values[s])));

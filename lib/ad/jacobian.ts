@@ -8,7 +8,8 @@ import { Tensor, zeros } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
-import { jvpWithName, zerosFor } from "./forward.js";
+import { zerosLike } from "../primitives/util.js";
+import { jvpWithName } from "./forward.js";
 import { checkOptions, gradWithName, pullBack, record, selectArgs, type ScalarFunction } from "./reverse.js";
 
 export interface JacobianOptions {
@@ -19,7 +20,7 @@ export interface JacobianOptions {
 }
 
 function basis(op: string, like: Tensor, i: number): Tensor {
-  const e = zerosFor(op, like);
+  const e = zerosLike(like, op);
   e.data[i] = 1;
   return e;
 }
@@ -54,7 +55,7 @@ function jacobianFwd(op: string, g: (...xs: Tensor[]) => unknown, primals: Tenso
     const cols: Tensor[] = [];
     let outShape: number[] | null = null;
     for (let j = 0; j < p.size; j++) {
-      const tangents = primals.map((q, m) => (m === k ? basis(op, q, j) : zerosFor(op, q)));
+      const tangents = primals.map((q, m) => (m === k ? basis(op, q, j) : zerosLike(q, op)));
       const [o, t] = jvpWithName(op, g, primals, tangents) as [Tensor, Tensor];
       if (Array.isArray(o)) throw new Error(`${op}: the function must return a single Tensor`);
       if (outShape === null) checkSize(op, o.shape, p.shape);

@@ -29,16 +29,16 @@ import { BufferPool, withOutputSource } from "../tensor/storage.js";
 import { contiguousStrides, describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
-import { zerosFor, jvpWithName } from "./forward.js";
+import { zerosLike } from "../primitives/util.js";
+import { jvpWithName } from "./forward.js";
 import { sweep } from "./reverse.js";
-import { transposeJvp, transposeVjp } from "./transpose.js";
-import { executableToString, fuse, readSlots, runInstruction, type Executable } from "./fuse.js";
+import { executableToString, fuse, readSlots, runInstruction, type Executable, type FusibleNode } from "./fuse.js";
 
 // ---------------------------------------------------------------------------
 // Recording
 
 /** One operation of a linear program. */
-export interface ProgramNode {
+export interface ProgramNode extends FusibleNode {
   /** Position in recording order (#index in the printout). */
   readonly index: number;
   /** The primitive's name, "input" for a leaf, or a custom rule's name. */
@@ -238,7 +238,7 @@ export class LinearProgram {
   private applyFused(pool: BufferPool | null, exe: Executable, tangents: MaybeTensor[]): MaybeTensor[] {
     const values = new Array<MaybeTensor>(exe.slots).fill(null);
     exe.inputSlots.forEach((slot, i) => (values[slot] = tangents[i]));
-    const rule = (node: ProgramNode, tin: MaybeTensor[]): MaybeTensor => (tin.every((t) => t === null) ? null : this.forwardRule(node, tin));
+    const rule = (node: FusibleNode, tin: MaybeTensor[]): MaybeTensor => (tin.every((t) => t === null) ? null : this.forwardRule(node as ProgramNode, tin));
     if (pool === null) {
       for (const ins of exe.instructions) values[ins.out] = runInstruction(ins, values, rule, true);
       return exe.outputSlots.map((s) => (s === null ? null : values[s]));
@@ -267,9 +267,8 @@ export class LinearProgram {
     const rule = node.rule!;
     // User rules may keep what they compute: they run on fresh storage, never the pool's.
     return withOutputSource(null, () => {
-      const full = tangents.map((t, i) => t ?? zerosFor(this.name, node.primals[i]));
-      if (rule.jvp) return rule.jvp(node.primals, full)[1];
-      return transposeVjp(rule.name, this.pullbackOf(node), node.out, full);
+      const full = tangents.map((t, i) => t ?? zerosLike(node.primals[i], this.name));
+      return rule.jvp(node.primals, full)[1];
     });
   }
 
@@ -277,7 +276,7 @@ export class LinearProgram {
     let pb = this.pullbacks.get(node);
     if (pb === undefined) {
       const rule = node.rule!;
-      pb = withOutputSource(null, () => (rule.vjp ? rule.vjp(node.primals)[1] : transposeJvp(rule.name, rule.jvp!, node.primals)[1]));
+      pb = withOutputSource(null, () => rule.vjp(node.primals)[1]);
       this.pullbacks.set(node, pb);
     }
     return pb;
@@ -455,7 +454,7 @@ function asFunction<F>(op: string, program: LinearProgram, what: string, single:
     checkCount(op, what, program.inputs.length, vectors.length);
     const ts = vectors.map((v, i) => checkVector(op, what, program.inputs[i], v, i));
     try {
-      const results = program.apply(ts).map((r, k) => (r === null ? zerosFor(op, shapeOnly(program.outputs[k].shape, program.outputs[k].dtype)) : program.detach(r)));
+      const results = program.apply(ts).map((r, k) => (r === null ? zerosLike(shapeOnly(program.outputs[k].shape, program.outputs[k].dtype), op) : program.detach(r)));
       return single ? results[0] : results;
     } finally {
       program.finish();

@@ -13,9 +13,7 @@ import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
-import { onesLike } from "../primitives/util.js";
-import { checkOutput, zerosFor } from "./forward.js";
-import { transposeJvp } from "./transpose.js";
+import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
 export interface TapeNode {
@@ -106,7 +104,7 @@ export class ReverseTrace extends Trace {
   processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
     const [primals, parents] = this.split(inputs);
     if (parents.every((p) => p === null)) return bindCustom(rule, primals);
-    const [out, pullback] = runRule(this, rule, () => (rule.vjp ? rule.vjp(primals) : transposeJvp(rule.name, rule.jvp!, primals)));
+    const [out, pullback] = runRule(this, rule, () => rule.vjp(primals));
     return this.record(rule.name, null, undefined, primals, out, parents, pullback);
   }
 }
@@ -204,7 +202,7 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
   const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer, consume);
-  return rec.inputs.map((x, i) => leaves.get(i) ?? zerosFor(op, x));
+  return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x, op));
 }
 
 /**

@@ -14,7 +14,6 @@ import { add, mul } from "../primitives/elementwise.js";
 import { sum } from "../primitives/reduce.js";
 import { onesLike, zerosLike } from "../primitives/util.js";
 import { pullBack, record } from "./reverse.js";
-import { onesFor } from "./forward.js";
 
 /** True when every entry of `t` is zero; its values are read under any tracer (engine use). */
 function isAllZero(t: Tensor): boolean {
@@ -69,7 +68,7 @@ export function transposeJvp(
     const [o, t] = transposing(name, () => rule(primals, tangents));
     out = o;
     return t;
-  }, primals.map((p) => onesFor(name, p)));
+  }, primals.map((p) => onesLike(p, name)));
   if (rec.outNode === null && !isAllZero(rec.out)) throw untransposable(name, "the tangent it returned");
   return [dropDead(out!), (ct) => pullBack(name, rec, ct)];
 }
@@ -90,6 +89,6 @@ export function transposeVjp(name: string, pullback: (cotangent: Tensor) => Mayb
       total = total === null ? term : add(total, term);
     });
     return total ?? sum(zerosLike(ct));
-  }, [onesFor(name, out)]);
+  }, [onesLike(out, name)]);
   return pullBack(name, rec, onesLike(rec.out))[0];
 }

@@ -53,15 +53,17 @@ export interface Primitive<P = void> {
 
 /**
  * A function with user-given derivative rules (customVjp, customJvp, the
- * implicit-function node). `call` evaluates it on plain or lower-level values.
+ * implicit-function nodes). `call` evaluates it on plain or lower-level values.
+ * Both rules are always there: where the user gave one, lib/ad/custom.ts makes
+ * the other by transposition, so the transformations never need to.
  */
 export interface CustomRule {
   readonly name: string;
   call(inputs: Tensor[]): Tensor;
   /** Pushforward: returns [out, tangentOut]; tangents are never null here. */
-  jvp?(primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor];
+  jvp(primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor];
   /** Forward pass for reverse mode: returns [out, pullback]. */
-  vjp?(primals: Tensor[]): [Tensor, (cotangent: Tensor) => MaybeTensor[]];
+  vjp(primals: Tensor[]): [Tensor, (cotangent: Tensor) => MaybeTensor[]];
   /**
    * True when the rules may read traced values they close over, seen one level
    * down (the implicit-function nodes, whose derivative w.r.t. those values
