@@ -66,7 +66,11 @@ export interface ImplicitFunctionOptions {
   strict?: boolean;
   /** Tolerance of the strict check on ‖F‖₂ (default 1e-6). */
   strictTol?: number;
-  /** "auto" materialises ∂F/∂y and factorises it up to this many unknowns (default 100). */
+  /**
+   * "auto" materialises ∂F/∂y and factorises it from the first solve up to this
+   * many unknowns (default 16); above, it starts with a Krylov method and
+   * switches to the dense LU once a call has spent n Krylov products.
+   */
   directMaxSize?: number;
   /** A name for error messages (default "ImplicitFunction"). */
   name?: string;
@@ -87,6 +91,15 @@ const OPTION_KEYS: readonly string[] = [
   "forward", "conditions", "linearSolver", "tol", "atol", "maxIter", "preconditioner", "symmetric", "positiveDefinite",
   "residualTol", "strict", "strictTol", "directMaxSize", "name", "passByproduct",
 ];
+
+/**
+ * The default directMaxSize, measured (bench/auto-solver.ts): for one
+ * right-hand side (a gradient) forming ∂F/∂y costs n products and Krylov
+ * methods converge in 8–20, so "direct" is as fast as GMRES or CG only up to
+ * about 8–16 unknowns (within 15% at 16, 1.3–1.7× slower at 24–32, 4–7×
+ * at 64–100). Many right-hand sides are served by the switch to LU instead.
+ */
+const DIRECT_MAX_SIZE = 16;
 
 /** The default residualTol: about ε^{1/3} of the precision (6e-6 and 5e-3), rounded. */
 function defaultResidualTol(precision: DType): number {
@@ -221,7 +234,7 @@ export class ImplicitFunction {
       preconditioner: opts.preconditioner,
       symmetric: flag(op, "symmetric", opts.symmetric) || positiveDefinite,
       positiveDefinite,
-      directMaxSize: opts.directMaxSize === undefined ? 100 : positiveInteger(op, "directMaxSize", opts.directMaxSize, 100),
+      directMaxSize: positiveInteger(op, "directMaxSize", opts.directMaxSize, DIRECT_MAX_SIZE),
     };
   }
 

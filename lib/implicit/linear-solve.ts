@@ -87,7 +87,7 @@ interface DenseFactors {
   A: Float64Array;
   lu: LUFactors | null;
   rank: "full" | "deficient";
-  /** ‖A‖_F. */
+  /** ‖A‖_F (NaN or ∞ when an entry is). */
   norm: number;
   /** The entry (i, j) where |A_ij − A_ji| is largest, and ‖A − Aᵀ‖_F/‖A‖_F. */
   asymmetry: { i: number; j: number; relative: number };
@@ -152,9 +152,26 @@ function wellConditioned(f: LUFactors): boolean {
   return hi > 0 && lo > hi * f.n * 1e3 * Number.EPSILON;
 }
 
-/** Which method "auto" uses for a system of n unknowns (documented in the README). */
-export function autoSolverFor(n: number, s: SolveSettings): Exclude<SolverName, "auto"> {
+/** The largest ∂F/∂y "auto" materialises after Krylov solves (n² doubles, 8 MB, and its LU factors). */
+const AUTO_DENSE_LIMIT = 1000;
+
+/**
+ * Which method "auto" uses for the next solve of a call with n unknowns
+ * (measured in bench/auto-solver.ts, documented in the README): "direct" up
+ * to directMaxSize unknowns, where forming ∂F/∂y (n products) costs no more
+ * than a Krylov solve; above, the Krylov method the flags choose (cg, minres
+ * or gmres) until the Krylov solves of this call have spent n products, what
+ * forming ∂F/∂y costs; then "direct" serves every further right-hand side of
+ * the call (a jacobian, a Hessian) from one LU, up to AUTO_DENSE_LIMIT
+ * unknowns. Like renting skis until the rent reaches the price of buying, this
+ * spends at most about twice the products of the better of the two choices.
+ * An LU solve still costs about two products (its residual check and the
+ * triangular solves), so the switch waits while Krylov solves take fewer than
+ * three products each (a diagonal ∂F/∂y and unit right-hand sides).
+ */
+export function autoSolverFor(n: number, s: SolveSettings, state?: CallSolves): Exclude<SolverName, "auto"> {
   if (n <= s.directMaxSize) return "direct";
+  if (state !== undefined && n <= AUTO_DENSE_LIMIT && state.krylovProducts >= n && state.krylovProducts > 3 * state.krylovSolves) return "direct";
   if (s.symmetric) return s.positiveDefinite ? "cg" : "minres";
   return "gmres";
 }
@@ -211,6 +228,9 @@ export class CallSolves {
   readonly dense = new DenseJacobian();
   /** A declared symmetry was confirmed on this call (by a solve or the dense matrix). */
   symmetryConfirmed = false;
+  /** Krylov solves of this call and the products they spent (for "auto"). */
+  krylovSolves = 0;
+  krylovProducts = 0;
   /** Two work vectors while a probe needs them; K v (v of seed 1) stays in the second until the symmetry is confirmed. */
   private work: [Float64Array, Float64Array] | null = null;
   /** ‖v‖, ‖K v‖ and ⟨u, K v⟩ for the probe vectors v (seed 1) and u (seed 2). */
@@ -357,7 +377,7 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
   const bValues = contiguousData(b, "float64") as Float64Array; // read only
   const bNorm = norm2(bValues);
   const n = K.shape[0];
-  const method = typeof s.solver === "function" ? "user" : s.solver === "auto" ? autoSolverFor(n, s) : s.solver;
+  const method = typeof s.solver === "function" ? "user" : s.solver === "auto" ? autoSolverFor(n, s, state) : s.solver;
   if (!Number.isFinite(bNorm) && !allFinite(bValues)) {
     const label = s.solver === "auto" ? `auto(${method})` : method;
     throw failed({ solver: label, iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol }, nonFiniteRightHandSide(op, system));
@@ -377,6 +397,8 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
   }
   if (method === "direct") return solveDirect(op, K, b, bNorm, system, s, s.solver === "auto", state);
   const result = runKrylov(op, method as Exclude<SolverName, "auto" | "direct">, K as LinearOperator, b, s);
+  state.krylovSolves += 1;
+  state.krylovProducts += result.iterations + 1;
   const label = s.solver === "auto" ? `auto(${method})` : method;
   const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol, residualHistory: result.residualHistory };
   if (!result.converged) {
@@ -503,7 +525,7 @@ function solveDirect(op: string, K: LinearSystem, b: Tensor, bNorm: number, syst
   const n = K.shape[0];
   const nonFinite: SolveDiagnostics = { solver: auto ? "auto(direct)" : "direct", iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol };
   const { A, lu, rank, norm, asymmetry } = state.dense.factor(K, system);
-  if (!A.every(Number.isFinite)) {
+  if (!Number.isFinite(norm) && !allFinite(A)) {
     throw failed(nonFinite, new Error(`${op}: ∂F/∂y has a NaN or ∞ entry at forward's output (check forward's y and the conditions there), so the ${system} system cannot be solved`));
   }
   if (s.symmetric && asymmetry.relative > symmetryTolerance(s.precision)) {

@@ -345,6 +345,51 @@ describe("ImplicitFunction: flags that do not describe ∂F/∂y (issue 15, item
   });
 });
 
+describe("ImplicitFunction: the \"auto\" rule, set from bench/auto-solver.ts (issue 15, Also)", () => {
+  const make = (n: number, seed: number) => {
+    const M = matrix(n, seed, 3);
+    const Mt = tensor(M);
+    let krylovSteps = 0; // an identity preconditioner, called by Krylov methods only
+    const f = new ImplicitFunction({
+      forward: (v: Tensor) => tensor(solveDense(M, Array.from(v.toFloat64Array()))),
+      conditions: (v: Tensor, y: Tensor) => sub(matmul(Mt, y), v),
+      preconditioner: (v: Tensor) => {
+        krylovSteps++;
+        return v;
+      },
+    });
+    return { f, M, b: tensor(Array.from({ length: n }, (_, i) => Math.cos(i))), krylovSteps: () => krylovSteps };
+  };
+
+  it("one right-hand side: \"direct\" up to 16 unknowns, the Krylov method above", () => {
+    for (const [n, solver] of [[16, "direct"], [17, "gmres"], [40, "gmres"]] as const) {
+      const { f, M, b } = make(n, n);
+      expectClose(grad((v: Tensor) => sum(f.call(v)))(b), solveDense(transposed(M), new Array<number>(n).fill(1)), 1e-8, 1e-10);
+      expect(f.lastSolve!.solver, `n = ${n}`).to.equal(solver);
+    }
+  });
+
+  it("many right-hand sides in one call (a jacobian): Krylov first, then the LU once the call has spent n products", () => {
+    const n = 40;
+    const { f, M, b, krylovSteps } = make(n, 9);
+    const J = jacobian((v: Tensor) => f.call(v), { mode: "rev" })(b);
+    expect(krylovSteps()).to.be.greaterThan(0);
+    expect(krylovSteps()).to.be.below(4 * n); // n products, then the LU: far fewer than n GMRES solves
+    expect(f.lastSolve!.solver).to.equal("direct");
+    // J = M⁻¹: M J = I.
+    const Jv = J.toFloat64Array();
+    for (let i = 0; i < n; i += 7) for (let j = 0; j < n; j += 5) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += M[i][k] * Jv[k * n + j];
+      expect(Math.abs(s - (i === j ? 1 : 0)), `(MJ)[${i}][${j}]`).to.be.below(1e-9);
+    }
+    // A diagonal ∂F/∂y with unit right-hand sides takes one GMRES iteration each: no switch.
+    const diagonal = new ImplicitFunction({ forward: (v: Tensor) => tensor(Array.from(v.toFloat64Array(), (x) => x / 2)), conditions: (v: Tensor, y: Tensor) => sub(mul(2, y), v) });
+    jacobian((v: Tensor) => diagonal.call(v), { mode: "rev" })(b);
+    expect(diagonal.lastSolve!.solver).to.equal("gmres");
+  });
+});
+
 describe("ImplicitFunction: a refused call leaves no state behind", () => {
   it("the engine differentiates as before after the error", () => {
     const f = new ImplicitFunction({ forward: (x: Tensor) => exp(x), conditions: (x: Tensor, y: Tensor) => sub(log(sub(y, 2)), x) });
