@@ -229,12 +229,15 @@ function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
 }
 
 /**
- * Linear-solve errors of the ImplicitFunction (its own messages, prefixed with
- * its name) become property (4); anything else, user code's errors included, is
- * rethrown unchanged.
+ * The ImplicitFunction's own refusals (messages prefixed with its name) become
+ * properties: y not close enough to a solution for a derivative, (1) (with a
+ * conditionsTol looser than the call's residualTol); a linear solve, (4).
+ * Anything else, user code's errors included, is rethrown unchanged.
  */
 function solveFailure(f: ImplicitFunction, e: unknown): unknown {
-  if (e instanceof Error && e.message.startsWith(`${f.name}: `) && /linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
+  if (!(e instanceof Error) || !e.message.startsWith(`${f.name}: `)) return e;
+  if (e.message.includes("does not satisfy the conditions")) return new PropertyFailure(PROPERTY.conditions, e.message);
+  if (/linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
   return e;
 }
 
