@@ -93,11 +93,11 @@ const OPTION_KEYS: readonly string[] = [
 ];
 
 /**
- * The default directMaxSize, measured (bench/auto-solver.ts): for one
- * right-hand side (a gradient) forming ∂F/∂y costs n products and Krylov
- * methods converge in 8–20, so "direct" is as fast as GMRES or CG only up to
- * about 8–16 unknowns (within 15% at 16, 1.3–1.7× slower at 24–32, 4–7×
- * at 64–100). Many right-hand sides are served by the switch to LU instead.
+ * The default directMaxSize, measured (bench/auto-solver.ts, four kinds of
+ * conditions): for one right-hand side (a gradient) forming ∂F/∂y costs n
+ * products while GMRES and CG converge in 8–20, so "direct" takes 0.9–1.05× the
+ * Krylov time at 8 unknowns, 1.0–1.17× at 16, 1.3–1.7× at 24–32 and 2–7× at
+ * 64–100. Many right-hand sides are served by autoSolverFor's switch to the LU.
  */
 const DIRECT_MAX_SIZE = 16;
 
