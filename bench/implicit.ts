@@ -171,6 +171,9 @@ function forwardIterations(): void {
         return tensor(ys);
       },
       conditions: (xx: Tensor, yy: Tensor) => sub(add(mul(0.5, yy.cos()), xx), yy),
+      // 10 iterations stop ~1e-3 from the fixed point, which the default residual check
+      // refuses; this workload measures time and memory, not the derivative, so it is off.
+      residualTol: Infinity,
     });
     const forwardMs = time(() => f.forward(x), 3);
     let g = 0;

@@ -30,7 +30,7 @@
  *
  * The minimum image is chosen by a rounding that is piecewise constant in x:
  * `forward` computes the image shifts once and hands them to the conditions as a
- * byproduct ([y, shifts]), which the conditions use and never differentiate.
+ * byproduct ({ y, byproduct: shifts }), which the conditions use and never differentiate.
  *
  * Run: npx tsx examples/molecular-sensitivity.ts
  */
@@ -182,7 +182,7 @@ export async function main(opts: { quiet?: boolean; sigma?: number } = {}): Prom
     forward: (s: Tensor | number) => {
       const { x, steps } = relaxFIRE(start, typeof s === "number" ? s : s.item());
       fireSteps = steps;
-      return [tensor(x, { shape: [PARTICLES, 2] }), imageShifts(x)];
+      return { y: tensor(x, { shape: [PARTICLES, 2] }), byproduct: imageShifts(x) };
     },
     // ∇ₓE(x; σ) = 0, the shifts (the byproduct, passed after x) held fixed. Written
     // out rather than with `stationarityConditions`, whose conditions take the

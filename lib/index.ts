@@ -35,7 +35,7 @@ export { cg, gmres, bicgstab, minres, lsqr, luSolve, cholesky, choleskySolve } f
 export type { LinearOperator, KrylovOptions, KrylovResult } from "./krylov/index.js";
 
 export { ImplicitFunction } from "./implicit/implicit-function.js";
-export type { ImplicitFunctionOptions, ImplicitInput, SolveDiagnostics, SolverName, UserSolver } from "./implicit/implicit-function.js";
+export type { ForwardOutput, ImplicitFunctionOptions, ImplicitInput, SolveDiagnostics, SolverName, UserSolver } from "./implicit/implicit-function.js";
 export {
   stationarityConditions, fixedPointConditions, proximalGradientConditions, lassoConditions,
   projectedGradientConditions, kktConditions, packKKT, unpackKKT,

@@ -19,7 +19,7 @@
  *    through it reaches explicit inputs and captured values alike; N's linear
  *    solves are themselves `customLinearSolve`s, so every order works.
  */
-import { shapeOnly, Tensor } from "../tensor/tensor.js";
+import { contiguousData, shapeOnly, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
 import { bindCustom, concrete, dropDead, hiddenAbove, liveTraces, untraced, watchCaptured, type CustomRule, type MaybeTensor } from "../primitives/core.js";
 import { add, mul, neg, sub } from "../primitives/elementwise.js";
@@ -189,8 +189,10 @@ function direct(name: string, trace: unknown, inputs: Tensor[], active: boolean[
     name,
     call: () => yStar,
     jvp: (_, tangents) => {
-      const Fdot = system.applyInputs(tangents.map((t, i) => (active[i] ? t : null)));
+      const live = tangents.map((t, i) => (active[i] ? t : null));
+      const Fdot = system.applyInputs(live);
       if (Fdot === null) return [yStar, zerosLike(yStar)];
+      if (!finite(Fdot)) blameInputs(name, live.map((t, i) => (t !== null && finite(t) ? system.applyInputs(live.map((_, j) => (j === i ? t : null))) : null)));
       return [yStar, neg(customLinearSolve((v) => system.applyA(v), Fdot, (b) => plainSolve(b, false), {
         transposeSolve: (b) => plainSolve(b, true), transposeMatvec: (u) => system.applyAT(u), name,
       }))];
@@ -199,10 +201,29 @@ function direct(name: string, trace: unknown, inputs: Tensor[], active: boolean[
       const u = customLinearSolve((w) => system.applyAT(w), ct, (b) => plainSolve(b, true), {
         transposeSolve: (b) => plainSolve(b, false), transposeMatvec: (v) => system.applyA(v), name,
       });
-      return system.applyInputsT(u, active, -1);
+      const cotangents = system.applyInputsT(u, active, -1);
+      blameInputs(name, cotangents);
+      return cotangents;
     }],
   };
   return bindCustom(rule, inputs);
+}
+
+function finite(t: Tensor): boolean {
+  const values = contiguousData(concrete(t), "float64");
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
+/**
+ * A NaN or ∞ in ∂F/∂xᵢ would reach the derivative as a silent NaN: throws
+ * naming the first input whose product with ∂F/∂xᵢ (given per input, null
+ * where not computed) is not finite.
+ */
+function blameInputs(name: string, products: MaybeTensor[]): void {
+  const i = products.findIndex((p) => p !== null && !finite(p));
+  if (i < 0) return;
+  throw new Error(`${name}: ∂F/∂(input ${i}), the derivative of the conditions in input ${i}, has a NaN or ∞ at forward's output: F is not differentiable in input ${i} there (a sqrt or log of it at 0, say, or 0·∞ in its derivative), so the implicit function theorem gives no derivative w.r.t. input ${i}. Rewrite the conditions so that they are differentiable at this point`);
 }
 
 /**

@@ -18,7 +18,7 @@ import { concrete, untraced } from "../primitives/core.js";
 import { isOperand, operand } from "../primitives/operands.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
-import { ImplicitFunction, type ImplicitInput } from "../implicit/implicit-function.js";
+import { ImplicitFunction, readForwardOutput, type ImplicitInput } from "../implicit/implicit-function.js";
 import { directionalDerivative } from "./finite-diff.js";
 import { seededRandom } from "./check-grad.js";
 
@@ -108,16 +108,30 @@ function toInputs(op: string, values: unknown[]): ImplicitInput[] {
   });
 }
 
+/**
+ * forward's y at `inputs` and the extra arguments its conditions receive (the
+ * byproduct, unless passByproduct is false), on plain values: forward receives
+ * Tensors and its output is read as ImplicitFunction.call reads it.
+ */
+function solveAt(f: ImplicitFunction, inputs: unknown[]): { y: Tensor; extra: unknown[] } {
+  return untraced(() => {
+    const tensors = inputs.map((x, i) => concrete(operand(f.name, x, undefined, `input ${i}`)));
+    const { y, byproduct, hasByproduct } = readForwardOutput(f.name, f.forward(...tensors));
+    return { y, extra: hasByproduct && f.passByproduct ? [byproduct] : [] };
+  });
+}
+
+/** The conditions at (inputs, w), with forward's byproduct at inputs (traced in w when w is). */
+function conditionsAt(f: ImplicitFunction, inputs: unknown[], w: Tensor, extra: unknown[]): Tensor {
+  const tensors = inputs.map((x, i) => concrete(operand(f.name, x, undefined, `input ${i}`)));
+  return operand("verifyImplicit", f.conditions(...tensors, w, ...extra));
+}
+
 function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Omit<VerifyOptions, "numRuns" | "seed">>, worst: VerifySummary["worst"], seed: number): void {
   const op = "verifyImplicit";
   // (1) conditions at forward's output, on plain values.
-  const { y, F } = untraced(() => {
-    const out = f.forward(...inputs);
-    const yRaw = Array.isArray(out) ? out[0] : out;
-    const extra = Array.isArray(out) && f.passByproduct ? [out[1]] : [];
-    const yT = concrete(operand(op, yRaw));
-    return { y: yT, F: concrete(operand(op, f.conditions(...inputs, yT, ...extra))) };
-  });
+  const { y, extra } = solveAt(f, inputs);
+  const F = untraced(() => concrete(conditionsAt(f, inputs, y, extra)));
   const yFlat = y.toFloat64Array();
   const residual = norm(F.toFloat64Array()) / Math.max(1, norm(yFlat));
   worst.conditions = Math.max(worst.conditions, residual);
@@ -126,7 +140,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   }
 
   const rand = seededRandom(seed);
-  checkNonsingular(f, inputs, y, rand);
+  checkNonsingular(f, inputs, y, extra, rand);
   const primals = inputs.map((x) => concrete(operand(op, x)));
   const directions = primals.map((p) => new Float64Array(p.size).map(() => 2 * rand() - 1));
   const tangents = directions.map((d, i) => typed(d, primals[i].shape, primals[i].dtype));
@@ -139,10 +153,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   } catch (e) {
     throw solveFailure(f, e);
   }
-  const forwardY = (...xs: unknown[]): Tensor => {
-    const out = f.forward(...(xs as ImplicitInput[]));
-    return operand(op, Array.isArray(out) ? out[0] : out);
-  };
+  const forwardY = (...xs: unknown[]): Tensor => solveAt(f, xs).y;
   const fd = directionalDerivative(op, forwardY, inputs, directions, { step: opts.step, richardson: opts.richardson });
   const scale = Math.max(norm(fd), norm(pushforward), 1e-12);
   let diff = 0;
@@ -182,25 +193,17 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
  * F(y + δ) − F(y) = Aδ + O(δ²) must be dominated by Aδ; when A is (numerically)
  * singular along δ the O(δ²) remainder dominates instead.
  */
-function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tensor, rand: () => number): void {
+function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tensor, extra: unknown[], rand: () => number): void {
   const op = "verifyImplicit";
   const yv = y.toFloat64Array();
   const h = 1e-6 * Math.max(1, norm(yv));
   const direction = new Float64Array(yv.length).map(() => 2 * rand() - 1);
   const scale = norm(direction);
   const delta = typed(direction.map((v) => (v / scale) * h), y.shape, y.dtype);
-  const evaluate = (w: Tensor): Float64Array => untraced(() => {
-    const out = f.forward(...inputs);
-    const extra = Array.isArray(out) && f.passByproduct ? [out[1]] : [];
-    return concrete(operand(op, f.conditions(...inputs, w, ...extra))).toFloat64Array();
-  });
+  const evaluate = (w: Tensor): Float64Array => untraced(() => concrete(conditionsAt(f, inputs, w, extra)).toFloat64Array());
   const F0 = evaluate(y);
   const F1 = evaluate(typed(yv.map((v, i) => v + delta.data[i]), y.shape, y.dtype));
-  const Adelta = untraced(() => {
-    const out = f.forward(...inputs);
-    const extra = Array.isArray(out) && f.passByproduct ? [out[1]] : [];
-    return concrete(jvp((w: Tensor) => operand(op, f.conditions(...inputs, w, ...extra)), [y], [delta])[1]).toFloat64Array();
-  });
+  const Adelta = untraced(() => concrete(jvp((w: Tensor) => conditionsAt(f, inputs, w, extra), [y], [delta])[1]).toFloat64Array());
   const change = norm(F1.map((v, i) => v - F0[i]));
   const remainder = norm(F1.map((v, i) => v - F0[i] - Adelta[i]));
   const linear = norm(Adelta);
@@ -226,12 +229,15 @@ function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
 }
 
 /**
- * Linear-solve errors of the ImplicitFunction (its own messages, prefixed with
- * its name) become property (4); anything else, user code's errors included, is
- * rethrown unchanged.
+ * The ImplicitFunction's own refusals (messages prefixed with its name) become
+ * properties: y not close enough to a solution for a derivative, (1) (with a
+ * conditionsTol looser than the call's residualTol); a linear solve, (4).
+ * Anything else, user code's errors included, is rethrown unchanged.
  */
 function solveFailure(f: ImplicitFunction, e: unknown): unknown {
-  if (e instanceof Error && e.message.startsWith(`${f.name}: `) && /linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
+  if (!(e instanceof Error) || !e.message.startsWith(`${f.name}: `)) return e;
+  if (e.message.includes("does not satisfy the conditions")) return new PropertyFailure(PROPERTY.conditions, e.message);
+  if (/linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
   return e;
 }
 

@@ -11,45 +11,66 @@
  * linear systems of A = ∂F/∂y to `solve`: the method the options choose, with
  * diagnostics in `lastSolve` (lib/implicit/linear-solve.ts).
  */
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, contiguousData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, isTracing, untraced } from "../primitives/core.js";
-import { operand, type Operand } from "../primitives/operands.js";
+import { DtypeMismatchError, operand, type Operand } from "../primitives/operands.js";
 import type { UserFunction } from "../primitives/util.js";
-import { customRoot, type RootSolver } from "../ad/root.js";
-import { DenseJacobian, failedSolve, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver } from "./linear-solve.js";
+import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
+import {
+  CallSolves, ProbeScratch, defaultTol, failedSolve, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
+} from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
 
 /** An input of `call`: a Tensor, or anything `tensor()` accepts (it reaches `forward` and the conditions as a Tensor). */
 export type ImplicitInput = Operand;
 
+/**
+ * What `forward` returns: y (a Tensor, a number, or tensor data such as nested
+ * arrays, which are always read as y), or `{ y, byproduct }` to hand the
+ * conditions something besides y.
+ */
+export type ForwardOutput = ImplicitInput | { y: ImplicitInput; byproduct?: unknown };
+
 export interface ImplicitFunctionOptions {
   /**
-   * The solver: any code, run on plain (untraced) values. Returns y, or a pair
-   * [y, byproduct] whose byproduct (an active set, dual variables, …) is handed
-   * to the conditions and never differentiated.
+   * The solver: any code, run on plain (untraced) values; its inputs arrive as
+   * Tensors. Returns y, or `{ y, byproduct }` whose byproduct (an active set,
+   * dual variables, …) is handed to the conditions and never differentiated.
    */
-  forward: UserFunction<Tensor | number | [Tensor | number, unknown]>;
+  forward: UserFunction<ForwardOutput>;
   /** F(...inputs, y[, byproduct]): zero at the solution; same size as y. Traced. */
   conditions: UserFunction<Tensor | number>;
   /** "auto" (default), a Krylov method, "direct", or a function (A, b) => x. */
   linearSolver?: SolverName | UserSolver;
-  /** Relative tolerance of the linear solves (default 1e-10). */
+  /** Relative tolerance of the linear solves (default by precision: 1e-10 for float64, 1e-5 for float32). */
   tol?: number;
   /** Iteration cap of the linear solves (default 1000). */
   maxIter?: number;
   /** v ↦ M⁻¹v, a preconditioner for ∂F/∂y (Krylov methods). */
   preconditioner?: (v: Tensor) => Tensor;
-  /** Declares ∂F/∂y symmetric (e.g. stationarity conditions ∇_y f = 0). */
+  /** Declares ∂F/∂y symmetric (e.g. stationarity conditions ∇_y f = 0); checked by a probe on every differentiated call. */
   symmetric?: boolean;
   /** Declares ∂F/∂y symmetric positive definite (then "auto" uses CG on large systems). */
   positiveDefinite?: boolean;
-  /** Check ‖F(x, y*)‖ ≤ strictTol after every forward and throw otherwise (default false). */
+  /**
+   * How far forward's y may be from a solution of the conditions before a
+   * derivative is refused: ‖F(x, y)‖/g ≤ residualTol·max(1, ‖y‖), with g the
+   * typical gain of ∂F/∂y (so ‖F‖/g estimates the Newton correction y still
+   * needs). Default by precision: 1e-5 for float64, 5e-3 for float32, about
+   * ε^{1/3}, the accuracy of central finite differences. Infinity turns it off.
+   */
+  residualTol?: number;
+  /** Also check ‖F(x, y*)‖₂ ≤ strictTol (absolute) after every forward, differentiated or not (default false). */
   strict?: boolean;
   /** Tolerance of the strict check on ‖F‖₂ (default 1e-6). */
   strictTol?: number;
-  /** "auto" materialises ∂F/∂y and factorises it up to this many unknowns (default 100). */
+  /**
+   * "auto" materialises ∂F/∂y and factorises it from the first solve up to this
+   * many unknowns (default 16); above, it starts with a Krylov method and
+   * switches to the dense LU once a call has spent n Krylov products.
+   */
   directMaxSize?: number;
   /** A name for error messages (default "ImplicitFunction"). */
   name?: string;
@@ -68,8 +89,22 @@ const SOLVERS: readonly string[] = ["auto", "cg", "gmres", "bicgstab", "minres",
 /** Every key of ImplicitFunctionOptions (keep in sync): any other key is a misspelt option and an Error. */
 const OPTION_KEYS: readonly string[] = [
   "forward", "conditions", "linearSolver", "tol", "atol", "maxIter", "preconditioner", "symmetric", "positiveDefinite",
-  "strict", "strictTol", "directMaxSize", "name", "passByproduct",
+  "residualTol", "strict", "strictTol", "directMaxSize", "name", "passByproduct",
 ];
+
+/**
+ * The default directMaxSize, measured (bench/auto-solver.ts, four kinds of
+ * conditions): for one right-hand side (a gradient) forming ∂F/∂y costs n
+ * products while GMRES and CG converge in 8–20, so "direct" takes 0.9–1.05× the
+ * Krylov time at 8 unknowns, 1.0–1.17× at 16, 1.3–1.7× at 24–32 and 2–7× at
+ * 64–100. Many right-hand sides are served by autoSolverFor's switch to the LU.
+ */
+const DIRECT_MAX_SIZE = 16;
+
+/** The default residualTol: about ε^{1/3} of the precision (6e-6 and 5e-3), rounded. */
+function defaultResidualTol(precision: DType): number {
+  return precision === "float32" ? 5e-3 : 1e-5;
+}
 
 function positiveNumber(op: string, what: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
@@ -89,16 +124,78 @@ function flag(op: string, what: string, v: unknown): boolean {
   return v;
 }
 
+/** A plain object (not data, not a class instance). */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * What forward returned, read by the one rule: `{ y, byproduct }` carries a
+ * byproduct; anything else is y itself (a Tensor, a number or tensor data:
+ * an array is never a tuple). Returns y as a plain Tensor and the byproduct.
+ */
+export function readForwardOutput(op: string, out: unknown): { y: Tensor; byproduct: unknown; hasByproduct: boolean } {
+  if (isPlainObject(out)) {
+    const keys = Object.keys(out);
+    if (!keys.includes("y") || keys.some((k) => k !== "y" && k !== "byproduct")) {
+      throw new Error(`${op}: forward returned an object with keys ${keys.length > 0 ? keys.join(", ") : "(none)"}; it must return y (a Tensor, a number or tensor data) or { y, byproduct }`);
+    }
+    return { y: concrete(operand(op, out.y, undefined, "forward's y")), byproduct: out.byproduct, hasByproduct: "byproduct" in out };
+  }
+  try {
+    return { y: concrete(operand(op, out, undefined, "forward's return value")), byproduct: undefined, hasByproduct: false };
+  } catch (e) {
+    if (Array.isArray(out) && out.length === 2 && !(typeof out[1] === "number")) {
+      throw new Error(`${op}: forward returned a pair (${describe(out[0])}, ${describe(out[1])}), which is not tensor data: an array forward returns is always y. To hand the conditions a byproduct, return { y, byproduct }`);
+    }
+    throw e;
+  }
+}
+
+/** "F[0,1]" (or "F" for a scalar): the multi-index of flat entry k of a tensor of `shape`. */
+function entryName(name: string, shape: readonly number[], k: number): string {
+  if (shape.length === 0) return name;
+  const index = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = k % shape[d];
+    k = Math.floor(k / shape[d]);
+  }
+  return `${name}[${index.join(",")}]`;
+}
+
+function valueText(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "∞";
+  if (v === -Infinity) return "-∞";
+  return String(Number(v.toPrecision(6)));
+}
+
+/** ‖t‖₂ over a tensor's values (read in place when contiguous float64); NaN or ∞ when an entry is. */
+function normOf(t: Tensor): number {
+  const v = contiguousData(t, "float64") as Float64Array;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
 export class ImplicitFunction {
   /** The solver, as given (runs on plain values). */
-  readonly forward: (...inputs: unknown[]) => Tensor | number | [Tensor | number, unknown];
+  readonly forward: (...inputs: Tensor[]) => ForwardOutput;
   /** The optimality conditions, as given. */
   readonly conditions: (...args: unknown[]) => Tensor | number;
   readonly name: string;
   readonly strict: boolean;
   readonly strictTol: number;
   readonly passByproduct: boolean;
-  private readonly settings: SolveSettings;
+  /** residualTol as given (undefined: the default of the call's precision). */
+  private readonly residualTol: number | undefined;
+  /** tol as given (undefined: the default of the call's precision). */
+  private readonly tol: number | undefined;
+  private readonly settings: Omit<SolveSettings, "tol" | "precision">;
+  /** Work vectors of the probes of ∂F/∂y, reused from call to call. */
+  private readonly scratch = new ProbeScratch();
   /** Diagnostics of the most recent linear solve: { solver, iterations, residualNorm, converged, status, system, tol }. */
   lastSolve: SolveDiagnostics | null = null;
 
@@ -122,18 +219,22 @@ export class ImplicitFunction {
     this.name = opts.name ?? op;
     this.strict = flag(op, "strict", opts.strict);
     this.strictTol = positiveNumber(op, "strictTol", opts.strictTol, 1e-6);
+    if (opts.residualTol !== undefined && (typeof opts.residualTol !== "number" || !(opts.residualTol > 0))) {
+      throw new Error(`${op}: residualTol must be a positive number (Infinity turns the check off), got ${describe(opts.residualTol)}`);
+    }
+    this.residualTol = opts.residualTol;
     this.passByproduct = opts.passByproduct === undefined ? true : flag(op, "passByproduct", opts.passByproduct);
     if (opts.atol !== undefined && (typeof opts.atol !== "number" || !(opts.atol >= 0) || !Number.isFinite(opts.atol))) throw new Error(`${op}: atol must be a non-negative finite number, got ${describe(opts.atol)}`);
     const positiveDefinite = flag(op, "positiveDefinite", opts.positiveDefinite);
+    this.tol = opts.tol === undefined ? undefined : positiveNumber(op, "tol", opts.tol, 1e-10);
     this.settings = {
       solver: solver as SolverName | UserSolver,
-      tol: positiveNumber(op, "tol", opts.tol, 1e-10),
       atol: opts.atol ?? 0,
       maxIter: positiveInteger(op, "maxIter", opts.maxIter, 1000),
       preconditioner: opts.preconditioner,
       symmetric: flag(op, "symmetric", opts.symmetric) || positiveDefinite,
       positiveDefinite,
-      directMaxSize: opts.directMaxSize === undefined ? 100 : positiveInteger(op, "directMaxSize", opts.directMaxSize, 100),
+      directMaxSize: positiveInteger(op, "directMaxSize", opts.directMaxSize, DIRECT_MAX_SIZE),
     };
   }
 
@@ -141,16 +242,25 @@ export class ImplicitFunction {
    * y(inputs): runs `forward`, and returns y differentiable in every input and
    * in every traced value the conditions capture, in both modes and at any order
    * (by `customRoot`, lib/ad/root.ts).
+   *
+   * Checks, cheap because F(x, y*) is computed anyway: F must be finite
+   * (always); when y is differentiated, y must be within residualTol of a
+   * solution; with `strict`, ‖F‖ ≤ strictTol.
    */
   call(...inputs: ImplicitInput[]): Tensor {
     const op = this.name;
     const args = inputs.map((x, i) => operand(op, x, undefined, `input ${i}`));
     const plainInputs = args.map(concrete);
-    const [yStar, byproduct, hasByproduct] = untraced(() => this.runForward(plainInputs));
+    const { y: yStar, byproduct, hasByproduct } = untraced(() => readForwardOutput(op, this.forward(...plainInputs)));
 
     const extra = hasByproduct && this.passByproduct ? [byproduct] : [];
     const conditionsAt = (...all: Tensor[]): Tensor => {
-      const F = this.conditions(...all, ...extra);
+      let F: unknown;
+      try {
+        F = this.conditions(...all, ...extra);
+      } catch (e) {
+        throw this.dtypeCulprit(e, plainInputs, yStar) ?? e;
+      }
       if (!(F instanceof Tensor) && typeof F !== "number") throw new Error(`${op}: conditions must return a Tensor or a number, got ${describe(F)}`);
       const t = operand(op, F);
       if (t.size !== yStar.size) {
@@ -160,15 +270,26 @@ export class ImplicitFunction {
     };
     if (!isTracing()) {
       // Nothing differentiates y: the conditions still run once, so that a y they
-      // do not accept (or of another size) is an error at once.
+      // do not accept (of another size, where F is not finite) is an error at once.
       const F = untraced(() => conditionsAt(...plainInputs, yStar));
-      if (this.strict) this.checkConditions(F);
+      const residualNorm = normOf(F);
+      this.checkFinite(residualNorm, F, yStar, plainInputs);
+      if (this.strict) this.checkStrict(residualNorm);
       return yStar;
     }
-    const dense = new DenseJacobian();
+    let residual: { F: Tensor; norm: number } | null = null;
+    let settings: SolveSettings | null = null;
+    const state = new CallSolves(this.scratch);
     const solve: RootSolver = (K, b, system) => {
+      if (settings === null) {
+        // The first solve of the call: the precision is known (y's and F's dtypes), and
+        // the residual check needs ∂F/∂y's gain, one product with the system.
+        const precision: DType = yStar.dtype === "float32" || residual!.F.dtype === "float32" ? "float32" : "float64";
+        settings = { ...this.settings, tol: this.tol ?? defaultTol(precision), precision };
+        this.checkResidual(residual!.norm, yStar, K, precision, state);
+      }
       try {
-        const [x, diag] = solveSystem(op, K, b, system, this.settings, dense);
+        const [x, diag] = solveSystem(op, K, b, system, settings, state);
         this.lastSolve = diag;
         return x;
       } catch (e) {
@@ -181,35 +302,71 @@ export class ImplicitFunction {
       symmetric: this.settings.symmetric,
       name: op,
       onResidual: (F) => {
-        if (this.strict) this.checkConditions(F);
+        residual = { F, norm: normOf(F) };
+        this.checkFinite(residual.norm, F, yStar, plainInputs);
+        if (this.strict) this.checkStrict(residual.norm);
       },
     });
   }
 
-  private runForward(plainInputs: ImplicitInput[]): [Tensor, unknown, boolean] {
-    const op = this.name;
-    const out = this.forward(...plainInputs);
-    let y: unknown = out;
-    let byproduct: unknown;
-    let hasByproduct = false;
-    if (Array.isArray(out)) {
-      if (out.length !== 2 || !(out[0] instanceof Tensor || typeof out[0] === "number")) {
-        throw new Error(`${op}: forward returned ${describe(out)}; it must return y (a Tensor or number) or a pair [y, byproduct]. Wrap array data with tensor()`);
-      }
-      [y, byproduct] = out;
-      hasByproduct = true;
-    }
-    if (!(y instanceof Tensor) && typeof y !== "number") throw new Error(`${op}: forward must return a Tensor or a number (or [y, byproduct]), got ${describe(y)}`);
-    return [concrete(operand(op, y)), byproduct, hasByproduct];
+  /**
+   * The conditions failed on mixed dtypes while forward's y has another dtype
+   * than an input: forward is the culprit, and the Error says so.
+   */
+  private dtypeCulprit(e: unknown, inputs: Tensor[], y: Tensor): Error | null {
+    if (!(e instanceof DtypeMismatchError)) return null;
+    const i = inputs.findIndex((x) => x.dtype !== y.dtype);
+    if (i < 0) return null;
+    const want = inputs[i].dtype;
+    return new Error(`${this.name}: forward returned a ${y.dtype} y but input ${i} is ${want}, and the conditions cannot mix them (${e.message}). Return y in the inputs' dtype from forward (tensor(values, { dtype: "${want}" }) or y.astype("${want}")), or pass ${y.dtype} inputs`, { cause: e });
   }
 
-  private checkConditions(F: Tensor): void {
-    const values = F.toFloat64Array();
-    let s = 0;
-    for (let i = 0; i < values.length; i++) s += values[i] * values[i];
-    const residual = Math.sqrt(s);
+  /** F must be finite at forward's output, strict or not: a NaN or ∞ there means y does not satisfy the conditions. */
+  private checkFinite(residualNorm: number, F: Tensor, y: Tensor, inputs: Tensor[]): void {
+    if (Number.isFinite(residualNorm)) return; // a NaN or ∞ entry makes the norm one
+    const values = contiguousData(F, "float64");
+    const bad: number[] = [];
+    let count = 0;
+    for (let k = 0; k < values.length; k++) {
+      if (Number.isFinite(values[k])) continue;
+      count++;
+      if (bad.length < 3) bad.push(k);
+    }
+    if (count === 0) return;
+    const yValues = contiguousData(y, "float64");
+    const shown = bad.map((k) => `${entryName("F", F.shape, k)} = ${valueText(values[k])} where ${entryName("y", y.shape, k)} = ${valueText(yValues[k])}`);
+    let cause = "Check the conditions at forward's y (a log or sqrt outside its domain, a division by zero, an overflow) and that forward converged";
+    for (let i = 0; i < inputs.length; i++) {
+      const x = contiguousData(inputs[i], "float64");
+      const k = x.findIndex((v) => !Number.isFinite(v));
+      if (k >= 0) {
+        cause = `Input ${i} is not finite itself (${inputs[i].ndim === 0 ? "it is" : `its entry ${entryName("", inputs[i].shape, k)} is`} ${valueText(x[k])}): there is no solution to differentiate`;
+        break;
+      }
+    }
+    throw new Error(`${this.name}: forward's output does not satisfy the conditions: F(x, y) is not finite at ${count} of ${values.length} entries (${shown.join("; ")}${count > bad.length ? "; …" : ""}). ${cause}`);
+  }
+
+  /**
+   * The default check, on every differentiated call: ‖F‖ divided by ∂F/∂y's
+   * typical gain g estimates the Newton correction y still needs; a derivative
+   * taken farther than residualTol·max(1, ‖y‖) from a solution is wrong by
+   * about as much, so it is refused. Invariant to scaling F; absolute for
+   * ‖y‖ < 1, so a y of 1e-13 instead of 0 passes. One product with ∂F/∂y.
+   */
+  private checkResidual(residualNorm: number, y: Tensor, K: LinearSystem, precision: DType, state: CallSolves): void {
+    const tolerance = this.residualTol ?? defaultResidualTol(precision);
+    if (tolerance === Infinity || residualNorm === 0) return;
+    const scale = Math.max(1, normOf(y));
+    const distance = residualNorm / state.gain(K) / scale;
+    if (distance <= tolerance) return;
+    const which = this.residualTol === undefined ? ` (the ${precision} default)` : "";
+    throw new Error(`${this.name}: forward's output does not satisfy the conditions closely enough for a derivative: ‖F(x, y)‖ = ${formatNumber(residualNorm)} puts y about ${formatNumber(distance)} from a solution (‖F‖/‖∂F/∂y‖, relative to max(1, ‖y‖)), above residualTol ${formatNumber(tolerance)}${which}; the derivative would be taken at the wrong point. Check that forward converged and that the conditions characterise its solution (verifyImplicit checks both). If forward is this inexact on purpose, loosen the check: residualTol: ${Number.isFinite(distance) ? powerOfTenAbove(distance) : "Infinity"} would accept it`);
+  }
+
+  private checkStrict(residual: number): void {
     if (!(residual <= this.strictTol)) {
-      throw new Error(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${this.strictTol}. Check that forward converged and that the conditions characterise its solution`);
+      throw new Error(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${formatNumber(this.strictTol)}. Check that forward converged and that the conditions characterise its solution`);
     }
   }
 }

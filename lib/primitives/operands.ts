@@ -48,6 +48,9 @@ function ownDtype(x: unknown): DType | undefined {
   return undefined;
 }
 
+/** Operands of different dtypes met in one op (a class so that callers can say where the dtypes came from). */
+export class DtypeMismatchError extends Error {}
+
 /** Several operands that must share one dtype; plain numbers and nested arrays adopt it. */
 export function operands(op: string, xs: readonly unknown[]): Tensor[] {
   let dtype: DType | undefined;
@@ -55,7 +58,7 @@ export function operands(op: string, xs: readonly unknown[]): Tensor[] {
     const own = ownDtype(x);
     if (own === undefined) continue;
     if (dtype !== undefined && dtype !== own) {
-      throw new Error(`${op}: dtypes differ (${xs.map((v) => ownDtype(v) ?? describe(v)).join(" vs ")}); convert one with astype()`);
+      throw new DtypeMismatchError(`${op}: dtypes differ (${xs.map((v) => ownDtype(v) ?? describe(v)).join(" vs ")}); convert one with astype()`);
     }
     dtype = own;
   }

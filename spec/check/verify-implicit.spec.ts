@@ -74,6 +74,8 @@ describe("verifyImplicit", () => {
   it("catches a forward that stops far from convergence", () => {
     const early = new ImplicitFunction({ forward: newtonSqrt(2), conditions: (x: Tensor, y: Tensor) => sub(mul(y, y), x) });
     expect(failure(() => verifyImplicit(early, [scalarArbitrary(2, 100)], { numRuns: 20 }))).to.match(/property \(1\)/);
+    // With a conditionsTol looser than the call's residualTol, the call's own refusal is reported as property (1).
+    expect(failure(() => verifyImplicit(early, [scalarArbitrary(2, 100)], { numRuns: 20, conditionsTol: 10 }))).to.match(/property \(1\)[^]*residualTol/);
   });
 
   it("catches a pushforward that disagrees with forward (conditions of another solution branch): property (2)", () => {

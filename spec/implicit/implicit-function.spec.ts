@@ -198,7 +198,7 @@ describe("ImplicitFunction", () => {
     it("passes forward's byproduct to the conditions, undifferentiated", () => {
       let seen: unknown = null;
       const f = new ImplicitFunction({
-        forward: (x: Tensor) => [tensor(Math.sqrt(x.item())), { iterations: 7 }],
+        forward: (x: Tensor) => ({ y: tensor(Math.sqrt(x.item())), byproduct: { iterations: 7 } }),
         conditions: (x: Tensor, y: Tensor, info: unknown) => {
           seen = info;
           return sub(mul(y, y), x);
@@ -311,7 +311,7 @@ describe("ImplicitFunction", () => {
 describe("ImplicitFunction with stock conditions and a byproduct", () => {
   it("does not pass the byproduct to stock conditions (y stays their last argument)", () => {
     const f = new ImplicitFunction({
-      forward: (x: Tensor) => [mul(x, 0.5), tensor([7, 7])],
+      forward: (x: Tensor) => ({ y: mul(x, 0.5), byproduct: tensor([7, 7]) }),
       ...stationarityConditions((x: Tensor, y: Tensor) => sum(pow(sub(mul(2, y), x), 2))),
     });
     expectClose(jvp((x: Tensor) => f.call(x), [tensor([1, 2])], [tensor([1, 0])])[1], [0.5, 0], 1e-12);
