@@ -159,7 +159,7 @@ export async function main(opts: { quiet?: boolean; steps?: number } = {}): Prom
   const lossAndGradient = valueAndGrad(loss, { argnums: [0, 1, 2, 3, 4] });
 
   // The implicit gradient equals backprop through the unrolled iteration (once converged).
-  const implicitGradU = (lossAndGradient(...names.map((k) => params[k]))[1] as Tensor[])[1].toFloat64Array();
+  const implicitGradU = (lossAndGradient(params.V, params.U, params.c, params.r, params.r0)[1] as Tensor[])[1].toFloat64Array();
   const W0 = contraction(params.V).toFloat64Array();
   const injection0 = add(matmul(inputs, params.U.T), params.c).toFloat64Array();
   const { iterations: unrolledIterations } = solveEquilibrium(W0, injection0, inputs.shape[0]);
@@ -179,7 +179,7 @@ export async function main(opts: { quiet?: boolean; steps?: number } = {}): Prom
   const losses: number[] = [];
   for (let step = 0; step <= steps; step++) {
     const values = names.map((k) => params[k]);
-    const [value, gradients] = lossAndGradient(...values);
+    const [value, gradients] = lossAndGradient(params.V, params.U, params.c, params.r, params.r0);
     const current = value.item();
     losses.push(current);
     if (step % 25 === 0 || step === steps) {

@@ -165,7 +165,7 @@ export async function main(opts: { quiet?: boolean } = {}): Promise<SinkhornResu
     const { f, g } = solver.unpack(solver.potentials.call(C, softmax(alpha), softmax(beta)));
     return sum(mul(plan(C, f, g), C));
   };
-  const args = [problem.sources, problem.targets, problem.alpha, problem.beta];
+  const args: [Tensor, Tensor, Tensor, Tensor] = [problem.sources, problem.targets, problem.alpha, problem.beta];
 
   const C0 = costMatrix(problem.sources, problem.targets);
   const { iterations } = sinkhorn(C0.toFloat64Array(), softmax(problem.alpha).toFloat64Array(), softmax(problem.beta).toFloat64Array());

@@ -10,7 +10,7 @@ import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
-import { checkOptions, gradWithName, pullBack, record, selectArgs, type ScalarFunction } from "./reverse.js";
+import { checkOptions, gradWithName, pullBack, record, selectArgs, type ArgsOf, type ScalarFunction } from "./reverse.js";
 
 export interface JacobianOptions {
   /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
@@ -76,9 +76,9 @@ function jacobianFwd(op: string, g: (...xs: Tensor[]) => unknown, primals: Tenso
  * entry over a single tape; "auto" picks forward when the input is no larger than
  * the output.
  */
-export function jacobian(f: ScalarFunction, opts?: { mode?: JacobianOptions["mode"]; argnums?: number }): (...args: unknown[]) => Tensor;
-export function jacobian(f: ScalarFunction, opts: { mode?: JacobianOptions["mode"]; argnums: number[] }): (...args: unknown[]) => Tensor[];
-export function jacobian(f: ScalarFunction, opts?: JacobianOptions): (...args: unknown[]) => Tensor | Tensor[];
+export function jacobian<F extends ScalarFunction>(f: F, opts?: { mode?: JacobianOptions["mode"]; argnums?: number }): (...args: ArgsOf<F>) => Tensor;
+export function jacobian<F extends ScalarFunction>(f: F, opts: { mode?: JacobianOptions["mode"]; argnums: number[] }): (...args: ArgsOf<F>) => Tensor[];
+export function jacobian<F extends ScalarFunction>(f: F, opts?: JacobianOptions): (...args: ArgsOf<F>) => Tensor | Tensor[];
 export function jacobian(f: ScalarFunction, opts: JacobianOptions = {}): (...args: unknown[]) => Tensor | Tensor[] {
   if (typeof f !== "function") throw new Error(`jacobian: f must be a function, got ${describe(f)}`);
   return jacobianWithName("jacobian", f, checkOptions("jacobian", opts, ["mode", "argnums"]) as JacobianOptions);
@@ -112,6 +112,7 @@ function operandSize(g: (...xs: Tensor[]) => unknown, primals: Tensor[]): number
 }
 
 /** The Hessian of a scalar function w.r.t. argument 0 (or `argnums`): forward mode over reverse mode. */
+export function hessian<F extends ScalarFunction>(f: F, opts?: { argnums?: number }): (...args: ArgsOf<F>) => Tensor;
 export function hessian(f: ScalarFunction, opts: { argnums?: number } = {}): (...args: unknown[]) => Tensor {
   if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
   checkOptions("hessian", opts, ["argnums"]);

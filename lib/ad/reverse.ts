@@ -210,6 +210,7 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
  * where pullback(ȳ) = [J₁ᵀȳ, J₂ᵀȳ, …], one cotangent per primal. The pullback
  * may be called many times (each call sweeps the same tape).
  */
+export function vjp<F extends ScalarFunction>(f: F, ...primals: ArgsOf<F>): [Tensor, (cotangent: Operand) => Tensor[]];
 export function vjp(f: ScalarFunction, ...primals: unknown[]): [Tensor, (cotangent: Operand) => Tensor[]] {
   if (typeof f !== "function") throw new Error(`vjp: f must be a function, got ${describe(f)}`);
   const rec = record("vjp", f as (...args: Tensor[]) => unknown, primals.map((p, i) => operand("vjp", p, undefined, `primal ${i}`)));
@@ -285,13 +286,22 @@ function gradImpl(op: string, f: (...args: never[]) => unknown, opts: unknown): 
 export type ScalarFunction = (...args: never[]) => Tensor | number;
 
 /**
+ * The arguments a derived function (grad(f), jacobian(f), …) takes: f's own, except
+ * that a parameter f types as a Tensor also accepts anything `tensor()` accepts
+ * (a number, nested arrays, a typed array, an ndarray), which f receives as a Tensor.
+ */
+export type ArgsOf<F extends (...args: never[]) => unknown> = [F] extends [never] ? unknown[]
+  : F extends (...args: infer P) => unknown ? (P extends never[] ? (never[] extends P ? unknown[] : ArgsMap<P>) : ArgsMap<P>) : unknown[];
+type ArgsMap<P extends readonly unknown[]> = { [K in keyof P]: Tensor extends P[K] ? P[K] | Operand : P[K] };
+
+/**
  * The gradient of a scalar function: grad(f)(...args) = ∇f w.r.t. argument 0
  * (or the `argnums` given), with the shape of that argument. One forward pass
  * plus one backward sweep, whatever the number of inputs.
  */
-export function grad(f: ScalarFunction, opts?: { argnums?: number }): (...args: unknown[]) => Tensor;
-export function grad(f: ScalarFunction, opts: { argnums: number[] }): (...args: unknown[]) => Tensor[];
-export function grad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => Tensor | Tensor[];
+export function grad<F extends ScalarFunction>(f: F, opts?: { argnums?: number }): (...args: ArgsOf<F>) => Tensor;
+export function grad<F extends ScalarFunction>(f: F, opts: { argnums: number[] }): (...args: ArgsOf<F>) => Tensor[];
+export function grad<F extends ScalarFunction>(f: F, opts?: GradOptions): (...args: ArgsOf<F>) => Tensor | Tensor[];
 export function grad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => Tensor | Tensor[] {
   return gradWithName("grad", f, opts);
 }
@@ -303,9 +313,9 @@ export function gradWithName(op: string, f: ScalarFunction, opts?: GradOptions):
 }
 
 /** Like grad, returning [value, gradient(s)] from the same pass. */
-export function valueAndGrad(f: ScalarFunction, opts?: { argnums?: number }): (...args: unknown[]) => [Tensor, Tensor];
-export function valueAndGrad(f: ScalarFunction, opts: { argnums: number[] }): (...args: unknown[]) => [Tensor, Tensor[]];
-export function valueAndGrad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => [Tensor, Tensor | Tensor[]];
+export function valueAndGrad<F extends ScalarFunction>(f: F, opts?: { argnums?: number }): (...args: ArgsOf<F>) => [Tensor, Tensor];
+export function valueAndGrad<F extends ScalarFunction>(f: F, opts: { argnums: number[] }): (...args: ArgsOf<F>) => [Tensor, Tensor[]];
+export function valueAndGrad<F extends ScalarFunction>(f: F, opts?: GradOptions): (...args: ArgsOf<F>) => [Tensor, Tensor | Tensor[]];
 export function valueAndGrad(f: ScalarFunction, opts?: GradOptions): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
   return gradImpl("valueAndGrad", f, opts);
 }

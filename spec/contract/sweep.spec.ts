@@ -57,7 +57,7 @@ const ENTRIES: Entry[] = [
   e("hessian", () => [sq, { argnums: 0 }, x2()], (a) => hessian(a[0] as never, a[1] as never)(a[2])),
   e("hvp", () => [sq, [x2()], [x2()]], (a) => hvp(a[0] as never, a[1] as never, a[2] as never)),
   e("customVjp", () => [(x: Tensor) => sin(x), (x: Tensor) => [sin(x), x], (_: unknown, ct: Tensor) => [mul(ct, 2)], x2()],
-    (a) => grad((x: Tensor) => sum(customVjp(a[0] as never, a[1] as never, a[2] as never)(x)))(a[3]), { 3: ["grad"] }),
+    (a) => grad((x: Tensor) => sum(customVjp(a[0] as never, a[1] as never, a[2] as never)(x)))(a[3] as never), { 3: ["grad"] }),
   e("customJvp", () => [(x: Tensor) => sin(x), ([p]: Tensor[], [t]: Tensor[]) => [sin(p), mul(t, p.cos())], x2()],
     (a) => jvp((x: Tensor) => customJvp(a[0] as never, a[1] as never)(x), [a[2]], [x2()]), { 2: ["jvp"] }),
   e("traceTape", () => [sq, x2()], (a) => traceTape(a[0] as never, a[1] as never)),
@@ -71,7 +71,7 @@ const ENTRIES: Entry[] = [
   e("cholesky", () => [A()], (a) => cholesky(a[0] as never)),
   e("choleskySolve", () => [A(), b()], (a) => choleskySolve(a[0] as never, a[1] as never)),
   e("ImplicitFunction", () => [(x: Tensor) => mul(x, 0.5), (x: Tensor, y: Tensor) => sub(mul(y, 2), x), "auto", x2()],
-    (a) => grad((x: Tensor) => sum(new ImplicitFunction({ forward: a[0] as never, conditions: a[1] as never, linearSolver: a[2] as never }).call(x)))(a[3]), { 3: ["grad", "ImplicitFunction"] }),
+    (a) => grad((x: Tensor) => sum(new ImplicitFunction({ forward: a[0] as never, conditions: a[1] as never, linearSolver: a[2] as never }).call(x)))(a[3] as never), { 3: ["grad", "ImplicitFunction"] }),
   // User code on plain numbers that never throws, so that only call() judges its inputs
   // (errors raised by the user's own conditions pass through unchanged, by design).
   e("ImplicitFunction", () => [x2(), 1.5], (a) => halfPlain().call(a[0] as never, a[1] as never)),

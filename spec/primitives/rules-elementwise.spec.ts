@@ -68,7 +68,7 @@ describe("primitives/elementwise: derivative rules (FD, jvp, vjp, adjointness)",
       expect(flatten(g.toArray())).to.deep.equal(x.ref.data);
       const [, tangent] = jvp((t) => stopGradient(t), [x.t], [lib.ones(x.ref.shape)]);
       expect(flatten(tangent.toArray()).every((v) => v === 0)).to.equal(true);
-      const [, pullback] = vjp((t) => lib.add(stopGradient(t), 0), x.t);
+      const [, pullback] = vjp((t: Tensor) => lib.add(stopGradient(t), 0), x.t);
       expect(flatten(pullback(lib.ones(x.ref.shape))[0].toArray()).every((v) => v === 0)).to.equal(true);
     }), RUNS);
   });
