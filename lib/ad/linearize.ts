@@ -27,7 +27,7 @@
 import { fromData, shapeOnly, Tensor, type DType, type FloatArray } from "../tensor/tensor.js";
 import { BufferPool, withOutputSource } from "../tensor/storage.js";
 import { contiguousStrides, describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
-import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, splitOperands, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
@@ -83,24 +83,8 @@ class LinearTrace extends Trace {
     return this.record("input", null, null, undefined, [], shapeOnly(sig.shape, sig.dtype), [], argIndex);
   }
 
-  private split(inputs: Tensor[]): [Tensor[], (ProgramNode | null)[]] {
-    const primals = new Array<Tensor>(inputs.length);
-    const parents = new Array<ProgramNode | null>(inputs.length);
-    for (let i = 0; i < inputs.length; i++) {
-      const v = dropDead(inputs[i]);
-      if (v._trace === this) {
-        primals[i] = (v as LinearTracer).primal;
-        parents[i] = (v as LinearTracer).node;
-      } else {
-        primals[i] = v;
-        parents[i] = null;
-      }
-    }
-    return [primals, parents];
-  }
-
   process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
-    const [primals, parents] = this.split(inputs);
+    const [primals, parents] = splitOperands<ProgramNode>(this, inputs);
     let out: Tensor;
     if (!primals.every(isPlain)) out = bind(prim, primals, params);
     else if (prim.shape) out = shapeOnly(prim.shape(primals, params), primals[primals.length - 1].dtype);
@@ -114,7 +98,7 @@ class LinearTrace extends Trace {
   }
 
   processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
-    const [primals, parents] = this.split(inputs);
+    const [primals, parents] = splitOperands<ProgramNode>(this, inputs);
     if (parents.every((p) => p === null)) return bindCustom(rule, primals);
     // User code may keep what it computes, so it gets fresh storage.
     let out = runRule(this, rule, () => rule.call(primals));

@@ -10,7 +10,7 @@
  */
 import { shapeOnly, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
-import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, dropDead, runRule, nextLevel, splitOperands, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
 import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
@@ -76,25 +76,8 @@ export class ReverseTrace extends Trace {
     return this.record("input", null, undefined, [], value, [], null, argIndex);
   }
 
-  /** Splits inputs into the values one level down and their nodes on this tape. */
-  private split(inputs: Tensor[]): [Tensor[], (TapeNode | null)[]] {
-    const primals = new Array<Tensor>(inputs.length);
-    const parents = new Array<TapeNode | null>(inputs.length);
-    for (let i = 0; i < inputs.length; i++) {
-      const v = dropDead(inputs[i]);
-      if (v._trace === this) {
-        primals[i] = (v as ReverseTracer).primal;
-        parents[i] = (v as ReverseTracer).node;
-      } else {
-        primals[i] = v;
-        parents[i] = null;
-      }
-    }
-    return [primals, parents];
-  }
-
   process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
-    const [primals, parents] = this.split(inputs);
+    const [primals, parents] = splitOperands<TapeNode>(this, inputs);
     const out = bind(prim, primals, params);
     // Nothing flows back through it: the output stays a plain value, readable as such.
     if (prim.zeroDerivative === true) return out;
@@ -102,7 +85,7 @@ export class ReverseTrace extends Trace {
   }
 
   processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
-    const [primals, parents] = this.split(inputs);
+    const [primals, parents] = splitOperands<TapeNode>(this, inputs);
     if (parents.every((p) => p === null)) return bindCustom(rule, primals);
     const [out, pullback] = runRule(this, rule, () => rule.vjp(primals));
     return this.record(rule.name, null, undefined, primals, out, parents, pullback);

@@ -84,6 +84,27 @@ export abstract class Trace implements TraceTag {
   abstract processCustom(rule: CustomRule, inputs: Tensor[]): Tensor;
 }
 
+/**
+ * The operands of an op as a recording trace sees them: the values one level
+ * down, and for each the node it came from on `trace`'s record (null: a
+ * constant there). Reverse mode and linear programs record alike.
+ */
+export function splitOperands<N>(trace: Trace, inputs: Tensor[]): [Tensor[], (N | null)[]] {
+  const primals = new Array<Tensor>(inputs.length);
+  const parents = new Array<N | null>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const v = dropDead(inputs[i]);
+    if (v._trace === trace) {
+      primals[i] = (v as Tracer).primal;
+      parents[i] = (v as Tracer & { node: N }).node;
+    } else {
+      primals[i] = v;
+      parents[i] = null;
+    }
+  }
+  return [primals, parents];
+}
+
 /** A value being traced by `trace`; `primal` is the value one level down. */
 export abstract class Tracer extends Tensor {
   declare readonly _trace: Trace;
@@ -117,6 +138,26 @@ function checkRead(x: Tensor, method: string): void {
 }
 tracing.checkRead = checkRead;
 tracing.concrete = (x) => concrete(x);
+
+// ---------------------------------------------------------------------------
+// Visibility: which tracers a computation sees.
+//
+// A value a trace follows is *live* (that transformation differentiates it)
+// while the trace is active, at or above the floor, and not hidden. A trace is
+// out of sight in three ways, each for its own reason:
+//   - finished (`active` false, for good): its tracers are plain constants to
+//     whatever runs later;
+//   - below the `floor` (raised by `untraced`): code that must record nothing on
+//     the transformations around it, such as an implicit function's forward and
+//     solves, sees their values as constants;
+//   - `hidden` (while a custom rule runs for that trace): the rule sees the values
+//     it is handed one level down, like its arguments.
+// `dropDead` strips the tracers that are out of sight, as every op does with its
+// inputs, and notes two things on the way: a hidden trace's value used inside a
+// rule (`usedWhileHidden`, which `runRule` turns into an Error unless the rule
+// accepts closures) and a live value seen from below the floor (`watchCaptured`:
+// a value customRoot's conditions captured). `concrete` strips every tracer: for
+// reading numbers inside the engine and for values that are never differentiated.
 
 /** The stack of live transformations, innermost last. */
 const stack: Trace[] = [];

@@ -23,7 +23,7 @@ export interface TensorOptions {
 
 /**
  * The part of a tracer that the Tensor layer needs to know about: which
- * transformation (trace) owns it. Defined by lib/primitives/bind.ts.
+ * transformation (trace) owns it. The traces themselves are lib/primitives/core.ts's.
  */
 export interface TraceTag {
   readonly level: number;
