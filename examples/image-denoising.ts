@@ -23,6 +23,7 @@
  * million unknowns against a hand-written derivative.
  */
 import { ImplicitFunction, Tensor, add, grad, mul, slice, sqrt, stationarityConditions, sub, sum, tensor } from "../lib/index.js";
+import { seededUniform } from "./data/random.js";
 
 /** The smoothing of |t| in the total variation. */
 export const EPSILON = 0.05;
@@ -36,23 +37,11 @@ export interface DenoisingProblem {
   noisy: Float64Array;
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-export function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The disc image and a noisy copy of it (noise seed `seed`). */
 export function denoisingProblem(N: number, seed = 1): DenoisingProblem {
   const clean = new Float64Array(N * N);
   const noisy = new Float64Array(N * N);
-  const random = uniform(seed);
+  const random = seededUniform(seed);
   for (let i = 0; i < N; i++) {
     for (let j = 0; j < N; j++) {
       const inside = (i / N - 0.5) ** 2 + (j / N - 0.5) ** 2 < 0.1 ? 1 : 0;

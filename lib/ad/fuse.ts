@@ -29,20 +29,12 @@ import { broadcastView, permutedView, reshapeView, sliceView } from "../tensor/k
 import { combineInto, type CombineGroup, type Placement } from "../tensor/combine.js";
 import { allocateOutput, BufferPool } from "../tensor/storage.js";
 import { contiguousStrides, sameShape, sizeOf } from "../tensor/shape.js";
-import { dropDead, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { dropDead, type MaybeTensor } from "../primitives/core.js";
+import type { SweepNode } from "./reverse.js";
 
-/** What fusion needs of a linear program's node (lib/ad/linearize.ts records them). */
-export interface FusibleNode {
-  readonly index: number;
+/** What fusion needs of a linear program's node (lib/ad/linearize.ts records them): a sweep's view of it, and its name. */
+export interface FusibleNode extends SweepNode {
   readonly name: string;
-  readonly prim: Primitive<unknown> | null;
-  readonly params: unknown;
-  /** Operands at recording time (constants; program values as shape-only views). */
-  readonly primals: Tensor[];
-  readonly out: Tensor;
-  readonly parents: readonly (FusibleNode | null)[];
-  /** For inputs: which input of the program (−1 otherwise). */
-  readonly argIndex: number;
 }
 
 /** A view applied to a value at run time (no data is moved, except a reshape of a strided view). */
@@ -321,7 +313,7 @@ function toShape(t: Tensor, shape: number[]): Tensor {
 export function fuse(nodes: readonly FusibleNode[], leaves: readonly FusibleNode[], outputs: readonly (FusibleNode | null)[], inputCount: number): Executable {
   const instructions: Instruction[] = [];
   let slots = 0;
-  const syms = new Map<FusibleNode, Sym>();
+  const syms = new Map<SweepNode, Sym>();
   const inputSlots: number[] = new Array(inputCount).fill(-1);
   for (const leaf of leaves) {
     const slot = slots++;
