@@ -9,7 +9,8 @@
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { isOperand, operand } from "../primitives/operands.js";
-import { concrete, dropDead, TracedReadError, type MaybeTensor } from "../primitives/core.js";
+import { concrete, dropDead, type MaybeTensor } from "../primitives/core.js";
+import { TracedReadError } from "../errors.js";
 import { add, mul } from "../primitives/elementwise.js";
 import { sum } from "../primitives/reduce.js";
 import { onesLike, zerosLike } from "../primitives/util.js";

@@ -21,6 +21,7 @@ import { vjp } from "../ad/reverse.js";
 import { ImplicitFunction, readForwardOutput, type ImplicitInput } from "../implicit/implicit-function.js";
 import { directionalDerivative } from "./finite-diff.js";
 import { seededRandom } from "./check-grad.js";
+import { LinearSolveError, ResidualError } from "../errors.js";
 
 /**
  * What verifyImplicit accepts: any fast-check `Arbitrary<T>` (`fc.double()`,
@@ -151,7 +152,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   try {
     pushforward = concrete(jvp(call, primals, tangents)[1]).toFloat64Array();
   } catch (e) {
-    throw solveFailure(f, e);
+    throw solveFailure(e);
   }
   const forwardY = (...xs: unknown[]): Tensor => solveAt(f, xs).y;
   const fd = directionalDerivative(op, forwardY, inputs, directions, { step: opts.step, richardson: opts.richardson });
@@ -171,7 +172,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
     const [out, pullback] = vjp(call, ...primals);
     pulled = pullback(typed(cotangent, out.shape, out.dtype));
   } catch (e) {
-    throw solveFailure(f, e);
+    throw solveFailure(e);
   }
   let lhs = 0;
   for (let i = 0; i < cotangent.length; i++) lhs += cotangent[i] * pushforward[i];
@@ -229,15 +230,14 @@ function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
 }
 
 /**
- * The ImplicitFunction's own refusals (messages prefixed with its name) become
- * properties: y not close enough to a solution for a derivative, (1) (with a
- * conditionsTol looser than the call's residualTol); a linear solve, (4).
+ * The ImplicitFunction's own refusals become properties: y not close enough to
+ * a solution (a ResidualError: with a conditionsTol looser than the call's
+ * residualTol or strictTol), (1); a failed linear solve (a LinearSolveError), (4).
  * Anything else, user code's errors included, is rethrown unchanged.
  */
-function solveFailure(f: ImplicitFunction, e: unknown): unknown {
-  if (!(e instanceof Error) || !e.message.startsWith(`${f.name}: `)) return e;
-  if (e.message.includes("does not satisfy the conditions")) return new PropertyFailure(PROPERTY.conditions, e.message);
-  if (/linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
+function solveFailure(e: unknown): unknown {
+  if (e instanceof ResidualError) return new PropertyFailure(PROPERTY.conditions, e.message);
+  if (e instanceof LinearSolveError) return new PropertyFailure(PROPERTY.solve, e.message);
   return e;
 }
 

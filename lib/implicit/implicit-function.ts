@@ -14,14 +14,15 @@
 import { Tensor, contiguousData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, isTracing, untraced } from "../primitives/core.js";
-import { DtypeMismatchError, operand, type Operand } from "../primitives/operands.js";
+import { operand, type Operand } from "../primitives/operands.js";
+import { DtypeMismatchError, LinearSolveError, ResidualError } from "../errors.js";
 import type { UserFunction } from "../primitives/util.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
 import {
-  CallSolves, ProbeScratch, defaultTol, failedSolve, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
+  CallSolves, ProbeScratch, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
 } from "./linear-solve.js";
 
-export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
+export type { SolveDiagnostics, SolveStatus, SolverName, UserSolver } from "./linear-solve.js";
 
 /** An input of `call`: a Tensor, or anything `tensor()` accepts (it reaches `forward` and the conditions as a Tensor). */
 export type ImplicitInput = Operand;
@@ -293,8 +294,7 @@ export class ImplicitFunction {
         this.lastSolve = diag;
         return x;
       } catch (e) {
-        const failed = failedSolve(e);
-        if (failed) this.lastSolve = failed; // a failed solve's diagnostics, converged: false
+        if (e instanceof LinearSolveError) this.lastSolve = e.diagnostics; // a failed solve's, converged: false
         throw e;
       }
     };
@@ -313,12 +313,12 @@ export class ImplicitFunction {
    * The conditions failed on mixed dtypes while forward's y has another dtype
    * than an input: forward is the culprit, and the Error says so.
    */
-  private dtypeCulprit(e: unknown, inputs: Tensor[], y: Tensor): Error | null {
+  private dtypeCulprit(e: unknown, inputs: Tensor[], y: Tensor): DtypeMismatchError | null {
     if (!(e instanceof DtypeMismatchError)) return null;
     const i = inputs.findIndex((x) => x.dtype !== y.dtype);
     if (i < 0) return null;
     const want = inputs[i].dtype;
-    return new Error(`${this.name}: forward returned a ${y.dtype} y but input ${i} is ${want}, and the conditions cannot mix them (${e.message}). Return y in the inputs' dtype from forward (tensor(values, { dtype: "${want}" }) or y.astype("${want}")), or pass ${y.dtype} inputs`, { cause: e });
+    return new DtypeMismatchError(`${this.name}: forward returned a ${y.dtype} y but input ${i} is ${want}, and the conditions cannot mix them (${e.message}). Return y in the inputs' dtype from forward (tensor(values, { dtype: "${want}" }) or y.astype("${want}")), or pass ${y.dtype} inputs`, { cause: e });
   }
 
   /** F must be finite at forward's output, strict or not: a NaN or ∞ there means y does not satisfy the conditions. */
@@ -344,7 +344,7 @@ export class ImplicitFunction {
         break;
       }
     }
-    throw new Error(`${this.name}: forward's output does not satisfy the conditions: F(x, y) is not finite at ${count} of ${values.length} entries (${shown.join("; ")}${count > bad.length ? "; …" : ""}). ${cause}`);
+    throw new ResidualError(`${this.name}: forward's output does not satisfy the conditions: F(x, y) is not finite at ${count} of ${values.length} entries (${shown.join("; ")}${count > bad.length ? "; …" : ""}). ${cause}`, residualNorm);
   }
 
   /**
@@ -361,12 +361,12 @@ export class ImplicitFunction {
     const distance = residualNorm / state.gain(K) / scale;
     if (distance <= tolerance) return;
     const which = this.residualTol === undefined ? ` (the ${precision} default)` : "";
-    throw new Error(`${this.name}: forward's output does not satisfy the conditions closely enough for a derivative: ‖F(x, y)‖ = ${formatNumber(residualNorm)} puts y about ${formatNumber(distance)} from a solution (‖F‖/‖∂F/∂y‖, relative to max(1, ‖y‖)), above residualTol ${formatNumber(tolerance)}${which}; the derivative would be taken at the wrong point. Check that forward converged and that the conditions characterise its solution (verifyImplicit checks both). If forward is this inexact on purpose, loosen the check: residualTol: ${Number.isFinite(distance) ? powerOfTenAbove(distance) : "Infinity"} would accept it`);
+    throw new ResidualError(`${this.name}: forward's output does not satisfy the conditions closely enough for a derivative: ‖F(x, y)‖ = ${formatNumber(residualNorm)} puts y about ${formatNumber(distance)} from a solution (‖F‖/‖∂F/∂y‖, relative to max(1, ‖y‖)), above residualTol ${formatNumber(tolerance)}${which}; the derivative would be taken at the wrong point. Check that forward converged and that the conditions characterise its solution (verifyImplicit checks both). If forward is this inexact on purpose, loosen the check: residualTol: ${Number.isFinite(distance) ? powerOfTenAbove(distance) : "Infinity"} would accept it`, residualNorm);
   }
 
   private checkStrict(residual: number): void {
     if (!(residual <= this.strictTol)) {
-      throw new Error(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${formatNumber(this.strictTol)}. Check that forward converged and that the conditions characterise its solution`);
+      throw new ResidualError(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${formatNumber(this.strictTol)}. Check that forward converged and that the conditions characterise its solution`, residual);
     }
   }
 }

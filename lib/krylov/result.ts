@@ -11,9 +11,9 @@ import { allocate, contiguousData, fromData, Tensor, type DType } from "../tenso
 import { describe, shapeToString } from "../tensor/shape.js";
 import { operand } from "../primitives/operands.js";
 import { allFinite, checkUntraced, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
+import type { KrylovStatus } from "../errors.js";
 
-/** Why a solver stopped. Only "converged" means the stopping rule holds for the returned x. */
-export type KrylovStatus = "converged" | "maxIter" | "breakdown" | "nonFinite";
+export type { KrylovStatus, SolveStatus } from "../errors.js";
 
 /** What `callback` sees after each iteration. */
 export interface IterationInfo {
@@ -203,7 +203,7 @@ export function singularityTolerance(tol: number): number {
 }
 
 /** Reports one iteration's residual estimate to the history and the callback (iteration 0, the start, only to the history). */
-export function record(p: KrylovProblem, iteration: number, residualNorm: number): void {
+export function reportIteration(p: KrylovProblem, iteration: number, residualNorm: number): void {
   if (p.history !== null) p.history.push(residualNorm);
   const callback = p.callback;
   if (callback !== null && iteration > 0) runUser(() => callback({ iteration, residualNorm }));
@@ -225,7 +225,7 @@ export function trivialResult(p: KrylovProblem): KrylovResult | null {
 
 /**
  * Iteration 0, shared by the solvers: r = b − A x₀ (just b without a warm
- * start) written into `r` and recorded. Returns ‖r‖, or the finished result
+ * start) written into `r` and reported. Returns ‖r‖, or the finished result
  * when that residual is not finite or already meets the stopping rule.
  */
 export function initialResidual(p: KrylovProblem, r: Float64Array): number | KrylovResult {
@@ -236,7 +236,7 @@ export function initialResidual(p: KrylovProblem, r: Float64Array): number | Kry
     rnorm = p.bNorm;
   }
   if (!Number.isFinite(rnorm)) return finish(p, p.x, 0, "nonFinite");
-  record(p, 0, rnorm);
+  reportIteration(p, 0, rnorm);
   if (rnorm <= p.threshold) return finish(p, p.x, 0, "converged", rnorm);
   return rnorm;
 }
