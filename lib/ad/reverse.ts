@@ -14,6 +14,7 @@ import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrac
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
 import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
+import { DtypeMismatchError } from "../errors.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
 export interface TapeNode {
@@ -200,7 +201,7 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
   if (!isOperand(cotangent)) throw new Error(`${op}: the cotangent must be a Tensor (or a value tensor() accepts) of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
   const ct = operand(op, cotangent, rec.out.dtype, `the cotangent (the output has shape ${shapeToString(rec.out.shape)})`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
-  if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
+  if (ct.dtype !== rec.out.dtype) throw new DtypeMismatchError(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
   const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer, consume);
   return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x, op));
 }

@@ -16,6 +16,7 @@ import { concat, reshape, slice } from "../primitives/shape.js";
 import { grad, vjp } from "../ad/reverse.js";
 import { softThreshold } from "./projections.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
+import { DtypeMismatchError } from "../errors.js";
 
 /** What a stock builder hands to the ImplicitFunction options. */
 export interface ConditionsSpec {
@@ -56,7 +57,7 @@ function pointLike(op: string, what: string, v: unknown, y: Tensor): Tensor {
   const t = v instanceof Tensor ? v : typeof v === "number" ? operand(op, v, y.dtype) : null;
   if (t === null) throw new Error(`${op}: ${what} must return a Tensor of y's shape ${shapeToString(y.shape)}, got ${describe(v)}`);
   if (!sameShape(t.shape, y.shape)) throw new Error(`${op}: ${what} returned shape ${shapeToString(t.shape)} but y has shape ${shapeToString(y.shape)}`);
-  if (t.dtype !== y.dtype) throw new Error(`${op}: ${what} returned a ${t.dtype} tensor but y is ${y.dtype}`);
+  if (t.dtype !== y.dtype) throw new DtypeMismatchError(`${op}: ${what} returned a ${t.dtype} tensor but y is ${y.dtype}`);
   return t;
 }
 
@@ -134,7 +135,7 @@ export function lassoConditions(smoothObjective: Objective, stepSize: number, la
     if (lambdaIndex >= inputs.length) throw new Error(`${op}: lambdaIndex ${lambdaIndex} is out of range: the conditions have ${inputs.length} input(s) besides y`);
     const lambda = operand(op, inputs[lambdaIndex], v.dtype);
     if (lambda.size !== 1) throw new Error(`${op}: λ (input ${lambdaIndex}) must be a scalar, got shape ${shapeToString(lambda.shape)}`);
-    if (lambda.dtype !== v.dtype) throw new Error(`${op}: λ (input ${lambdaIndex}) is ${lambda.dtype} but y is ${v.dtype}; convert one with astype()`);
+    if (lambda.dtype !== v.dtype) throw new DtypeMismatchError(`${op}: λ (input ${lambdaIndex}) is ${lambda.dtype} but y is ${v.dtype}; convert one with astype()`);
     return softThreshold(v, mul(lambda, eta));
   };
   return proximalGradient(op, smoothObjective, prox as (v: Tensor, stepSize: number, ...inputs: never[]) => Tensor, stepSize);
@@ -209,7 +210,7 @@ function unpackAs(op: string, y: unknown, sizes: KKTProblem["sizes"]): { primal:
 export function packKKT(primal: Operand, equality?: Operand | null, inequality?: Operand | null): Tensor {
   if (primal === undefined || primal === null) throw new Error(`packKKT: the primal part is missing (got ${describe(primal)})`);
   const parts = [primal, equality, inequality].filter((p) => p !== undefined && p !== null).map((p) => reshape(operand("packKKT", p), [-1]));
-  if (parts.some((p) => p.dtype !== parts[0].dtype)) throw new Error(`packKKT: the parts have different dtypes (${parts.map((p) => p.dtype).join(", ")}); convert them with astype()`);
+  if (parts.some((p) => p.dtype !== parts[0].dtype)) throw new DtypeMismatchError(`packKKT: the parts have different dtypes (${parts.map((p) => p.dtype).join(", ")}); convert them with astype()`);
   return parts.length === 1 ? parts[0] : concat(parts);
 }
 
