@@ -14,6 +14,7 @@ import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrac
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
 import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
+import { is, readOptions, type OptionKind } from "../primitives/options.js";
 import { DtypeMismatchError } from "../errors.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
@@ -234,19 +235,8 @@ function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {
   return list as number[];
 }
 
-/**
- * @internal Validates an options argument: absent, or a plain object whose keys
- * are all in `known` (a misspelt option is an Error, not silently ignored).
- */
-export function checkOptions(op: string, opts: unknown, known: readonly string[] = ["argnums"]): Record<string, unknown> {
-  if (opts === undefined) return {};
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object such as { ${known.join(", ")} }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts as object)) {
-    if (!known.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${known.join(", ")})`);
-  }
-  return opts as Record<string, unknown>;
-}
+/** grad's and valueAndGrad's options (argnums is checked against the arguments by selectArgs). */
+const GRAD_OPTIONS = { argnums: is.given<number | number[]>("a non-negative integer or an array of them") } satisfies Record<keyof GradOptions, OptionKind<unknown>>;
 
 /** @internal Shared by grad, valueAndGrad and jacobian: f as a function of the selected arguments only. */
 export function selectArgs(op: string, f: (...args: never[]) => unknown, args: unknown[], argnums: unknown): { picked: number[]; primals: Tensor[]; g: (...xs: Tensor[]) => unknown } {
@@ -267,7 +257,7 @@ export function selectArgs(op: string, f: (...args: never[]) => unknown, args: u
 
 function gradImpl(op: string, f: (...args: never[]) => unknown, opts: unknown): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
-  const o = checkOptions(op, opts);
+  const o = readOptions(op, opts, GRAD_OPTIONS);
   const argnums = o.argnums === undefined ? 0 : o.argnums;
   return (...args) => {
     const { primals, g } = selectArgs(op, f, args, argnums);

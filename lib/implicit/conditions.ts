@@ -16,6 +16,7 @@ import { concat, reshape, slice } from "../primitives/shape.js";
 import { grad, vjp } from "../ad/reverse.js";
 import { softThreshold } from "./projections.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
+import { is, readOptions, required, type OptionKind } from "../primitives/options.js";
 import { DtypeMismatchError } from "../errors.js";
 
 /** What a stock builder hands to the ImplicitFunction options. */
@@ -69,10 +70,7 @@ function pointLike(op: string, what: string, v: unknown, y: Tensor): Tensor {
 export function stationarityConditions(objective: Objective, opts: { positiveDefinite?: boolean } = {}): ConditionsSpec {
   const op = "stationarityConditions";
   checkFunction(op, "objective", objective);
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { positiveDefinite }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts)) if (key !== "positiveDefinite") throw new Error(`${op}: unknown option "${key}" (${op} accepts positiveDefinite)`);
-  if (opts.positiveDefinite !== undefined && typeof opts.positiveDefinite !== "boolean") throw new Error(`${op}: positiveDefinite must be a boolean, got ${describe(opts.positiveDefinite)}`);
+  const { positiveDefinite } = readOptions(op, opts, { positiveDefinite: is.boolean });
   return {
     passByproduct: false,
     conditions: (...args) => {
@@ -80,7 +78,7 @@ export function stationarityConditions(objective: Objective, opts: { positiveDef
       return grad((w: Tensor) => scalarValue(op, "objective", callWith(objective, [...inputs, w])))(y) as Tensor;
     },
     symmetric: true,
-    positiveDefinite: opts.positiveDefinite === true,
+    positiveDefinite: positiveDefinite === true,
   };
 }
 
@@ -180,18 +178,11 @@ export function unpackKKT(y: Tensor, sizes: KKTProblem["sizes"]): { primal: Tens
   return unpackAs("unpackKKT", y, checkSizes("unpackKKT", sizes));
 }
 
-/** Validates KKT sizes: primal a positive integer, equality and inequality non-negative integers when given. */
+/** KKT sizes: primal a positive integer, equality and inequality non-negative integers when given. */
+const SIZES = { primal: required(is.positiveInteger), equality: is.nonNegativeInteger, inequality: is.nonNegativeInteger } satisfies Record<keyof KKTProblem["sizes"], OptionKind<unknown>>;
+
 function checkSizes(op: string, sizes: unknown): KKTProblem["sizes"] {
-  const proto = sizes !== null && typeof sizes === "object" ? Object.getPrototypeOf(sizes) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: sizes must be an object { primal, equality?, inequality? }, got ${describe(sizes)}`);
-  const s = sizes as Record<string, unknown>;
-  for (const key of Object.keys(s)) if (key !== "primal" && key !== "equality" && key !== "inequality") throw new Error(`${op}: unknown entry sizes.${key} (sizes has primal, equality, inequality)`);
-  if (typeof s.primal !== "number" || !Number.isInteger(s.primal) || s.primal < 1) throw new Error(`${op}: sizes.primal must be a positive integer, got ${describe(s.primal)}`);
-  for (const key of ["equality", "inequality"]) {
-    const v = s[key];
-    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) throw new Error(`${op}: sizes.${key} must be a non-negative integer or absent, got ${describe(v)}`);
-  }
-  return s as KKTProblem["sizes"];
+  return readOptions(op, sizes, SIZES, { what: "sizes", required: true });
 }
 
 function unpackAs(op: string, y: unknown, sizes: KKTProblem["sizes"]): { primal: Tensor; equality: Tensor | null; inequality: Tensor | null } {
