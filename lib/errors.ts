@@ -61,8 +61,6 @@ export interface SolveDiagnostics {
  * in the function's `lastSolve`). Non-convergence is the subclass ConvergenceError.
  */
 export class LinearSolveError extends Error {
-  override name = "LinearSolveError";
-
   constructor(message: string, readonly diagnostics: SolveDiagnostics) {
     super(message);
   }
@@ -74,9 +72,7 @@ export class LinearSolveError extends Error {
  * what to try. The Krylov functions themselves never throw this; they return
  * `converged: false` and a status.
  */
-export class ConvergenceError extends LinearSolveError {
-  override name = "ConvergenceError";
-}
+export class ConvergenceError extends LinearSolveError {}
 
 /**
  * An ImplicitFunction's `forward` returned a y that does not satisfy the
@@ -85,23 +81,23 @@ export class ConvergenceError extends LinearSolveError {
  * ‖F(x, y)‖₂ (NaN or ∞ when an entry is).
  */
 export class ResidualError extends Error {
-  override name = "ResidualError";
-
   constructor(message: string, readonly residualNorm: number) {
     super(message);
   }
 }
 
 /** Operands of different dtypes met in one op (float64 with float32): convert one with `astype()`. */
-export class DtypeMismatchError extends Error {
-  override name = "DtypeMismatchError";
-}
+export class DtypeMismatchError extends Error {}
 
 /**
  * A value that a live transformation differentiates was read as plain numbers
  * (`item()`, `toArray()`, `data`, …), which would drop its derivative; read
  * `stopGradient(x)` instead.
  */
-export class TracedReadError extends Error {
-  override name = "TracedReadError";
+export class TracedReadError extends Error {}
+
+// Each class's name, for stack traces and String(e); set from this table rather
+// than from the classes themselves, whose names a minifier may shorten.
+for (const [name, type] of Object.entries({ LinearSolveError, ConvergenceError, ResidualError, DtypeMismatchError, TracedReadError })) {
+  Object.defineProperty(type.prototype, "name", { value: name, writable: true, configurable: true });
 }

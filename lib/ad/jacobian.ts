@@ -117,7 +117,7 @@ export function hessian(f: ScalarFunction, opts: { argnums?: number } = {}): (..
   if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
   const argnums = readOptions("hessian", opts, { argnums: is.given<number>("a non-negative integer") }).argnums ?? 0;
   if (Array.isArray(argnums)) throw new Error("hessian: argnums must be a single index");
-  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums: argnums as number }) as ScalarFunction, "fwd", argnums) as (...args: unknown[]) => Tensor;
+  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }) as ScalarFunction, "fwd", argnums) as (...args: unknown[]) => Tensor;
 }
 
 /**

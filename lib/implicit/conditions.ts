@@ -78,7 +78,7 @@ export function stationarityConditions(objective: Objective, opts: { positiveDef
       return grad((w: Tensor) => scalarValue(op, "objective", callWith(objective, [...inputs, w])))(y) as Tensor;
     },
     symmetric: true,
-    positiveDefinite: positiveDefinite === true,
+    positiveDefinite: positiveDefinite ?? false,
   };
 }
 
