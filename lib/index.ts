@@ -47,3 +47,6 @@ export { checkGrad } from "./check/check-grad.js";
 export type { CheckGradOptions, GradCheckResult, Mismatch } from "./check/check-grad.js";
 export { verifyImplicit, tensorArbitrary, scalarArbitrary } from "./check/verify-implicit.js";
 export type { ArbitraryLike, FastCheckArbitrary, VerifyOptions, VerifySummary } from "./check/verify-implicit.js";
+
+export { LinearSolveError, ConvergenceError, ResidualError, DtypeMismatchError, TracedReadError } from "./errors.js";
+export type { KrylovStatus, SolveStatus } from "./errors.js";

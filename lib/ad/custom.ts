@@ -11,6 +11,7 @@ import { bindCustom, type CustomRule, type MaybeTensor } from "../primitives/cor
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { checkOutput } from "../primitives/util.js";
 import { checkCotangents, transposeJvp, transposeVjp } from "./transpose.js";
+import { DtypeMismatchError } from "../errors.js";
 
 function checkPair(name: string, what: string, pair: unknown): [Tensor, unknown] {
   if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`${name}: ${what} must return a pair [out, ${what === "fwd" ? "residuals" : "tangentOut"}], got ${describe(pair)}`);
@@ -67,7 +68,7 @@ export function customJvp(
     if (!isOperand(t)) throw new Error(`${name}: the rule's tangent must be a Tensor or a value tensor() accepts, got ${describe(t)}`);
     const tangentOut = operand(name, t, out.dtype, `the rule's tangent (its output has shape ${shapeToString(out.shape)})`);
     if (!sameShape(tangentOut.shape, out.shape)) throw new Error(`${name}: the rule's tangent has shape ${shapeToString(tangentOut.shape)} but its output has shape ${shapeToString(out.shape)}`);
-    if (tangentOut.dtype !== out.dtype) throw new Error(`${name}: the rule's tangent is ${tangentOut.dtype} but its output is ${out.dtype}`);
+    if (tangentOut.dtype !== out.dtype) throw new DtypeMismatchError(`${name}: the rule's tangent is ${tangentOut.dtype} but its output is ${out.dtype}`);
     return [out, tangentOut];
   };
   const custom: CustomRule = {

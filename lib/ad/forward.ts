@@ -8,6 +8,7 @@ import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { isOperand, operand } from "../primitives/operands.js";
 import { checkOutput, zerosLike } from "../primitives/util.js";
+import { DtypeMismatchError } from "../errors.js";
 
 export class JVPTracer extends Tracer {
   declare readonly _trace: JVPTrace;
@@ -51,7 +52,7 @@ function checkTangent(op: string, primal: Tensor, tangent: unknown, i: number): 
   if (!isOperand(tangent)) throw new Error(`${op}: tangent ${i} must be a Tensor (or a value tensor() accepts) of shape ${shapeToString(primal.shape)}, got ${describe(tangent)}`);
   const t = operand(op, tangent, primal.dtype, `tangent ${i} (its primal has shape ${shapeToString(primal.shape)})`);
   if (!sameShape(t.shape, primal.shape)) throw new Error(`${op}: tangent ${i} has shape ${shapeToString(t.shape)} but its primal has shape ${shapeToString(primal.shape)}`);
-  if (t.dtype !== primal.dtype) throw new Error(`${op}: tangent ${i} is ${t.dtype} but its primal is ${primal.dtype}`);
+  if (t.dtype !== primal.dtype) throw new DtypeMismatchError(`${op}: tangent ${i} is ${t.dtype} but its primal is ${primal.dtype}`);
   return t;
 }
 

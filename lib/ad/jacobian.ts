@@ -9,8 +9,9 @@ import { describe, shapeToString } from "../tensor/shape.js";
 import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
+import { is, readOptions, type OptionKind } from "../primitives/options.js";
 import { jvpWithName } from "./forward.js";
-import { checkOptions, gradWithName, pullBack, record, selectArgs, type ArgsOf, type ScalarFunction } from "./reverse.js";
+import { gradWithName, pullBack, record, selectArgs, type ArgsOf, type ScalarFunction } from "./reverse.js";
 
 export interface JacobianOptions {
   /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
@@ -81,16 +82,15 @@ export function jacobian<F extends ScalarFunction>(f: F, opts: { mode?: Jacobian
 export function jacobian<F extends ScalarFunction>(f: F, opts?: JacobianOptions): (...args: ArgsOf<F>) => Tensor | Tensor[];
 export function jacobian(f: ScalarFunction, opts: JacobianOptions = {}): (...args: unknown[]) => Tensor | Tensor[] {
   if (typeof f !== "function") throw new Error(`jacobian: f must be a function, got ${describe(f)}`);
-  return jacobianWithName("jacobian", f, checkOptions("jacobian", opts, ["mode", "argnums"]) as JacobianOptions);
+  const o = readOptions("jacobian", opts, JACOBIAN_OPTIONS);
+  return jacobianWithName("jacobian", f, o.mode ?? "auto", o.argnums ?? 0);
 }
 
+/** jacobian's options (argnums is checked against the arguments by selectArgs). */
+const JACOBIAN_OPTIONS = { mode: is.oneOf(["fwd", "rev", "auto"]), argnums: is.given<number | number[]>("a non-negative integer or an array of them") } satisfies Record<keyof JacobianOptions, OptionKind<unknown>>;
+
 /** jacobian with the caller's public name in errors (hessian). */
-function jacobianWithName(op: string, f: ScalarFunction, opts: JacobianOptions): (...args: unknown[]) => Tensor | Tensor[] {
-  if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
-  if (opts === null || typeof opts !== "object") throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
-  const mode = opts.mode === undefined ? "auto" : opts.mode;
-  if (mode !== "fwd" && mode !== "rev" && mode !== "auto") throw new Error(`${op}: mode must be "fwd", "rev" or "auto", got ${describe(mode)}`);
-  const argnums = opts.argnums === undefined ? 0 : opts.argnums;
+function jacobianWithName(op: string, f: ScalarFunction, mode: "fwd" | "rev" | "auto", argnums: unknown): (...args: unknown[]) => Tensor | Tensor[] {
   return (...args) => {
     const { primals, g } = selectArgs(op, f, args, argnums);
     for (const p of primals) checkSize(op, [], p.shape);
@@ -115,10 +115,9 @@ function operandSize(g: (...xs: Tensor[]) => unknown, primals: Tensor[]): number
 export function hessian<F extends ScalarFunction>(f: F, opts?: { argnums?: number }): (...args: ArgsOf<F>) => Tensor;
 export function hessian(f: ScalarFunction, opts: { argnums?: number } = {}): (...args: unknown[]) => Tensor {
   if (typeof f !== "function") throw new Error(`hessian: f must be a function, got ${describe(f)}`);
-  checkOptions("hessian", opts, ["argnums"]);
-  const argnums = opts.argnums === undefined ? 0 : opts.argnums;
+  const argnums = readOptions("hessian", opts, { argnums: is.given<number>("a non-negative integer") }).argnums ?? 0;
   if (Array.isArray(argnums)) throw new Error("hessian: argnums must be a single index");
-  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }) as ScalarFunction, { mode: "fwd", argnums }) as (...args: unknown[]) => Tensor;
+  return jacobianWithName("hessian", gradWithName("hessian", f, { argnums }) as ScalarFunction, "fwd", argnums) as (...args: unknown[]) => Tensor;
 }
 
 /**

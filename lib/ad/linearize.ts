@@ -33,6 +33,7 @@ import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
 import { sweep } from "./reverse.js";
 import { executableToString, fuse, readSlots, runInstruction, type Executable, type FusibleNode } from "./fuse.js";
+import { DtypeMismatchError } from "../errors.js";
 
 // ---------------------------------------------------------------------------
 // Recording
@@ -424,7 +425,7 @@ export interface LinearTransposeFunction {
 function checkVector(op: string, what: string, sig: Signature, value: unknown, i: number): Tensor {
   const t = operand(op, value, sig.dtype, `${what} ${i}`);
   if (!sameShape(t.shape, sig.shape)) throw new Error(`${op}: ${what} ${i} has shape ${shapeToString(t.shape)} but must have shape ${shapeToString(sig.shape)}`);
-  if (t.dtype !== sig.dtype) throw new Error(`${op}: ${what} ${i} is ${t.dtype} but must be ${sig.dtype}`);
+  if (t.dtype !== sig.dtype) throw new DtypeMismatchError(`${op}: ${what} ${i} is ${t.dtype} but must be ${sig.dtype}`);
   return t;
 }
 

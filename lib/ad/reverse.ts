@@ -14,6 +14,8 @@ import { bind, bindCustom, dropDead, runRule, nextLevel, splitOperands, Trace, T
 import { isOperand, operand, type Operand } from "../primitives/operands.js";
 import { add } from "../primitives/elementwise.js";
 import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
+import { is, readOptions, type OptionKind } from "../primitives/options.js";
+import { DtypeMismatchError } from "../errors.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
 export interface TapeNode {
@@ -183,7 +185,7 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
   if (!isOperand(cotangent)) throw new Error(`${op}: the cotangent must be a Tensor (or a value tensor() accepts) of the output's shape ${shapeToString(rec.out.shape)}, got ${describe(cotangent)}`);
   const ct = operand(op, cotangent, rec.out.dtype, `the cotangent (the output has shape ${shapeToString(rec.out.shape)})`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
-  if (ct.dtype !== rec.out.dtype) throw new Error(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
+  if (ct.dtype !== rec.out.dtype) throw new DtypeMismatchError(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
   const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer, consume);
   return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x, op));
 }
@@ -216,19 +218,8 @@ function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {
   return list as number[];
 }
 
-/**
- * @internal Validates an options argument: absent, or a plain object whose keys
- * are all in `known` (a misspelt option is an Error, not silently ignored).
- */
-export function checkOptions(op: string, opts: unknown, known: readonly string[] = ["argnums"]): Record<string, unknown> {
-  if (opts === undefined) return {};
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object such as { ${known.join(", ")} }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts as object)) {
-    if (!known.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${known.join(", ")})`);
-  }
-  return opts as Record<string, unknown>;
-}
+/** grad's and valueAndGrad's options (argnums is checked against the arguments by selectArgs). */
+const GRAD_OPTIONS = { argnums: is.given<number | number[]>("a non-negative integer or an array of them") } satisfies Record<keyof GradOptions, OptionKind<unknown>>;
 
 /** @internal Shared by grad, valueAndGrad and jacobian: f as a function of the selected arguments only. */
 export function selectArgs(op: string, f: (...args: never[]) => unknown, args: unknown[], argnums: unknown): { picked: number[]; primals: Tensor[]; g: (...xs: Tensor[]) => unknown } {
@@ -249,7 +240,7 @@ export function selectArgs(op: string, f: (...args: never[]) => unknown, args: u
 
 function gradImpl(op: string, f: (...args: never[]) => unknown, opts: unknown): (...args: unknown[]) => [Tensor, Tensor | Tensor[]] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
-  const o = checkOptions(op, opts);
+  const o = readOptions(op, opts, GRAD_OPTIONS);
   const argnums = o.argnums === undefined ? 0 : o.argnums;
   return (...args) => {
     const { primals, g } = selectArgs(op, f, args, argnums);

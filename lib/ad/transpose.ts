@@ -9,7 +9,8 @@
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
 import { isOperand, operand } from "../primitives/operands.js";
-import { concrete, dropDead, TracedReadError, type MaybeTensor } from "../primitives/core.js";
+import { concrete, dropDead, type MaybeTensor } from "../primitives/core.js";
+import { DtypeMismatchError, TracedReadError } from "../errors.js";
 import { add, mul } from "../primitives/elementwise.js";
 import { sum } from "../primitives/reduce.js";
 import { onesLike, zerosLike } from "../primitives/util.js";
@@ -46,7 +47,7 @@ export function checkCotangents(name: string, cts: unknown, primals: Tensor[]): 
     if (!isOperand(c)) throw new Error(`${name}: cotangent ${i} must be a Tensor (or a value tensor() accepts), got ${describe(c)}`);
     const t = operand(name, c, primals[i].dtype, `cotangent ${i} (argument ${i} has shape ${shapeToString(primals[i].shape)})`);
     if (!sameShape(t.shape, primals[i].shape)) throw new Error(`${name}: cotangent ${i} has shape ${shapeToString(t.shape)} but argument ${i} has shape ${shapeToString(primals[i].shape)}`);
-    if (t.dtype !== primals[i].dtype) throw new Error(`${name}: cotangent ${i} is ${t.dtype} but argument ${i} is ${primals[i].dtype}`);
+    if (t.dtype !== primals[i].dtype) throw new DtypeMismatchError(`${name}: cotangent ${i} is ${t.dtype} but argument ${i} is ${primals[i].dtype}`);
     return t;
   });
 }

@@ -7,9 +7,10 @@ import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
 import { isOperand, operand } from "../primitives/operands.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
+import { is, kind, readOptions, type OptionKind } from "../primitives/options.js";
 import { jvp } from "../ad/forward.js";
 import { vjp, type ScalarFunction } from "../ad/reverse.js";
-import { evaluateFlat, finiteDifferenceError, partialColumn, partialSamples, directionalDerivative, type FiniteDifferenceOptions } from "./finite-diff.js";
+import { evaluateFlat, finiteDifferenceError, partialColumn, partialSamples, type FiniteDifferenceOptions } from "./finite-diff.js";
 
 export interface CheckGradOptions extends FiniteDifferenceOptions {
   /** Relative tolerance (default 1e-5). */
@@ -96,12 +97,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function numberOption(op: string, name: string, v: unknown, fallback: number, positive = true): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || Number.isNaN(v) || (positive && !(v > 0)) || v < 0) throw new Error(`${op}: ${name} must be a ${positive ? "positive" : "non-negative"} number, got ${describe(v)}`);
-  return v;
-}
-
 /** Values as a Tensor of `dtype` (tangents and cotangents must have their primal's or output's dtype). */
 function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
   if (dtype === "float64") return fromData(values, shape.slice());
@@ -110,7 +105,18 @@ function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
   return fromData(data, shape.slice());
 }
 
-const OPTION_KEYS = ["rtol", "atol", "argnums", "modes", "maxEntries", "seed", "step", "richardson", "scale"];
+/** checkGrad's options. */
+const OPTIONS = {
+  rtol: is.positiveOrInfinity,
+  atol: is.nonNegativeOrInfinity,
+  argnums: kind<number[]>("an array of argument indices", Array.isArray), // entries checked against args below
+  modes: kind<("rev" | "fwd")[]>(`a non-empty array of "rev" and "fwd"`, (v) => Array.isArray(v) && v.length > 0 && v.every((m) => m === "rev" || m === "fwd")),
+  maxEntries: kind<number>("a positive integer (or Infinity)", (v) => v === Infinity || (Number.isInteger(v) && (v as number) >= 1)),
+  seed: kind<number>("a non-negative integer", (v) => Number.isSafeInteger(v) && (v as number) >= 0),
+  step: is.positive,
+  richardson: is.boolean,
+  scale: is.positive,
+} satisfies Record<keyof CheckGradOptions, OptionKind<unknown>>;
 
 function sampleEntries(size: number, max: number, rand: () => number): number[] {
   if (size <= max) return Array.from({ length: size }, (_, i) => i);
@@ -133,34 +139,18 @@ export function checkGrad(f: UserFunction<unknown>, args: unknown[], opts: Check
   const op = "checkGrad";
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(args)) throw new Error(`${op}: args must be an array of arguments, got ${describe(args)}`);
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { ${OPTION_KEYS.join(", ")} }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (!OPTION_KEYS.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${OPTION_KEYS.join(", ")})`);
-  }
-  const rtol = numberOption(op, "rtol", opts.rtol, 1e-5);
-  const atol = numberOption(op, "atol", opts.atol, 1e-7, false);
-  const maxEntries = numberOption(op, "maxEntries", opts.maxEntries, 64);
-  if (!Number.isInteger(maxEntries) && maxEntries !== Infinity) throw new Error(`${op}: maxEntries must be a positive integer, got ${describe(opts.maxEntries)}`);
-  const modes: unknown = opts.modes === undefined ? ["rev", "fwd"] : opts.modes;
-  if (!Array.isArray(modes) || modes.length === 0 || modes.some((m) => m !== "rev" && m !== "fwd")) throw new Error(`${op}: modes must be a non-empty array of "rev" and "fwd", got ${describe(modes)}`);
-  const seed = numberOption(op, "seed", opts.seed, 1, false);
-  if (!Number.isSafeInteger(seed)) throw new Error(`${op}: seed must be a non-negative integer, got ${describe(opts.seed)}`);
-  const rand = seededRandom(seed);
+  const o = readOptions(op, opts, OPTIONS);
+  const rtol = o.rtol ?? 1e-5;
+  const atol = o.atol ?? 1e-7;
+  const maxEntries = o.maxEntries ?? 64;
+  const modes = o.modes ?? ["rev", "fwd"];
+  const rand = seededRandom(o.seed ?? 1);
   const fdOptions: FiniteDifferenceOptions = {};
-  for (const name of ["step", "scale"] as const) {
-    const v = opts[name];
-    if (v === undefined) continue;
-    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a positive finite number, got ${describe(v)}`);
-    fdOptions[name] = v;
-  }
-  if (opts.richardson !== undefined) {
-    if (typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
-    fdOptions.richardson = opts.richardson;
-  }
-  const argnums: unknown = opts.argnums === undefined ? args.flatMap((a, i) => (isTensorData(a) ? [i] : [])) : opts.argnums;
-  if (!Array.isArray(argnums)) throw new Error(`${op}: argnums must be an array of argument indices, got ${describe(argnums)}`);
-  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${opts.argnums === undefined ? "no argument is a Tensor, a number or other tensor data (nested arrays of numbers, a Float64Array/Float32Array, an ndarray)" : "argnums is empty"}`);
+  if (o.step !== undefined) fdOptions.step = o.step;
+  if (o.scale !== undefined) fdOptions.scale = o.scale;
+  if (o.richardson !== undefined) fdOptions.richardson = o.richardson;
+  const argnums = o.argnums ?? args.flatMap((a, i) => (isTensorData(a) ? [i] : []));
+  if (argnums.length === 0) throw new Error(`${op}: nothing to check: ${o.argnums === undefined ? "no argument is a Tensor, a number or other tensor data (nested arrays of numbers, a Float64Array/Float32Array, an ndarray)" : "argnums is empty"}`);
   for (const k of argnums) {
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= args.length) throw new Error(`${op}: argnums entry ${describe(k)} is not an argument index (0..${args.length - 1})`);
     if (!isOperand(args[k])) throw new Error(`${op}: argument ${k} is ${describe(args[k])}; only Tensors and values tensor() accepts (numbers, nested arrays of numbers, Float64Array/Float32Array, ndarrays) can be checked`);

@@ -12,10 +12,12 @@
  *   (4) linear solves converge (and ∂F/∂y is invertible where it should be).
  */
 import fc from "fast-check";
+import { LinearSolveError, ResidualError } from "../errors.js";
 import { Tensor, allocate, fromData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, untraced } from "../primitives/core.js";
 import { isOperand, operand } from "../primitives/operands.js";
+import { described, is, kind, readOptions, type OptionKind } from "../primitives/options.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { ImplicitFunction, readForwardOutput, type ImplicitInput } from "../implicit/implicit-function.js";
@@ -151,7 +153,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
   try {
     pushforward = concrete(jvp(call, primals, tangents)[1]).toFloat64Array();
   } catch (e) {
-    throw solveFailure(f, e);
+    throw solveFailure(e);
   }
   const forwardY = (...xs: unknown[]): Tensor => solveAt(f, xs).y;
   const fd = directionalDerivative(op, forwardY, inputs, directions, { step: opts.step, richardson: opts.richardson });
@@ -171,7 +173,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
     const [out, pullback] = vjp(call, ...primals);
     pulled = pullback(typed(cotangent, out.shape, out.dtype));
   } catch (e) {
-    throw solveFailure(f, e);
+    throw solveFailure(e);
   }
   let lhs = 0;
   for (let i = 0; i < cotangent.length; i++) lhs += cotangent[i] * pushforward[i];
@@ -194,7 +196,6 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
  * singular along δ the O(δ²) remainder dominates instead.
  */
 function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tensor, extra: unknown[], rand: () => number): void {
-  const op = "verifyImplicit";
   const yv = y.toFloat64Array();
   const h = 1e-6 * Math.max(1, norm(yv));
   const direction = new Float64Array(yv.length).map(() => 2 * rand() - 1);
@@ -229,19 +230,27 @@ function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
 }
 
 /**
- * The ImplicitFunction's own refusals (messages prefixed with its name) become
- * properties: y not close enough to a solution for a derivative, (1) (with a
- * conditionsTol looser than the call's residualTol); a linear solve, (4).
+ * The ImplicitFunction's own refusals become properties: y not close enough to
+ * a solution (a ResidualError: with a conditionsTol looser than the call's
+ * residualTol or strictTol), (1); a failed linear solve (a LinearSolveError), (4).
  * Anything else, user code's errors included, is rethrown unchanged.
  */
-function solveFailure(f: ImplicitFunction, e: unknown): unknown {
-  if (!(e instanceof Error) || !e.message.startsWith(`${f.name}: `)) return e;
-  if (e.message.includes("does not satisfy the conditions")) return new PropertyFailure(PROPERTY.conditions, e.message);
-  if (/linear solve|singular/.test(e.message)) return new PropertyFailure(PROPERTY.solve, e.message);
+function solveFailure(e: unknown): unknown {
+  if (e instanceof ResidualError) return new PropertyFailure(PROPERTY.conditions, e.message);
+  if (e instanceof LinearSolveError) return new PropertyFailure(PROPERTY.solve, e.message);
   return e;
 }
 
-const OPTION_KEYS = ["numRuns", "seed", "conditionsTol", "fdTol", "adjointTol", "step", "richardson"];
+/** verifyImplicit's options. */
+const OPTIONS = {
+  numRuns: kind<number>("a positive integer", (v) => Number.isSafeInteger(v) && (v as number) >= 1),
+  seed: is.integer,
+  conditionsTol: is.positive,
+  fdTol: is.positive,
+  adjointTol: is.positive,
+  step: is.positive,
+  richardson: is.boolean,
+} satisfies Record<keyof VerifyOptions, OptionKind<unknown>>;
 
 /**
  * Property-based verification of an ImplicitFunction over inputs drawn from
@@ -256,28 +265,15 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: readonly Arbitr
   arbitraries.forEach((a, i) => {
     if (a === null || typeof a !== "object" || typeof (a as { generate?: unknown }).generate !== "function") throw new Error(`${op}: arbitraries[${i}] is ${describe(a)}, not a fast-check Arbitrary`);
   });
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { ${OPTION_KEYS.join(", ")} }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (!OPTION_KEYS.includes(key)) throw new Error(`${op}: unknown option "${key}" (${op} accepts ${OPTION_KEYS.join(", ")})`);
-  }
-  const positive = (name: keyof VerifyOptions, fallback: number): number => {
-    const v = opts[name];
-    if (v === undefined) return fallback;
-    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a positive number, got ${describe(v)}`);
-    return v;
-  };
-  const numRuns = positive("numRuns", 25);
-  if (!Number.isSafeInteger(numRuns)) throw new Error(`${op}: numRuns must be an integer, got ${numRuns}`);
-  const seed = opts.seed === undefined ? 42 : opts.seed;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) throw new Error(`${op}: seed must be an integer, got ${describe(seed)}`);
-  if (opts.richardson !== undefined && typeof opts.richardson !== "boolean") throw new Error(`${op}: richardson must be a boolean, got ${describe(opts.richardson)}`);
+  const o = readOptions(op, opts, OPTIONS);
+  const numRuns = o.numRuns ?? 25;
+  const seed = o.seed ?? 42;
   const settings = {
-    conditionsTol: positive("conditionsTol", 1e-6),
-    fdTol: positive("fdTol", 1e-4),
-    adjointTol: positive("adjointTol", 1e-8),
-    step: positive("step", Math.cbrt(Number.EPSILON)),
-    richardson: opts.richardson ?? true,
+    conditionsTol: o.conditionsTol ?? 1e-6,
+    fdTol: o.fdTol ?? 1e-4,
+    adjointTol: o.adjointTol ?? 1e-8,
+    step: o.step ?? Math.cbrt(Number.EPSILON),
+    richardson: o.richardson ?? true,
   };
   const worst = { conditions: 0, pushforward: 0, adjoint: 0 };
   // The failure fast-check finds first, as found. Shrinking then keeps only
@@ -321,17 +317,16 @@ function sameFailure(a: unknown, b: unknown): boolean {
   return a instanceof Error && b instanceof Error && a.constructor === b.constructor;
 }
 
+/** tensorArbitrary's options. */
+const BOUNDS = { min: described(is.finite, "a finite number, with min ≤ max"), max: described(is.finite, "a finite number, with min ≤ max") };
+
 /** A fast-check arbitrary of Tensors of a fixed shape with entries in [min, max] (float64). */
 export function tensorArbitrary(shape: number[], opts: { min?: number; max?: number } = {}): FastCheckArbitrary<Tensor> {
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`tensorArbitrary: options must be a plain object { min, max }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (key !== "min" && key !== "max") throw new Error(`tensorArbitrary: unknown option "${key}" (tensorArbitrary accepts min, max)`);
-  }
-  const min: unknown = opts.min === undefined ? -1 : opts.min;
-  const max: unknown = opts.max === undefined ? 1 : opts.max;
+  const o = readOptions("tensorArbitrary", opts, BOUNDS);
+  const min = o.min ?? -1;
+  const max = o.max ?? 1;
   if (!Array.isArray(shape) || shape.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 0)) throw new Error(`tensorArbitrary: shape must be an array of non-negative integers, got ${describe(shape)}`);
-  if (typeof min !== "number" || typeof max !== "number" || !(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`tensorArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
+  if (!(min <= max)) throw new Error(`tensorArbitrary: min and max must be finite numbers with min ≤ max, got ${describe(min)} and ${describe(max)}`);
   const n = shape.reduce((a, b) => a * b, 1);
   if (n > 2 ** 20) throw new Error(`tensorArbitrary: shape ${shapeToString(shape)} has ${n} entries, too many to generate for property tests (at most ${2 ** 20})`);
   return fc.array(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })

@@ -16,6 +16,8 @@ import { concat, reshape, slice } from "../primitives/shape.js";
 import { grad, vjp } from "../ad/reverse.js";
 import { softThreshold } from "./projections.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
+import { is, readOptions, required, type OptionKind } from "../primitives/options.js";
+import { DtypeMismatchError } from "../errors.js";
 
 /** What a stock builder hands to the ImplicitFunction options. */
 export interface ConditionsSpec {
@@ -56,7 +58,7 @@ function pointLike(op: string, what: string, v: unknown, y: Tensor): Tensor {
   const t = v instanceof Tensor ? v : typeof v === "number" ? operand(op, v, y.dtype) : null;
   if (t === null) throw new Error(`${op}: ${what} must return a Tensor of y's shape ${shapeToString(y.shape)}, got ${describe(v)}`);
   if (!sameShape(t.shape, y.shape)) throw new Error(`${op}: ${what} returned shape ${shapeToString(t.shape)} but y has shape ${shapeToString(y.shape)}`);
-  if (t.dtype !== y.dtype) throw new Error(`${op}: ${what} returned a ${t.dtype} tensor but y is ${y.dtype}`);
+  if (t.dtype !== y.dtype) throw new DtypeMismatchError(`${op}: ${what} returned a ${t.dtype} tensor but y is ${y.dtype}`);
   return t;
 }
 
@@ -68,10 +70,7 @@ function pointLike(op: string, what: string, v: unknown, y: Tensor): Tensor {
 export function stationarityConditions(objective: Objective, opts: { positiveDefinite?: boolean } = {}): ConditionsSpec {
   const op = "stationarityConditions";
   checkFunction(op, "objective", objective);
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { positiveDefinite }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts)) if (key !== "positiveDefinite") throw new Error(`${op}: unknown option "${key}" (${op} accepts positiveDefinite)`);
-  if (opts.positiveDefinite !== undefined && typeof opts.positiveDefinite !== "boolean") throw new Error(`${op}: positiveDefinite must be a boolean, got ${describe(opts.positiveDefinite)}`);
+  const { positiveDefinite } = readOptions(op, opts, { positiveDefinite: is.boolean });
   return {
     passByproduct: false,
     conditions: (...args) => {
@@ -79,7 +78,7 @@ export function stationarityConditions(objective: Objective, opts: { positiveDef
       return grad((w: Tensor) => scalarValue(op, "objective", callWith(objective, [...inputs, w])))(y) as Tensor;
     },
     symmetric: true,
-    positiveDefinite: opts.positiveDefinite === true,
+    positiveDefinite: positiveDefinite ?? false,
   };
 }
 
@@ -134,7 +133,7 @@ export function lassoConditions(smoothObjective: Objective, stepSize: number, la
     if (lambdaIndex >= inputs.length) throw new Error(`${op}: lambdaIndex ${lambdaIndex} is out of range: the conditions have ${inputs.length} input(s) besides y`);
     const lambda = operand(op, inputs[lambdaIndex], v.dtype);
     if (lambda.size !== 1) throw new Error(`${op}: λ (input ${lambdaIndex}) must be a scalar, got shape ${shapeToString(lambda.shape)}`);
-    if (lambda.dtype !== v.dtype) throw new Error(`${op}: λ (input ${lambdaIndex}) is ${lambda.dtype} but y is ${v.dtype}; convert one with astype()`);
+    if (lambda.dtype !== v.dtype) throw new DtypeMismatchError(`${op}: λ (input ${lambdaIndex}) is ${lambda.dtype} but y is ${v.dtype}; convert one with astype()`);
     return softThreshold(v, mul(lambda, eta));
   };
   return proximalGradient(op, smoothObjective, prox as (v: Tensor, stepSize: number, ...inputs: never[]) => Tensor, stepSize);
@@ -179,18 +178,11 @@ export function unpackKKT(y: Tensor, sizes: KKTProblem["sizes"]): { primal: Tens
   return unpackAs("unpackKKT", y, checkSizes("unpackKKT", sizes));
 }
 
-/** Validates KKT sizes: primal a positive integer, equality and inequality non-negative integers when given. */
+/** KKT sizes: primal a positive integer, equality and inequality non-negative integers when given. */
+const SIZES = { primal: required(is.positiveInteger), equality: is.nonNegativeInteger, inequality: is.nonNegativeInteger } satisfies Record<keyof KKTProblem["sizes"], OptionKind<unknown>>;
+
 function checkSizes(op: string, sizes: unknown): KKTProblem["sizes"] {
-  const proto = sizes !== null && typeof sizes === "object" ? Object.getPrototypeOf(sizes) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: sizes must be an object { primal, equality?, inequality? }, got ${describe(sizes)}`);
-  const s = sizes as Record<string, unknown>;
-  for (const key of Object.keys(s)) if (key !== "primal" && key !== "equality" && key !== "inequality") throw new Error(`${op}: unknown entry sizes.${key} (sizes has primal, equality, inequality)`);
-  if (typeof s.primal !== "number" || !Number.isInteger(s.primal) || s.primal < 1) throw new Error(`${op}: sizes.primal must be a positive integer, got ${describe(s.primal)}`);
-  for (const key of ["equality", "inequality"]) {
-    const v = s[key];
-    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) throw new Error(`${op}: sizes.${key} must be a non-negative integer or absent, got ${describe(v)}`);
-  }
-  return s as KKTProblem["sizes"];
+  return readOptions(op, sizes, SIZES, { what: "sizes", required: true });
 }
 
 function unpackAs(op: string, y: unknown, sizes: KKTProblem["sizes"]): { primal: Tensor; equality: Tensor | null; inequality: Tensor | null } {
@@ -209,7 +201,7 @@ function unpackAs(op: string, y: unknown, sizes: KKTProblem["sizes"]): { primal:
 export function packKKT(primal: Operand, equality?: Operand | null, inequality?: Operand | null): Tensor {
   if (primal === undefined || primal === null) throw new Error(`packKKT: the primal part is missing (got ${describe(primal)})`);
   const parts = [primal, equality, inequality].filter((p) => p !== undefined && p !== null).map((p) => reshape(operand("packKKT", p), [-1]));
-  if (parts.some((p) => p.dtype !== parts[0].dtype)) throw new Error(`packKKT: the parts have different dtypes (${parts.map((p) => p.dtype).join(", ")}); convert them with astype()`);
+  if (parts.some((p) => p.dtype !== parts[0].dtype)) throw new DtypeMismatchError(`packKKT: the parts have different dtypes (${parts.map((p) => p.dtype).join(", ")}); convert them with astype()`);
   return parts.length === 1 ? parts[0] : concat(parts);
 }
 

@@ -14,14 +14,16 @@
 import { Tensor, contiguousData, type DType } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, isTracing, untraced } from "../primitives/core.js";
-import { DtypeMismatchError, operand, type Operand } from "../primitives/operands.js";
+import { operand, type Operand } from "../primitives/operands.js";
+import { DtypeMismatchError, LinearSolveError, ResidualError } from "../errors.js";
+import { described, is, isPlainObject, kind, readOptions, required, type OptionKind } from "../primitives/options.js";
 import type { UserFunction } from "../primitives/util.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
 import {
-  CallSolves, ProbeScratch, defaultTol, failedSolve, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
+  CallSolves, ProbeScratch, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
 } from "./linear-solve.js";
 
-export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
+export type { SolveDiagnostics, SolveStatus, SolverName, UserSolver } from "./linear-solve.js";
 
 /** An input of `call`: a Tensor, or anything `tensor()` accepts (it reaches `forward` and the conditions as a Tensor). */
 export type ImplicitInput = Operand;
@@ -86,11 +88,24 @@ export interface ImplicitFunctionOptions {
 
 const SOLVERS: readonly string[] = ["auto", "cg", "gmres", "bicgstab", "minres", "lsqr", "direct"];
 
-/** Every key of ImplicitFunctionOptions (keep in sync): any other key is a misspelt option and an Error. */
-const OPTION_KEYS: readonly string[] = [
-  "forward", "conditions", "linearSolver", "tol", "atol", "maxIter", "preconditioner", "symmetric", "positiveDefinite",
-  "residualTol", "strict", "strictTol", "directMaxSize", "name", "passByproduct",
-];
+/** The options, declared: the compiler keeps this list and ImplicitFunctionOptions in step; any other key is a misspelt option and an Error. */
+const OPTIONS = {
+  forward: required(is.function<ImplicitFunctionOptions["forward"]>()),
+  conditions: required(is.function<ImplicitFunctionOptions["conditions"]>()),
+  linearSolver: kind<SolverName | UserSolver>(`one of ${SOLVERS.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x`, (v) => typeof v === "function" || SOLVERS.includes(v as string)),
+  tol: is.positive,
+  atol: is.nonNegative,
+  maxIter: is.positiveInteger,
+  preconditioner: is.function<(v: Tensor) => Tensor>("a function v => M⁻¹v"),
+  symmetric: is.boolean,
+  positiveDefinite: is.boolean,
+  residualTol: described(is.positiveOrInfinity, "a positive number (Infinity turns the check off)"),
+  strict: is.boolean,
+  strictTol: is.positive,
+  directMaxSize: is.positiveInteger,
+  name: is.nonEmptyString,
+  passByproduct: is.boolean,
+} satisfies Record<keyof ImplicitFunctionOptions, OptionKind<unknown>>;
 
 /**
  * The default directMaxSize, measured (bench/auto-solver.ts, four kinds of
@@ -104,31 +119,6 @@ const DIRECT_MAX_SIZE = 16;
 /** The default residualTol: about ε^{1/3} of the precision (6e-6 and 5e-3), rounded. */
 function defaultResidualTol(precision: DType): number {
   return precision === "float32" ? 5e-3 : 1e-5;
-}
-
-function positiveNumber(op: string, what: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`${op}: ${what} must be a positive finite number, got ${describe(v)}`);
-  return v;
-}
-
-function positiveInteger(op: string, what: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new Error(`${op}: ${what} must be a positive integer, got ${describe(v)}`);
-  return v;
-}
-
-function flag(op: string, what: string, v: unknown): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== "boolean") throw new Error(`${op}: ${what} must be a boolean, got ${describe(v)}`);
-  return v;
-}
-
-/** A plain object (not data, not a class instance). */
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== "object") return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 /**
@@ -196,45 +186,29 @@ export class ImplicitFunction {
   private readonly settings: Omit<SolveSettings, "tol" | "precision">;
   /** Work vectors of the probes of ∂F/∂y, reused from call to call. */
   private readonly scratch = new ProbeScratch();
-  /** Diagnostics of the most recent linear solve: { solver, iterations, residualNorm, converged, status, system, tol }. */
+  /** Diagnostics of the most recent linear solve, failed ones too (those a LinearSolveError carries): { solver, iterations, residualNorm, converged, status, system, tol }. */
   lastSolve: SolveDiagnostics | null = null;
 
   constructor(opts: ImplicitFunctionOptions) {
     const op = "ImplicitFunction";
-    const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-    if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: expects an options object { forward, conditions, ... }, got ${describe(opts)}`);
-    for (const key of Object.keys(opts)) {
-      if (!OPTION_KEYS.includes(key)) throw new Error(`${op}: unknown option "${key}" (the options are ${OPTION_KEYS.join(", ")})`);
-    }
-    if (typeof opts.forward !== "function") throw new Error(`${op}: forward must be a function, got ${describe(opts.forward)}`);
-    if (typeof opts.conditions !== "function") throw new Error(`${op}: conditions must be a function, got ${describe(opts.conditions)}`);
-    const solver: unknown = opts.linearSolver === undefined ? "auto" : opts.linearSolver;
-    if (typeof solver !== "function" && (typeof solver !== "string" || !SOLVERS.includes(solver))) {
-      throw new Error(`${op}: linearSolver must be one of ${SOLVERS.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x, got ${describe(solver)}`);
-    }
-    if (opts.name !== undefined && (typeof opts.name !== "string" || opts.name.trim() === "")) throw new Error(`${op}: name must be a non-empty string, got ${describe(opts.name)}`);
-    if (opts.preconditioner !== undefined && typeof opts.preconditioner !== "function") throw new Error(`${op}: preconditioner must be a function v => M⁻¹v, got ${describe(opts.preconditioner)}`);
-    this.forward = opts.forward as ImplicitFunction["forward"];
-    this.conditions = opts.conditions as ImplicitFunction["conditions"];
-    this.name = opts.name ?? op;
-    this.strict = flag(op, "strict", opts.strict);
-    this.strictTol = positiveNumber(op, "strictTol", opts.strictTol, 1e-6);
-    if (opts.residualTol !== undefined && (typeof opts.residualTol !== "number" || !(opts.residualTol > 0))) {
-      throw new Error(`${op}: residualTol must be a positive number (Infinity turns the check off), got ${describe(opts.residualTol)}`);
-    }
-    this.residualTol = opts.residualTol;
-    this.passByproduct = opts.passByproduct === undefined ? true : flag(op, "passByproduct", opts.passByproduct);
-    if (opts.atol !== undefined && (typeof opts.atol !== "number" || !(opts.atol >= 0) || !Number.isFinite(opts.atol))) throw new Error(`${op}: atol must be a non-negative finite number, got ${describe(opts.atol)}`);
-    const positiveDefinite = flag(op, "positiveDefinite", opts.positiveDefinite);
-    this.tol = opts.tol === undefined ? undefined : positiveNumber(op, "tol", opts.tol, 1e-10);
+    const o = readOptions(op, opts, OPTIONS, { required: true });
+    this.forward = o.forward as ImplicitFunction["forward"];
+    this.conditions = o.conditions as ImplicitFunction["conditions"];
+    this.name = o.name ?? op;
+    this.strict = o.strict ?? false;
+    this.strictTol = o.strictTol ?? 1e-6;
+    this.residualTol = o.residualTol;
+    this.passByproduct = o.passByproduct ?? true;
+    this.tol = o.tol;
+    const positiveDefinite = o.positiveDefinite ?? false;
     this.settings = {
-      solver: solver as SolverName | UserSolver,
-      atol: opts.atol ?? 0,
-      maxIter: positiveInteger(op, "maxIter", opts.maxIter, 1000),
-      preconditioner: opts.preconditioner,
-      symmetric: flag(op, "symmetric", opts.symmetric) || positiveDefinite,
+      solver: o.linearSolver ?? "auto",
+      atol: o.atol ?? 0,
+      maxIter: o.maxIter ?? 1000,
+      preconditioner: o.preconditioner,
+      symmetric: (o.symmetric ?? false) || positiveDefinite,
       positiveDefinite,
-      directMaxSize: positiveInteger(op, "directMaxSize", opts.directMaxSize, DIRECT_MAX_SIZE),
+      directMaxSize: o.directMaxSize ?? DIRECT_MAX_SIZE,
     };
   }
 
@@ -293,8 +267,7 @@ export class ImplicitFunction {
         this.lastSolve = diag;
         return x;
       } catch (e) {
-        const failed = failedSolve(e);
-        if (failed) this.lastSolve = failed; // a failed solve's diagnostics, converged: false
+        if (e instanceof LinearSolveError) this.lastSolve = e.diagnostics; // a failed solve's, converged: false
         throw e;
       }
     };
@@ -313,12 +286,12 @@ export class ImplicitFunction {
    * The conditions failed on mixed dtypes while forward's y has another dtype
    * than an input: forward is the culprit, and the Error says so.
    */
-  private dtypeCulprit(e: unknown, inputs: Tensor[], y: Tensor): Error | null {
+  private dtypeCulprit(e: unknown, inputs: Tensor[], y: Tensor): DtypeMismatchError | null {
     if (!(e instanceof DtypeMismatchError)) return null;
     const i = inputs.findIndex((x) => x.dtype !== y.dtype);
     if (i < 0) return null;
     const want = inputs[i].dtype;
-    return new Error(`${this.name}: forward returned a ${y.dtype} y but input ${i} is ${want}, and the conditions cannot mix them (${e.message}). Return y in the inputs' dtype from forward (tensor(values, { dtype: "${want}" }) or y.astype("${want}")), or pass ${y.dtype} inputs`, { cause: e });
+    return new DtypeMismatchError(`${this.name}: forward returned a ${y.dtype} y but input ${i} is ${want}, and the conditions cannot mix them (${e.message}). Return y in the inputs' dtype from forward (tensor(values, { dtype: "${want}" }) or y.astype("${want}")), or pass ${y.dtype} inputs`, { cause: e });
   }
 
   /** F must be finite at forward's output, strict or not: a NaN or ∞ there means y does not satisfy the conditions. */
@@ -344,7 +317,7 @@ export class ImplicitFunction {
         break;
       }
     }
-    throw new Error(`${this.name}: forward's output does not satisfy the conditions: F(x, y) is not finite at ${count} of ${values.length} entries (${shown.join("; ")}${count > bad.length ? "; …" : ""}). ${cause}`);
+    throw new ResidualError(`${this.name}: forward's output does not satisfy the conditions: F(x, y) is not finite at ${count} of ${values.length} entries (${shown.join("; ")}${count > bad.length ? "; …" : ""}). ${cause}`, residualNorm);
   }
 
   /**
@@ -361,12 +334,12 @@ export class ImplicitFunction {
     const distance = residualNorm / state.gain(K) / scale;
     if (distance <= tolerance) return;
     const which = this.residualTol === undefined ? ` (the ${precision} default)` : "";
-    throw new Error(`${this.name}: forward's output does not satisfy the conditions closely enough for a derivative: ‖F(x, y)‖ = ${formatNumber(residualNorm)} puts y about ${formatNumber(distance)} from a solution (‖F‖/‖∂F/∂y‖, relative to max(1, ‖y‖)), above residualTol ${formatNumber(tolerance)}${which}; the derivative would be taken at the wrong point. Check that forward converged and that the conditions characterise its solution (verifyImplicit checks both). If forward is this inexact on purpose, loosen the check: residualTol: ${Number.isFinite(distance) ? powerOfTenAbove(distance) : "Infinity"} would accept it`);
+    throw new ResidualError(`${this.name}: forward's output does not satisfy the conditions closely enough for a derivative: ‖F(x, y)‖ = ${formatNumber(residualNorm)} puts y about ${formatNumber(distance)} from a solution (‖F‖/‖∂F/∂y‖, relative to max(1, ‖y‖)), above residualTol ${formatNumber(tolerance)}${which}; the derivative would be taken at the wrong point. Check that forward converged and that the conditions characterise its solution (verifyImplicit checks both). If forward is this inexact on purpose, loosen the check: residualTol: ${Number.isFinite(distance) ? powerOfTenAbove(distance) : "Infinity"} would accept it`, residualNorm);
   }
 
   private checkStrict(residual: number): void {
     if (!(residual <= this.strictTol)) {
-      throw new Error(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${formatNumber(this.strictTol)}. Check that forward converged and that the conditions characterise its solution`);
+      throw new ResidualError(`${this.name}: the conditions do not hold at forward's output: ‖F(x, y)‖ = ${residual} > strictTol ${formatNumber(this.strictTol)}. Check that forward converged and that the conditions characterise its solution`, residual);
     }
   }
 }

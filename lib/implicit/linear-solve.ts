@@ -13,25 +13,14 @@ import { describe, shapeToString } from "../tensor/shape.js";
 import type { LinearSystem } from "../ad/root.js";
 import { cg, gmres, bicgstab, minres, lsqr, type LinearOperator, type KrylovResult } from "../krylov/index.js";
 import { allFinite, norm2 } from "../krylov/operator.js";
+import { ConvergenceError, LinearSolveError, type SolveDiagnostics, type SolveStatus } from "../errors.js";
+
+export type { SolveDiagnostics, SolveStatus } from "../errors.js";
 
 export type SolverName = "auto" | "cg" | "gmres" | "bicgstab" | "minres" | "lsqr" | "direct";
 
 /** A user-supplied solver: solves `A x = b` for the operator given, returns x or a Krylov-style result. */
 export type UserSolver = (A: LinearOperator, b: Tensor) => Tensor | KrylovResult;
-
-/** Diagnostics of the most recent linear solve (`f.lastSolve`). */
-export interface SolveDiagnostics {
-  solver: string;
-  iterations: number;
-  residualNorm: number;
-  converged: boolean;
-  status: string;
-  /** Which system: "tangent" (A ẏ = −Ḟ) or "adjoint" (Aᵀ u = ȳ). */
-  system: "tangent" | "adjoint";
-  tol: number;
-  /** Krylov methods: the residual norm after each iteration (entry 0: the initial residual). */
-  residualHistory?: number[];
-}
 
 /** The settings of one call's solves (`tol` already resolved for `precision`). */
 export interface SolveSettings {
@@ -335,31 +324,18 @@ function confirmSymmetry(op: string, K: LinearSystem, x: Tensor, b: Float64Array
   throw new Error(`${op}: ${symmetryFlag(s)} declares ∂F/∂y symmetric, but ∂F/∂y is not symmetric at forward's output: with x the solution of the ${system} system A x = b and a pseudo-random v, ⟨A v, x⟩ = ${formatNumber(check.KvX)} but ⟨v, A x⟩ = ⟨v, b⟩ = ${formatNumber(check.vB)}. The adjoint system would be solved with A in place of Aᵀ and the derivative would be wrong. Remove the flag (then "auto" uses gmres on large systems), or fix the conditions if ∂F/∂y should be symmetric (stationarity conditions ∇_y f = 0 have a symmetric Hessian)`);
 }
 
-/** The diagnostics of solves that failed, keyed by the Error thrown, so that `lastSolve` reports failures too. */
-const failures = new WeakMap<Error, SolveDiagnostics>();
-
-/** Records `diag` as the diagnostics of the failure `error` (which is returned, to be thrown). */
-function failed(diag: SolveDiagnostics, error: Error): Error {
-  failures.set(error, diag);
-  return error;
-}
-
-/** The diagnostics of the failed solve that threw `e`, if it is one. */
-export function failedSolve(e: unknown): SolveDiagnostics | undefined {
-  return e instanceof Error ? failures.get(e) : undefined;
-}
-
 /** The Error for a right-hand side with a NaN or ∞: where such a vector comes from, per system. */
-function nonFiniteRightHandSide(op: string, system: "tangent" | "adjoint"): Error {
-  return new Error(system === "tangent"
+function nonFiniteRightHandSide(op: string, diag: SolveDiagnostics): LinearSolveError {
+  return new LinearSolveError(diag.system === "tangent"
     ? `${op}: the tangent system's right-hand side ∂F/∂x·ẋ has a NaN or ∞: a tangent is not finite, or ∂F/∂x (the conditions' derivative in an input or a captured value) is not finite at forward's output, so no derivative can be computed`
-    : `${op}: the adjoint system's right-hand side, the cotangent of forward's y, has a NaN or ∞ (the computation after the call produced it), so no derivative can be computed`);
+    : `${op}: the adjoint system's right-hand side, the cotangent of forward's y, has a NaN or ∞ (the computation after the call produced it), so no derivative can be computed`, diag);
 }
 
 /**
  * Solves K x = b for the implicit layer (K = A for the tangent system, Aᵀ for
- * the adjoint one), throwing an Error naming the solver, the iterations and the
- * residual when it fails. Returns the solution and the diagnostics.
+ * the adjoint one), throwing a LinearSolveError (a ConvergenceError when the
+ * solve stopped above tol) naming the solver, the iterations and the residual,
+ * and carrying the diagnostics, when it fails. Returns the solution and the diagnostics.
  */
 export function solveSystem(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "adjoint", s: SolveSettings, state: CallSolves): [Tensor, SolveDiagnostics] {
   let solved = false;
@@ -380,18 +356,18 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
   const method = typeof s.solver === "function" ? "user" : s.solver === "auto" ? autoSolverFor(n, s, state) : s.solver;
   if (!Number.isFinite(bNorm) && !allFinite(bValues)) {
     const label = s.solver === "auto" ? `auto(${method})` : method;
-    throw failed({ solver: label, iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol }, nonFiniteRightHandSide(op, system));
+    throw nonFiniteRightHandSide(op, { solver: label, iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol });
   }
   if (typeof s.solver === "function") {
     const out = s.solver(K as LinearOperator, b);
     const x = out instanceof Tensor ? out : (out as KrylovResult)?.x;
     if (!(x instanceof Tensor) || x.size !== n) {
-      throw failed({ solver: "user", iterations: 0, residualNorm: NaN, converged: false, status: "invalid", system, tol: s.tol }, new Error(`${op}: the user linear solver must return a Tensor of ${n} entries or a result { x, ... }, got ${describe(out)}`));
+      throw new LinearSolveError(`${op}: the user linear solver must return a Tensor of ${n} entries or a result { x, ... }, got ${describe(out)}`, { solver: "user", iterations: 0, residualNorm: NaN, converged: false, status: "invalid", system, tol: s.tol });
     }
     const res = residual(K, x, b);
-    const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged: res <= Math.max(s.tol * bNorm, s.atol) || res === 0, status: "", system, tol: s.tol };
-    diag.status = diag.converged ? "converged" : "notConverged";
-    if (!diag.converged) throw failed(diag, notConverged(op, diag, roundingNote(K, x, res, bNorm, s, state) || flagNote("user", "user", diag.status, K, s, state)));
+    const converged = res <= Math.max(s.tol * bNorm, s.atol) || res === 0;
+    const diag: SolveDiagnostics = { solver: "user", iterations: out instanceof Tensor ? 0 : (out as KrylovResult).iterations, residualNorm: res, converged, status: converged ? "converged" : "notConverged", system, tol: s.tol };
+    if (!diag.converged) throw notConverged(op, diag, roundingNote(K, x, res, bNorm, s, state) || flagNote("user", "user", diag.status, K, s, state));
     confirmSymmetry(op, K, x, bValues, res, system, s, state);
     return [plainFlat(x), diag];
   }
@@ -403,7 +379,7 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
   const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol, residualHistory: result.residualHistory };
   if (!result.converged) {
     const note = roundingNote(K, result.x, result.residualNorm, bNorm, s, state) || flagNote(label, method, result.status, K, s, state);
-    throw failed(diag, notConverged(op, diag, note));
+    throw notConverged(op, diag, note);
   }
   // lsqr also stops at a least-squares solution; on a singular A whose system is
   // inconsistent that x does not solve it, and the derivative is not defined.
@@ -411,8 +387,8 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
     diag.converged = false;
     diag.status = "inconsistent";
     const note = roundingNote(K, result.x, result.residualNorm, bNorm, s, state);
-    if (note) throw failed(diag, notConverged(op, diag, note));
-    throw failed(diag, new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (lsqr's least-squares residual ${result.residualNorm.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}, tol ${formatNumber(s.tol)}): the derivative is not defined here`));
+    if (note) throw notConverged(op, diag, note);
+    throw new LinearSolveError(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (lsqr's least-squares residual ${result.residualNorm.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}, tol ${formatNumber(s.tol)}): the derivative is not defined here`, diag);
   }
   confirmSymmetry(op, K, result.x, bValues, result.residualNorm, system, s, state);
   return [result.x, diag];
@@ -491,7 +467,7 @@ function roundingNote(K: LinearSystem, x: Tensor, res: number, bNorm: number, s:
  * probe (two products, on failure only, unless a solve of this call already
  * confirmed symmetry) and CG's breakdown (pᵀAp ≤ 0) for positive definiteness.
  */
-function flagNote(label: string, method: string, status: string, K: LinearSystem, s: SolveSettings, state: CallSolves): string {
+function flagNote(label: string, method: string, status: SolveStatus, K: LinearSystem, s: SolveSettings, state: CallSolves): string {
   const needsSymmetry = method === "cg" || method === "minres";
   if (!s.symmetric && !needsSymmetry) return "";
   const auto = label.startsWith("auto");
@@ -526,7 +502,7 @@ function solveDirect(op: string, K: LinearSystem, b: Tensor, bNorm: number, syst
   const nonFinite: SolveDiagnostics = { solver: auto ? "auto(direct)" : "direct", iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol };
   const { A, lu, rank, norm, asymmetry } = state.dense.factor(K, system);
   if (!Number.isFinite(norm) && !allFinite(A)) {
-    throw failed(nonFinite, new Error(`${op}: ∂F/∂y has a NaN or ∞ entry at forward's output (check forward's y and the conditions there), so the ${system} system cannot be solved`));
+    throw new LinearSolveError(`${op}: ∂F/∂y has a NaN or ∞ entry at forward's output (check forward's y and the conditions there), so the ${system} system cannot be solved`, nonFinite);
   }
   if (s.symmetric && asymmetry.relative > symmetryTolerance(s.precision)) {
     const { i, j } = asymmetry;
@@ -550,12 +526,12 @@ function solveDirect(op: string, K: LinearSystem, b: Tensor, bNorm: number, syst
   const ok = res <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol, level) && Number.isFinite(res);
   const diag: SolveDiagnostics = { solver: auto ? "auto(direct→lsqr)" : "direct→lsqr", iterations: result.iterations, residualNorm: res, converged: ok, status: ok ? "converged" : "singular", system, tol: s.tol };
   if (!ok) {
-    throw failed(diag, new Error(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (least-squares residual ${res.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}): the derivative is not defined here`));
+    throw new LinearSolveError(`${op}: ∂F/∂y is singular and the ${system} system is inconsistent (least-squares residual ${res.toExponential(3)} vs ‖b‖ ${bNorm.toExponential(3)}): the derivative is not defined here`, diag);
   }
   return [result.x, diag];
 }
 
-function notConverged(op: string, d: SolveDiagnostics, note = ""): Error {
+function notConverged(op: string, d: SolveDiagnostics, note = ""): ConvergenceError {
   const advice = note !== "" ? note : ` Try linearSolver "direct" or "lsqr", a preconditioner, a larger maxIter, or check that the conditions determine y.`;
-  return new Error(`${op}: the ${d.system} linear solve with ${d.solver} did not converge: ${d.iterations} iterations, residual ${d.residualNorm.toExponential(3)} (tol ${formatNumber(d.tol)}, status ${d.status}).${advice}`);
+  return new ConvergenceError(`${op}: the ${d.system} linear solve with ${d.solver} did not converge: ${d.iterations} iterations, residual ${d.residualNorm.toExponential(3)} (tol ${formatNumber(d.tol)}, status ${d.status}).${advice}`, d);
 }

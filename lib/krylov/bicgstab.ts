@@ -7,7 +7,7 @@
  * Solution of Linear Systems" (1994), §2.3.8.
  */
 import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, initialResidual, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, initialResidual, prepare, reportIteration, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for square A by BiCGStab: two products with A per iteration,
@@ -78,7 +78,7 @@ function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kr
     if (sNorm <= threshold) {
       // Half-step convergence: x + α p̂ already meets the rule (per the updated residual).
       for (let i = 0; i < n; i++) x[i] += alpha * pHat[i];
-      record(p, k, sNorm);
+      reportIteration(p, k, sNorm);
       rnorm = residualInto(op, p.b, x, r);
       if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
       if (rnorm <= threshold) return finish(p, x, k, "converged", rnorm);
@@ -102,7 +102,7 @@ function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kr
     }
     rnorm = normFromSquares(r, squares);
     if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-    record(p, k, rnorm);
+    reportIteration(p, k, rnorm);
     if (rnorm <= threshold) {
       rnorm = residualInto(op, p.b, x, r);
       if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");

@@ -6,7 +6,7 @@
  * Methods for Sparse Linear Systems", 2nd ed. (2003), Algorithm 9.1.
  */
 import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, initialResidual, prepare, record, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, initialResidual, prepare, reportIteration, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for symmetric positive definite A (n×n) by conjugate
@@ -60,7 +60,7 @@ function solveCg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovRe
     }
     rnorm = normFromSquares(r, squares);
     if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-    record(p, k, rnorm);
+    reportIteration(p, k, rnorm);
     if (rnorm <= threshold) {
       // The updated residual drifts from b − A x in floating point: confirm, and
       // if it does not hold, carry on from the true residual (residual replacement).

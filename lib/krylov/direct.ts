@@ -6,7 +6,8 @@
  */
 import { allocate, contiguousData, fromData, Tensor, toTensor, type NestedArray } from "../tensor/tensor.js";
 import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
-import { describe, shapeToString } from "../tensor/shape.js";
+import { shapeToString } from "../tensor/shape.js";
+import { is, readOptions } from "../primitives/options.js";
 import { checkUntraced, guarded } from "./operator.js";
 
 type MatrixLike = Tensor | NestedArray[];
@@ -98,14 +99,11 @@ function factorLU(op: string, A: unknown): LUFactorization {
   return new LUFactorization(factors);
 }
 
+/** luSolve's and LUFactorization.solve's options. */
+const LU_SOLVE_OPTIONS = { transpose: is.boolean };
+
 function solveWithLU(op: string, f: LUFactorization, b: unknown, opts: unknown): Tensor {
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object { transpose? }, got ${describe(opts)}`);
-  for (const key of Object.keys(opts as object)) {
-    if (key !== "transpose") throw new Error(`${op}: unknown option "${key}" (${op} accepts transpose)`);
-  }
-  const transpose = (opts as { transpose?: unknown }).transpose;
-  if (transpose !== undefined && typeof transpose !== "boolean") throw new Error(`${op}: transpose must be a boolean, got ${describe(transpose)}`);
+  const { transpose } = readOptions(op, opts, LU_SOLVE_OPTIONS);
   const { data, k, template } = rhsCopy(op, f.n, b);
   luSolveInPlace(f.factors, data, k, transpose === true);
   return solution(data, template);

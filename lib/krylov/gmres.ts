@@ -8,7 +8,7 @@
  * and 9.5 (right preconditioning).
  */
 import { dot, norm2, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, prepare, record, singularityTolerance, trivialResult, type GmresOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, prepare, reportIteration, singularityTolerance, trivialResult, type GmresOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for square A by GMRES(restart): each cycle builds an
@@ -59,7 +59,7 @@ function solveGmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): Krylov
     rnorm = p.bNorm;
   }
   if (!Number.isFinite(rnorm)) return finish(p, x, 0, "nonFinite");
-  record(p, 0, rnorm);
+  reportIteration(p, 0, rnorm);
 
   const dependence = singularityTolerance(p.tol);
   let operatorScale = 0;
@@ -109,7 +109,7 @@ function solveGmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): Krylov
       // and the space counts as exhausted.
       if (wNorm > operatorScale) operatorScale = wNorm;
       if (rho <= dependence * operatorScale) {
-        record(p, total, Math.abs(g[j]));
+        reportIteration(p, total, Math.abs(g[j]));
         invariant = true;
         break;
       }
@@ -123,7 +123,7 @@ function solveGmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): Krylov
       k = j + 1;
       const estimate = Math.abs(g[j + 1]);
       if (!Number.isFinite(estimate)) return finish(p, x, total, "nonFinite");
-      record(p, total, estimate);
+      reportIteration(p, total, estimate);
       // What is left after orthogonalisation is rounding noise: A·v lies in the basis.
       if (hNext <= 4 * (j + 1) * Number.EPSILON * wNorm) {
         invariant = true;

@@ -7,7 +7,7 @@
  * rotations, with their estimates of ‖r‖, ‖Aᵀr‖ and ‖A‖.
  */
 import { norm2, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { prepare, record, toOutput, type KrylovProblem, type KrylovStatus, type LsqrOptions, type LsqrResult, type VectorLike } from "./result.js";
+import { prepare, reportIteration, toOutput, type KrylovProblem, type KrylovStatus, type LsqrOptions, type LsqrResult, type VectorLike } from "./result.js";
 
 /**
  * Minimises ‖b − A x‖ for A of shape [m, n] (any m, n, any rank); needs Aᵀ v,
@@ -61,7 +61,7 @@ function solveLsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResu
     beta = p.bNorm;
   }
   if (!Number.isFinite(beta)) return done(0, "nonFinite");
-  record(p, 0, beta);
+  reportIteration(p, 0, beta);
   if (beta <= threshold) return done(0, "converged");
   for (let i = 0; i < m; i++) u[i] /= beta;
   const v = new Float64Array(n);
@@ -106,7 +106,7 @@ function solveLsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResu
     }
     const rnormEstimate = phibar;
     const arnormEstimate = phibar * alpha * Math.abs(c);
-    record(p, k, rnormEstimate);
+    reportIteration(p, k, rnormEstimate);
     if (rnormEstimate <= threshold || arnormEstimate <= tol * anorm * rnormEstimate) {
       const state = check();
       if (!Number.isFinite(state.rnorm) || !Number.isFinite(state.arnorm)) return done(k, "nonFinite");

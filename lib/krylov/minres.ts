@@ -8,7 +8,7 @@
  * rotations, and the short recurrence for the search directions w.
  */
 import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, initialResidual, prepare, record, singularityTolerance, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { finish, initialResidual, prepare, reportIteration, singularityTolerance, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
 
 /**
  * Solves A x = b for symmetric A (n×n), minimising ‖b − A x‖ over the Krylov
@@ -138,7 +138,7 @@ function solveMinres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kryl
     }
     rnorm = normFromSquares(r, squares);
     if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-    record(p, k, rnorm);
+    reportIteration(p, k, rnorm);
     if (rnorm <= threshold) {
       rnorm = residualInto(op, p.b, x, r);
       if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");

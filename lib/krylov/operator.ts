@@ -133,16 +133,26 @@ function denseMap(op: string, what: string, T: Tensor): LinearMap {
   };
 }
 
-/** What user code run by a solver (products, preconditioner, callback) threw: it passes through untouched. */
-const thrownByUser = new WeakSet<object>();
+/**
+ * What user code run by a solver (a product, the preconditioner, the callback)
+ * threw, on its way out of the solver: `guarded` unwraps it, so the caller gets
+ * the thrown value itself, and the library's own RangeErrors are the only ones
+ * left unwrapped.
+ */
+class UserThrow {
+  constructor(readonly thrown: unknown) {}
+}
 
-/** @internal Runs user code for a solver, marking what it throws as the user's. */
+/**
+ * @internal Runs user code for a solver. Inside a solve (see `guarded`) what it
+ * throws leaves wrapped in a UserThrow; outside one it passes through as is.
+ */
 export function runUser<T>(body: () => T): T {
+  if (solveScopes.length === 0) return body();
   try {
     return body();
   } catch (e) {
-    if (e !== null && (typeof e === "object" || typeof e === "function")) thrownByUser.add(e);
-    throw e;
+    throw new UserThrow(e);
   }
 }
 
@@ -158,7 +168,8 @@ export function guarded<T>(op: string, body: () => T): T {
   try {
     return body();
   } catch (e) {
-    if (e instanceof RangeError && !thrownByUser.has(e)) throw new Error(`${op}: the problem is too large to allocate its workspace (${e.message})`);
+    if (e instanceof UserThrow) throw e.thrown;
+    if (e instanceof RangeError) throw new Error(`${op}: the problem is too large to allocate its workspace (${e.message})`);
     throw e;
   } finally {
     solveScopes.pop();

@@ -8,12 +8,13 @@
  * and confirm with a true residual before they report `converged`.
  */
 import { allocate, contiguousData, fromData, Tensor, type DType } from "../tensor/tensor.js";
-import { describe, shapeToString } from "../tensor/shape.js";
+import { shapeToString } from "../tensor/shape.js";
+import type { KrylovStatus } from "../errors.js";
 import { operand } from "../primitives/operands.js";
+import { is, readOptions, type OptionKind, type OptionValues } from "../primitives/options.js";
 import { allFinite, checkUntraced, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
 
-/** Why a solver stopped. Only "converged" means the stopping rule holds for the returned x. */
-export type KrylovStatus = "converged" | "maxIter" | "breakdown" | "nonFinite";
+export type { KrylovStatus, SolveStatus } from "../errors.js";
 
 /** What `callback` sees after each iteration. */
 export interface IterationInfo {
@@ -103,7 +104,10 @@ export interface KrylovProblem {
   readonly callback: ((info: IterationInfo) => void) | null;
 }
 
-const COMMON = ["x0", "tol", "atol", "maxIter", "history", "callback"] as const;
+/** Every solver's options; x0 and M are checked against A and b by prepare. */
+const COMMON = { x0: is.given<VectorLike>("a 1-D vector"), tol: is.nonNegative, atol: is.nonNegative, maxIter: is.nonNegativeInteger, history: is.boolean, callback: is.function<(info: IterationInfo) => void>() } satisfies Record<keyof LsqrOptions, OptionKind<unknown>>;
+const PRECONDITIONED = { ...COMMON, M: is.given<Preconditioner>("a preconditioner: a function v => M⁻¹v, a LinearOperator or a dense matrix of M⁻¹") } satisfies Record<keyof KrylovOptions, OptionKind<unknown>>;
+const RESTARTED = { ...PRECONDITIONED, restart: is.positiveInteger } satisfies Record<keyof GmresOptions, OptionKind<unknown>>;
 
 /** A 1-D vector argument (Tensor, number array or typed array) as a Tensor, errors prefixed `op: what`. */
 function vectorArg(op: string, what: string, value: unknown): Tensor {
@@ -114,38 +118,15 @@ function vectorArg(op: string, what: string, value: unknown): Tensor {
   return t;
 }
 
-function nonNegative(op: string, name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new Error(`${op}: ${name} must be a finite non-negative number, got ${describe(value)}`);
-  return value;
-}
-
-function integerOption(op: string, name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) throw new Error(`${op}: ${name} must be an integer ≥ ${min}, got ${describe(value)}`);
-  return value;
-}
-
 /**
  * Validates `(A, b, opts)` for solver `op`: shapes of A against b, the options
- * (unknown keys, types, ranges; strings, booleans and null are never coerced),
+ * (declared above: unknown keys, types, ranges; never coerced),
  * the preconditioner's shape and x0's length. Throws Errors beginning with `op`.
  */
 export function prepare(op: string, A: unknown, b: unknown, opts: unknown, traits: SolverTraits): KrylovProblem {
-  const proto = opts !== null && typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
-  if (opts !== undefined && proto !== Object.prototype && proto !== null) {
-    throw new Error(`${op}: options must be a plain object { x0, tol, atol, maxIter, ... }, got ${describe(opts)}`);
-  }
-  const o = (opts ?? {}) as Record<string, unknown>;
-  const known: string[] = [...COMMON];
-  if (traits.preconditioner) known.push("M");
-  if (traits.restart) known.push("restart");
-  for (const key of Object.keys(o)) {
-    if (o[key] === undefined || known.includes(key)) continue;
-    if (key === "M") throw new Error(`${op}: option M (a preconditioner) is not supported by ${op}`);
-    if (key === "restart") throw new Error(`${op}: option restart belongs to gmres; ${op} does not restart`);
-    throw new Error(`${op}: unknown option "${key}" (${op} accepts ${known.join(", ")})`);
-  }
+  const o: OptionValues<typeof RESTARTED> = readOptions(op, opts, traits.restart ? RESTARTED : traits.preconditioner ? PRECONDITIONED : COMMON, {
+    misplaced: (key) => (key === "M" ? `option M (a preconditioner) is not supported by ${op}` : key === "restart" ? `option restart belongs to gmres; ${op} does not restart` : undefined),
+  });
 
   const bT = vectorArg(op, "b", b);
   const dtype = bT.dtype;
@@ -158,15 +139,13 @@ export function prepare(op: string, A: unknown, b: unknown, opts: unknown, trait
   }
   const n = map.cols;
 
-  const tol = nonNegative(op, "tol", o.tol, 1e-8);
-  const atol = nonNegative(op, "atol", o.atol, 0);
-  const maxIter = integerOption(op, "maxIter", o.maxIter, 10 * n, 0);
-  const restart = traits.restart ? integerOption(op, "restart", o.restart, Math.max(1, Math.min(n, 20)), 1) : 0;
-  if (o.history !== undefined && typeof o.history !== "boolean") throw new Error(`${op}: history must be a boolean, got ${describe(o.history)}`);
-  if (o.callback !== undefined && typeof o.callback !== "function") throw new Error(`${op}: callback must be a function, got ${describe(o.callback)}`);
+  const tol = o.tol ?? 1e-8;
+  const atol = o.atol ?? 0;
+  const maxIter = o.maxIter ?? 10 * n;
+  const restart = traits.restart ? (o.restart ?? Math.max(1, Math.min(n, 20))) : 0;
 
   let M: LinearMap | null = null;
-  if (traits.preconditioner && o.M !== undefined) {
+  if (o.M !== undefined) {
     M = toLinearMap(op, "M", o.M, n, dtype);
     if (M.rows !== n || M.cols !== n) throw new Error(`${op}: the preconditioner M has shape ${shapeToString([M.rows, M.cols])}; it must be ${n}×${n} to match A ${shapeToString([m, n])}`);
   }
@@ -187,7 +166,7 @@ export function prepare(op: string, A: unknown, b: unknown, opts: unknown, trait
     threshold: Math.max(tol * bNorm, atol),
     maxIter, restart, dtype,
     history: o.history === true ? [] : null,
-    callback: (o.callback as ((info: IterationInfo) => void) | undefined) ?? null,
+    callback: o.callback ?? null,
   };
 }
 
@@ -203,7 +182,7 @@ export function singularityTolerance(tol: number): number {
 }
 
 /** Reports one iteration's residual estimate to the history and the callback (iteration 0, the start, only to the history). */
-export function record(p: KrylovProblem, iteration: number, residualNorm: number): void {
+export function reportIteration(p: KrylovProblem, iteration: number, residualNorm: number): void {
   if (p.history !== null) p.history.push(residualNorm);
   const callback = p.callback;
   if (callback !== null && iteration > 0) runUser(() => callback({ iteration, residualNorm }));
@@ -225,7 +204,7 @@ export function trivialResult(p: KrylovProblem): KrylovResult | null {
 
 /**
  * Iteration 0, shared by the solvers: r = b − A x₀ (just b without a warm
- * start) written into `r` and recorded. Returns ‖r‖, or the finished result
+ * start) written into `r` and reported. Returns ‖r‖, or the finished result
  * when that residual is not finite or already meets the stopping rule.
  */
 export function initialResidual(p: KrylovProblem, r: Float64Array): number | KrylovResult {
@@ -236,7 +215,7 @@ export function initialResidual(p: KrylovProblem, r: Float64Array): number | Kry
     rnorm = p.bNorm;
   }
   if (!Number.isFinite(rnorm)) return finish(p, p.x, 0, "nonFinite");
-  record(p, 0, rnorm);
+  reportIteration(p, 0, rnorm);
   if (rnorm <= p.threshold) return finish(p, p.x, 0, "converged", rnorm);
   return rnorm;
 }

@@ -16,6 +16,7 @@
 import { Tensor, tracing, type FloatArray, type TraceTag } from "../tensor/tensor.js";
 import { shapeToString } from "../tensor/shape.js";
 import { outputsPooled } from "../tensor/storage.js";
+import { TracedReadError } from "../errors.js";
 
 /** Cotangent or tangent, with `null` standing for a symbolic zero (no work done). */
 export type MaybeTensor = Tensor | null;
@@ -121,9 +122,6 @@ Object.defineProperty(Tracer.prototype, "data", {
     return concrete(this).data;
   },
 });
-
-/** The Error for a traced value read as plain numbers (a class so that custom-rule transposition can name the rule). */
-export class TracedReadError extends Error {}
 
 /**
  * Reading a traced value's numbers (item, toArray, toFloat64Array, toNdarray,

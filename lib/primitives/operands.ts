@@ -4,6 +4,7 @@
  */
 import { Tensor, isNdarray, toTensor, type DType, type TensorLike } from "../tensor/tensor.js";
 import { describe } from "../tensor/shape.js";
+import { DtypeMismatchError } from "../errors.js";
 
 /** What an op accepts where a tensor is expected. */
 export type Operand = Tensor | number | TensorLike;
@@ -47,9 +48,6 @@ function ownDtype(x: unknown): DType | undefined {
   if (data instanceof Float64Array) return "float64";
   return undefined;
 }
-
-/** Operands of different dtypes met in one op (a class so that callers can say where the dtypes came from). */
-export class DtypeMismatchError extends Error {}
 
 /** Several operands that must share one dtype; plain numbers and nested arrays adopt it. */
 export function operands(op: string, xs: readonly unknown[]): Tensor[] {
