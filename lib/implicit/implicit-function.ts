@@ -18,7 +18,7 @@ import { DtypeMismatchError, operand, type Operand } from "../primitives/operand
 import type { UserFunction } from "../primitives/util.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
 import {
-  CallSolves, ProbeScratch, defaultTol, failedSolve, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
+  CallSolves, ProbeScratch, SOLVER_NAMES, defaultTol, failedSolve, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
 } from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolverName, UserSolver } from "./linear-solve.js";
@@ -83,8 +83,6 @@ export interface ImplicitFunctionOptions {
    */
   atol?: number;
 }
-
-const SOLVERS: readonly string[] = ["auto", "cg", "gmres", "bicgstab", "minres", "lsqr", "direct"];
 
 /** Every key of ImplicitFunctionOptions (keep in sync): any other key is a misspelt option and an Error. */
 const OPTION_KEYS: readonly string[] = [
@@ -209,8 +207,8 @@ export class ImplicitFunction {
     if (typeof opts.forward !== "function") throw new Error(`${op}: forward must be a function, got ${describe(opts.forward)}`);
     if (typeof opts.conditions !== "function") throw new Error(`${op}: conditions must be a function, got ${describe(opts.conditions)}`);
     const solver: unknown = opts.linearSolver === undefined ? "auto" : opts.linearSolver;
-    if (typeof solver !== "function" && (typeof solver !== "string" || !SOLVERS.includes(solver))) {
-      throw new Error(`${op}: linearSolver must be one of ${SOLVERS.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x, got ${describe(solver)}`);
+    if (typeof solver !== "function" && (typeof solver !== "string" || !(SOLVER_NAMES as readonly string[]).includes(solver))) {
+      throw new Error(`${op}: linearSolver must be one of ${SOLVER_NAMES.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x, got ${describe(solver)}`);
     }
     if (opts.name !== undefined && (typeof opts.name !== "string" || opts.name.trim() === "")) throw new Error(`${op}: name must be a non-empty string, got ${describe(opts.name)}`);
     if (opts.preconditioner !== undefined && typeof opts.preconditioner !== "function") throw new Error(`${op}: preconditioner must be a function v => M⁻¹v, got ${describe(opts.preconditioner)}`);
