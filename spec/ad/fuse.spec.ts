@@ -12,6 +12,7 @@ import { record } from "../../lib/ad/reverse.js";
 import { executableToString, fuse, readSlots, runInstruction, type Executable, type FusibleNode } from "../../lib/ad/fuse.js";
 import { expectClose, tensorOf } from "../helpers.js";
 import { runs } from "./fixtures.js";
+import { programOf, stepsArb, type ProgramOp } from "./subjects.js";
 
 /** f's tape as fusion sees it, fused. */
 function fused(f: (t: Tensor) => Tensor, at: Tensor): Executable {
@@ -40,44 +41,27 @@ const positive = tensor([[1.5, 2, 0.5, 4], [3, 0.25, 1, 2], [0.75, 5, 1.25, 0.5]
 const differenceTranspose = (t: Tensor): Tensor =>
   vjp((x: Tensor) => sub(slice(x, [1, 0], [2, 4]), slice(x, [0, 0], [2, 4])), tensor(new Array(12).fill(0), { shape: [3, 4] }))[1](t)[0];
 
-type Step = [op: number, a: number, b: number];
-const OPS = 13;
-
-/** A function linear in x built from `steps`; every value has shape [3,4]. */
-function linearProgram(steps: Step[]): (x: Tensor) => Tensor {
-  return (x) => {
-    const values: Tensor[] = [x];
-    for (const [op, ia, ib] of steps) {
-      const a = values[ia % values.length];
-      const b = values[ib % values.length];
-      let v: Tensor;
-      switch (op % OPS) {
-        case 0: v = neg(a); break;
-        case 1: v = add(a, b); break;
-        case 2: v = sub(a, mul(b, 0.5)); break;
-        case 3: v = mul(a, C); break;
-        case 4: v = mul(row, a); break;
-        case 5: v = div(a, positive); break;
-        case 6: v = add(mul(col, a), div(b, 4)); break;
-        case 7: v = transpose(matmul(C4, transpose(a))); break;
-        case 8: v = concat([sub(slice(a, [1, 0], [2, 4]), slice(a, [0, 0], [2, 4])), slice(b, [0, 0], [1, 4])], 0); break;
-        case 9: v = where(mask, a, mul(b, -1.5)); break;
-        case 10: v = reshape(transpose(reshape(a, [4, 3])), [3, 4]); break;
-        case 11: v = mul(sum(a, 1, true), row); break;
-        default: v = differenceTranspose(slice(mul(a, C), [0, 0], [2, 4])); break;
-      }
-      values.push(v);
-    }
-    return values[values.length - 1];
-  };
-}
-
-const stepsArb = fc.array(fc.tuple(fc.nat(OPS - 1), fc.nat(20), fc.nat(20)), { minLength: 1, maxLength: 8 });
+/** The ops of random linear programs: every value has shape [3,4], every op linear in its arguments. */
+const LINEAR_OPS: ProgramOp[] = [
+  (a) => neg(a),
+  (a, b) => add(a, b),
+  (a, b) => sub(a, mul(b, 0.5)),
+  (a) => mul(a, C),
+  (a) => mul(row, a),
+  (a) => div(a, positive),
+  (a, b) => add(mul(col, a), div(b, 4)),
+  (a) => transpose(matmul(C4, transpose(a))),
+  (a, b) => concat([sub(slice(a, [1, 0], [2, 4]), slice(a, [0, 0], [2, 4])), slice(b, [0, 0], [1, 4])], 0),
+  (a, b) => where(mask, a, mul(b, -1.5)),
+  (a) => reshape(transpose(reshape(a, [4, 3])), [3, 4]),
+  (a) => mul(sum(a, 1, true), row),
+  (a) => differenceTranspose(slice(mul(a, C), [0, 0], [2, 4])),
+];
 
 describe("ad/fuse: fusion against the unfused program", () => {
   it("property: the fused executable maps t to f(t), through the fused kernel and through library ops", () => {
-    fc.assert(fc.property(stepsArb, tensorOf([3, 4]), tensorOf([3, 4]), (steps, at, t) => {
-      const f = linearProgram(steps);
+    fc.assert(fc.property(stepsArb(LINEAR_OPS, 8), tensorOf([3, 4]), tensorOf([3, 4]), (steps, at, t) => {
+      const f = programOf(LINEAR_OPS, steps);
       const exe = fused(f, at);
       const expected = f(t);
       expectClose(run(exe, t), expected, 1e-12, 1e-12, "fused kernel");

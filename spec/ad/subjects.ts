@@ -9,6 +9,7 @@ import {
   Tensor, abs, add, concat, cos, customJvp, customVjp, div, exp, greater, log, logsumexp, matmul, max, mean, mul, norm, pow, reshape,
   sigmoid, sin, slice, softmax, softplus, solve, sqrt, stack, sub, sum, tanh, tensor, transpose, where,
 } from "../../lib/index.js";
+import fc from "fast-check";
 import { mat, randomMatrix, vec } from "./fixtures.js";
 
 const A66 = randomMatrix(6, 6, 11).map((row, i) => row.map((v, j) => v + (i === j ? 4 : 0)));
@@ -58,3 +59,22 @@ export const tripleExp = customJvp(
   (x: Tensor) => exp(x),
   ([x]: Tensor[], [t]: Tensor[]) => [exp(x), mul(mul(exp(x), t), 3)] as [Tensor, Tensor],
 );
+
+/** One step of a random program: an op applied to earlier values (by index). */
+export type Step = [op: number, a: number, b: number];
+
+/** An op of a random program: a function of two earlier values (a unary one ignores b). */
+export type ProgramOp = (a: Tensor, b: Tensor) => Tensor;
+
+/** The function of x that `steps` build from `ops`, each step applied to earlier values; the last is returned. */
+export function programOf(ops: readonly ProgramOp[], steps: readonly Step[]): (x: Tensor) => Tensor {
+  return (x) => {
+    const values: Tensor[] = [x];
+    for (const [op, ia, ib] of steps) values.push(ops[op % ops.length](values[ia % values.length], values[ib % values.length]));
+    return values[values.length - 1];
+  };
+}
+
+/** Random steps over `ops`: 1 to maxLength of them. */
+export const stepsArb = (ops: readonly ProgramOp[], maxLength: number): fc.Arbitrary<Step[]> =>
+  fc.array(fc.tuple(fc.nat(ops.length - 1), fc.nat(20), fc.nat(20)), { minLength: 1, maxLength });

@@ -7,19 +7,14 @@
 import fc from "fast-check";
 import { expect } from "chai";
 import { Tensor, tensor, type KrylovResult } from "../../lib/index.js";
+import { prng } from "../primitives/reference.js";
 
 export type Matrix = number[][];
 
 /** A deterministic uniform generator in [-1, 1) from a seed (mulberry32). */
 export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const unit = prng(seed);
+  return () => unit() * 2 - 1;
 }
 
 export function randomMatrix(m: number, n: number, next: () => number): Matrix {
