@@ -225,6 +225,7 @@ for (const [name, row] of rows) {
       const boom = new Error("user failure");
       const failing: LinearOperator = { shape: [2, 2], matvec: () => { throw boom; }, rmatvec: () => { throw boom; } };
       expect(() => solve(failing, [1, 2])).to.throw(boom);
+      if (!row.transpose) expect(() => solve(() => { throw boom; }, [1, 2])).to.throw(boom);
     });
 
     it("mutates none of its inputs", () => {
