@@ -20,7 +20,7 @@ import { described, is, isPlainObject, kind, readOptions, required, type OptionK
 import type { UserFunction } from "../primitives/util.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
 import {
-  CallSolves, ProbeScratch, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
+  CallSolves, ProbeScratch, SOLVER_NAMES, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
 } from "./linear-solve.js";
 
 export type { SolveDiagnostics, SolveStatus, SolverName, UserSolver } from "./linear-solve.js";
@@ -86,13 +86,11 @@ export interface ImplicitFunctionOptions {
   atol?: number;
 }
 
-const SOLVERS: readonly string[] = ["auto", "cg", "gmres", "bicgstab", "minres", "lsqr", "direct"];
-
 /** The options, declared: the compiler keeps this list and ImplicitFunctionOptions in step; any other key is a misspelt option and an Error. */
 const OPTIONS = {
   forward: required(is.function<ImplicitFunctionOptions["forward"]>()),
   conditions: required(is.function<ImplicitFunctionOptions["conditions"]>()),
-  linearSolver: kind<SolverName | UserSolver>(`one of ${SOLVERS.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x`, (v) => typeof v === "function" || SOLVERS.includes(v as string)),
+  linearSolver: kind<SolverName | UserSolver>(`one of ${SOLVER_NAMES.map((s) => `"${s}"`).join(", ")} or a function (A, b) => x`, (v) => typeof v === "function" || (SOLVER_NAMES as readonly unknown[]).includes(v)),
   tol: is.positive,
   atol: is.nonNegative,
   maxIter: is.positiveInteger,

@@ -11,13 +11,18 @@ import { Tensor, contiguousData, fromData, type DType } from "../tensor/tensor.j
 import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import type { LinearSystem } from "../ad/root.js";
-import { cg, gmres, bicgstab, minres, lsqr, type LinearOperator, type KrylovResult } from "../krylov/index.js";
+import { lsqr, type LinearOperator, type KrylovOptions, type KrylovResult } from "../krylov/index.js";
 import { allFinite, norm2 } from "../krylov/operator.js";
 import { ConvergenceError, LinearSolveError, type SolveDiagnostics, type SolveStatus } from "../errors.js";
+import { KRYLOV_SOLVER_NAMES, SOLVERS, type KrylovSolverName } from "../krylov/solvers.js";
 
 export type { SolveDiagnostics, SolveStatus } from "../errors.js";
 
-export type SolverName = "auto" | "cg" | "gmres" | "bicgstab" | "minres" | "lsqr" | "direct";
+/** `linearSolver`'s names: "auto", every Krylov solver of the table (lib/krylov/solvers.ts), "direct". */
+export type SolverName = "auto" | KrylovSolverName | "direct";
+
+/** Every SolverName, in the order messages list them. */
+export const SOLVER_NAMES: readonly SolverName[] = ["auto", ...KRYLOV_SOLVER_NAMES, "direct"];
 
 /** A user-supplied solver: solves `A x = b` for the operator given, returns x or a Krylov-style result. */
 export type UserSolver = (A: LinearOperator, b: Tensor) => Tensor | KrylovResult;
@@ -149,7 +154,7 @@ const AUTO_DENSE_LIMIT = 1000;
  * (measured in bench/auto-solver.ts, documented in the README): "direct" up
  * to directMaxSize unknowns, where forming ∂F/∂y (n products) costs no more
  * than a Krylov solve; above, the Krylov method the flags choose (cg, minres
- * or gmres) until the Krylov solves of this call have spent n products, what
+ * or gmres: see krylovFor) until the Krylov solves of this call have spent n products, what
  * forming ∂F/∂y costs; then "direct" serves every further right-hand side of
  * the call (a jacobian, a Hessian) from one LU, up to AUTO_DENSE_LIMIT
  * unknowns. Like renting skis until the rent reaches the price of buying, this
@@ -161,8 +166,28 @@ const AUTO_DENSE_LIMIT = 1000;
 export function autoSolverFor(n: number, s: SolveSettings, state?: CallSolves): Exclude<SolverName, "auto"> {
   if (n <= s.directMaxSize) return "direct";
   if (state !== undefined && n <= AUTO_DENSE_LIMIT && state.krylovProducts >= n && state.krylovProducts > 3 * state.krylovSolves) return "direct";
-  if (s.symmetric) return s.positiveDefinite ? "cg" : "minres";
-  return "gmres";
+  return krylovFor(s.symmetric, s.positiveDefinite);
+}
+
+/**
+ * The Krylov method of the table for a square ∂F/∂y with the declared flags:
+ * among the methods that need only products with A, the most specialised one
+ * whose assumptions the flags declare (cg for positiveDefinite, minres for
+ * symmetric), the first general one of the table (gmres) otherwise.
+ */
+export function krylovFor(symmetric: boolean, positiveDefinite: boolean): KrylovSolverName {
+  let best: KrylovSolverName | null = null;
+  let bestScore = -1;
+  for (const name of KRYLOV_SOLVER_NAMES) {
+    const row = SOLVERS[name];
+    if (!row.square || row.transpose || (row.symmetric && !symmetric) || (row.positiveDefinite && !positiveDefinite)) continue;
+    const score = Number(row.symmetric) + Number(row.positiveDefinite);
+    if (score > bestScore) {
+      best = name;
+      bestScore = score;
+    }
+  }
+  return best!;
 }
 
 /**
@@ -372,7 +397,7 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
     return [plainFlat(x), diag];
   }
   if (method === "direct") return solveDirect(op, K, b, bNorm, system, s, s.solver === "auto", state);
-  const result = runKrylov(op, method as Exclude<SolverName, "auto" | "direct">, K as LinearOperator, b, s);
+  const result = runKrylov(op, method as KrylovSolverName, K as LinearOperator, b, s);
   state.krylovSolves += 1;
   state.krylovProducts += result.iterations + 1;
   const label = s.solver === "auto" ? `auto(${method})` : method;
@@ -381,9 +406,9 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
     const note = roundingNote(K, result.x, result.residualNorm, bNorm, s, state) || flagNote(label, method, result.status, K, s, state);
     throw notConverged(op, diag, note);
   }
-  // lsqr also stops at a least-squares solution; on a singular A whose system is
-  // inconsistent that x does not solve it, and the derivative is not defined.
-  if (method === "lsqr" && !(result.residualNorm <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol))) {
+  // A method for rectangular systems (lsqr) also stops at a least-squares solution; on a
+  // singular A whose system is inconsistent that x does not solve it, and the derivative is not defined.
+  if (!SOLVERS[method as KrylovSolverName].square && !(result.residualNorm <= Math.max(s.tol * bNorm, 1e-9 * bNorm, s.atol))) {
     diag.converged = false;
     diag.status = "inconsistent";
     const note = roundingNote(K, result.x, result.residualNorm, bNorm, s, state);
@@ -405,15 +430,11 @@ function checkedPreconditioner(op: string, M: (v: Tensor) => Tensor): (v: Tensor
   };
 }
 
-function runKrylov(op: string, method: Exclude<SolverName, "auto" | "direct">, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
-  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true, ...(s.preconditioner ? { M: checkedPreconditioner(op, s.preconditioner) } : {}) };
-  switch (method) {
-    case "cg": return cg(A, b, opts);
-    case "minres": return minres(A, b, opts);
-    case "gmres": return gmres(A, b, opts);
-    case "bicgstab": return bicgstab(A, b, opts);
-    case "lsqr": return lsqr(A, b, { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true });
-  }
+/** Runs the Krylov solver `method` of the table, with the preconditioner when the method takes one. */
+function runKrylov(op: string, method: KrylovSolverName, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
+  const row = SOLVERS[method];
+  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true, ...(row.preconditioner && s.preconditioner ? { M: checkedPreconditioner(op, s.preconditioner) } : {}) };
+  return (row.solve as (A: LinearOperator, b: Tensor, opts: KrylovOptions) => KrylovResult)(A, b, opts);
 }
 
 /** ‖b − K x‖ computed independently of the solver. */
@@ -463,17 +484,18 @@ function roundingNote(K: LinearSystem, x: Tensor, res: number, bNorm: number, s:
 
 /**
  * What a failure says about `symmetric`/`positiveDefinite`, when they were
- * declared or the method needs what they declare (cg, minres): the symmetry
- * probe (two products, on failure only, unless a solve of this call already
- * confirmed symmetry) and CG's breakdown (pᵀAp ≤ 0) for positive definiteness.
+ * declared or the method assumes what they declare (cg, minres: the table's
+ * flags): the symmetry probe (two products, on failure only, unless a solve of
+ * this call already confirmed symmetry) and CG's breakdown (pᵀAp ≤ 0) for
+ * positive definiteness.
  */
 function flagNote(label: string, method: string, status: SolveStatus, K: LinearSystem, s: SolveSettings, state: CallSolves): string {
-  const needsSymmetry = method === "cg" || method === "minres";
-  if (!s.symmetric && !needsSymmetry) return "";
+  const row = Object.hasOwn(SOLVERS, method) ? SOLVERS[method as KrylovSolverName] : null;
+  if (!s.symmetric && !row?.symmetric) return "";
   const auto = label.startsWith("auto");
-  const why = method === "cg"
-    ? (auto ? "cg was chosen because of positiveDefinite: true" : `linearSolver "cg" needs ∂F/∂y symmetric positive definite`)
-    : (auto ? "minres was chosen because of symmetric: true" : `linearSolver "minres" needs ∂F/∂y symmetric`);
+  const why = auto
+    ? `${method} was chosen because of ${row?.positiveDefinite ? "positiveDefinite" : "symmetric"}: true`
+    : `linearSolver "${method}" needs ∂F/∂y ${row?.positiveDefinite ? "symmetric positive definite" : "symmetric"}`;
   if (!state.symmetryConfirmed) {
     const probe = state.symmetryProbe(K, s.precision);
     if (!probe.symmetric) {
@@ -482,13 +504,13 @@ function flagNote(label: string, method: string, status: SolveStatus, K: LinearS
       return ` ${why}, but ∂F/∂y is not symmetric (${evidence}): use linearSolver "gmres" (or "auto", which picks it).`;
     }
   }
-  if (method === "cg") {
-    if (status === "breakdown") {
+  if (row?.positiveDefinite) {
+    if (method === "cg" && status === "breakdown") {
       return ` ${why}, but CG met a direction p with pᵀAp ≤ 0: ∂F/∂y is not positive definite (a saddle point or a maximum rather than a minimum?). Drop positiveDefinite and keep symmetric: true (then "auto" uses minres).`;
     }
     return ` ${why}; ∂F/∂y passed a symmetry probe, but if it is not positive definite, drop positiveDefinite and keep symmetric: true (then "auto" uses minres).`;
   }
-  if (method === "minres") return ` ${why}; ∂F/∂y passed a symmetry probe, so the flag is not the problem.`;
+  if (row?.symmetric) return ` ${why}; ∂F/∂y passed a symmetry probe, so the flag is not the problem.`;
   return "";
 }
 

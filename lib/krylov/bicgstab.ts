@@ -1,41 +1,24 @@
 /**
- * BiCGStab for general square A.
+ * BiCGStab for general square A: the iteration of `bicgstab`
+ * (lib/krylov/solvers.ts), which has done the setup and iteration 0.
  *
  * van der Vorst, "Bi-CGSTAB: a fast and smoothly converging variant of Bi-CG
  * for the solution of nonsymmetric linear systems", SIAM J. Sci. Stat. Comput.
  * 13 (1992); right-preconditioned as in Barrett et al., "Templates for the
  * Solution of Linear Systems" (1994), §2.3.8.
  */
-import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, initialResidual, prepare, reportIteration, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { dot, normFromSquares } from "./operator.js";
+import { confirm, finish, type KrylovProblem, type KrylovResult } from "./result.js";
 
 /**
- * Solves A x = b for square A by BiCGStab: two products with A per iteration,
- * short recurrences, no restarts. `M` (v => M⁻¹ v) preconditions on the right,
- * so the residual r the recurrences carry is that of the unpreconditioned
- * system; the stopping rule ‖b − A x‖ ≤ max(tol·‖b‖, atol) is tested on r (and
- * at the half step on s) and confirmed on the true residual. If the true
- * residual does not confirm it, the iteration restarts from the true residual.
- *
- * A zero denominator (r̂ᵀr = 0, r̂ᵀv = 0, tᵀt = 0 or ω = 0) is a breakdown of
- * the method: status "breakdown". Cost per iteration: two products with A (and
- * two with M) plus ~12n flops.
+ * BiCGStab from r = b − A x₀. Right preconditioning keeps r the residual of
+ * the unpreconditioned system, so the stopping rule is tested on r (and at the
+ * half step on s) and confirmed on the true residual; when the true residual
+ * does not confirm it, the iteration restarts from the true residual.
  */
-export function bicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
-  return guarded("bicgstab", () => solveBicgstab(A, b, opts));
-}
-
-function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
-  const p = prepare("bicgstab", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: false });
-  const trivial = trivialResult(p);
-  if (trivial !== null) return trivial;
+export function bicgstabIteration(p: KrylovProblem, r: Float64Array): KrylovResult {
   const { n, x, threshold, maxIter, M } = p;
   const op = p.A;
-
-  const r = new Float64Array(n);
-  const start = initialResidual(p, r);
-  if (typeof start !== "number") return start;
-  let rnorm = start;
 
   const shadow = Float64Array.from(r);
   const direction = new Float64Array(n);
@@ -78,10 +61,8 @@ function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kr
     if (sNorm <= threshold) {
       // Half-step convergence: x + α p̂ already meets the rule (per the updated residual).
       for (let i = 0; i < n; i++) x[i] += alpha * pHat[i];
-      reportIteration(p, k, sNorm);
-      rnorm = residualInto(op, p.b, x, r);
-      if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-      if (rnorm <= threshold) return finish(p, x, k, "converged", rnorm);
+      const confirmed = confirm(p, k, x, r, sNorm);
+      if (typeof confirmed !== "number") return confirmed;
       shadow.set(r);
       fresh = true;
       continue;
@@ -100,13 +81,11 @@ function solveBicgstab(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kr
       r[i] = ri;
       squares += ri * ri;
     }
-    rnorm = normFromSquares(r, squares);
-    if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-    reportIteration(p, k, rnorm);
+    const rnorm = normFromSquares(r, squares);
+    const confirmed = confirm(p, k, x, r, rnorm);
+    if (typeof confirmed !== "number") return confirmed;
     if (rnorm <= threshold) {
-      rnorm = residualInto(op, p.b, x, r);
-      if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-      if (rnorm <= threshold) return finish(p, x, k, "converged", rnorm);
+      // The true residual replaced r without confirming convergence.
       shadow.set(r);
       fresh = true;
       continue;

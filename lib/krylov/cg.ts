@@ -1,38 +1,23 @@
 /**
- * Conjugate gradients for symmetric positive definite A.
+ * Conjugate gradients for symmetric positive definite A: the iteration of `cg`
+ * (lib/krylov/solvers.ts), which has done the setup and iteration 0.
  *
  * Hestenes & Stiefel, "Methods of conjugate gradients for solving linear
  * systems", J. Res. NBS 49 (1952); the preconditioned form is Saad, "Iterative
  * Methods for Sparse Linear Systems", 2nd ed. (2003), Algorithm 9.1.
  */
-import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, initialResidual, prepare, reportIteration, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { dot, normFromSquares } from "./operator.js";
+import { confirm, finish, type KrylovProblem, type KrylovResult } from "./result.js";
 
 /**
- * Solves A x = b for symmetric positive definite A (n×n) by conjugate
- * gradients, with an optional SPD preconditioner `M` (v => M⁻¹ v).
- *
- * Stops when ‖b − A x‖ ≤ max(tol·‖b‖, atol) (checked on the updated residual,
- * confirmed on the true one). A curvature pᵀAp ≤ 0 (A indefinite or singular)
- * or rᵀM⁻¹r ≤ 0 (M not positive definite) ends the iteration with status
- * "breakdown"; a NaN or ∞ anywhere with "nonFinite". Never throws on numerical
- * trouble. Cost per iteration: one product with A (and one with M) plus ~10n flops.
+ * CG from r = b − A x₀. A curvature pᵀAp ≤ 0 (A indefinite or singular) or
+ * rᵀM⁻¹r ≤ 0 (M not positive definite) ends it with status "breakdown"; the
+ * updated residual is confirmed on the true one, and replaced by it when it
+ * has drifted.
  */
-export function cg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
-  return guarded("cg", () => solveCg(A, b, opts));
-}
-
-function solveCg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
-  const p = prepare("cg", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: false });
-  const trivial = trivialResult(p);
-  if (trivial !== null) return trivial;
-  const { n, x, threshold, maxIter, M } = p;
+export function cgIteration(p: KrylovProblem, r: Float64Array, rnorm: number): KrylovResult {
+  const { n, x, maxIter, M } = p;
   const op = p.A;
-
-  const r = new Float64Array(n);
-  const start = initialResidual(p, r);
-  if (typeof start !== "number") return start;
-  let rnorm = start;
 
   // Without a preconditioner z is r itself and rᵀz is ‖r‖², already known.
   const z = M === null ? r : new Float64Array(n);
@@ -58,16 +43,9 @@ function solveCg(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovRe
       r[i] = ri;
       squares += ri * ri;
     }
-    rnorm = normFromSquares(r, squares);
-    if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-    reportIteration(p, k, rnorm);
-    if (rnorm <= threshold) {
-      // The updated residual drifts from b − A x in floating point: confirm, and
-      // if it does not hold, carry on from the true residual (residual replacement).
-      rnorm = residualInto(op, p.b, x, r);
-      if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-      if (rnorm <= threshold) return finish(p, x, k, "converged", rnorm);
-    }
+    const next = confirm(p, k, x, r, normFromSquares(r, squares));
+    if (typeof next !== "number") return next;
+    rnorm = next;
     let rzNext = rnorm * rnorm;
     if (M !== null) {
       if (!M.apply(r, z)) return finish(p, x, k, "nonFinite");

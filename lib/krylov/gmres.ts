@@ -1,5 +1,6 @@
 /**
- * Restarted GMRES for general square A.
+ * Restarted GMRES for general square A: the iteration of `gmres`
+ * (lib/krylov/solvers.ts), which has done the setup and iteration 0.
  *
  * Saad & Schultz, "GMRES: a generalized minimal residual algorithm for solving
  * nonsymmetric linear systems", SIAM J. Sci. Stat. Comput. 7 (1986); Arnoldi by
@@ -7,34 +8,17 @@
  * Saad, "Iterative Methods for Sparse Linear Systems", 2nd ed., Algorithms 6.9
  * and 9.5 (right preconditioning).
  */
-import { dot, norm2, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, prepare, reportIteration, singularityTolerance, trivialResult, type GmresOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { dot, norm2, residualInto } from "./operator.js";
+import { finish, reportIteration, singularityTolerance, type KrylovProblem, type KrylovResult } from "./result.js";
 
 /**
- * Solves A x = b for square A by GMRES(restart): each cycle builds an
- * orthonormal Krylov basis of up to `restart` vectors and takes the x that
- * minimises ‖b − A x‖ over it; `maxIter` counts inner iterations (products with
- * A) over all cycles. `M` (v => M⁻¹ v) preconditions on the right, A M⁻¹ u = b,
- * so the residual the rotations track is that of the unpreconditioned system
- * and the stopping rule ‖b − A x‖ ≤ max(tol·‖b‖, atol) applies to it directly;
- * each cycle ends with the true residual, which is what decides convergence.
- *
- * When the Arnoldi vector vanishes (the Krylov space is invariant) or A v
- * falls into the span of the earlier products (to θ = tol clamped to
- * [10⁶ε, √ε]: A is singular on the space) and the resulting x does not lower
- * the true residual, no further cycle can help (b is not in range(A)): status
- * "breakdown", with x a least-squares solution over the space; so is a cycle that
- * does not lower the residual at all (the next would repeat it). Cost per inner iteration
- * j: one product with A (and with M) plus ~4jn flops; memory (restart+1)·n.
+ * GMRES(restart) from r = b − A x₀. Right preconditioning, A M⁻¹ u = b, keeps
+ * the residual the rotations track that of the unpreconditioned system; each
+ * cycle ends with the true residual, which decides convergence, and a cycle
+ * that cannot lower it further (an invariant space, A singular on the space,
+ * no progress) ends the iteration as a breakdown.
  */
-export function gmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): KrylovResult {
-  return guarded("gmres", () => solveGmres(A, b, opts));
-}
-
-function solveGmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): KrylovResult {
-  const p = prepare("gmres", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: true });
-  const trivial = trivialResult(p);
-  if (trivial !== null) return trivial;
+export function gmresIteration(p: KrylovProblem, r: Float64Array, rnorm: number): KrylovResult {
   const { n, x, threshold, maxIter, M } = p;
   const op = p.A;
   // A cycle longer than n only adds rounding noise (the space has dimension ≤ n).
@@ -48,18 +32,8 @@ function solveGmres(A: OperatorLike, b: VectorLike, opts?: GmresOptions): Krylov
   const sines = new Float64Array(m);
   const g = new Float64Array(ld);
   const coef = new Float64Array(m);
-  const r = new Float64Array(n);
   const w = new Float64Array(n);
   const z = M === null ? null : new Float64Array(n);
-
-  let rnorm: number;
-  if (p.x0Given) rnorm = residualInto(op, p.b, x, r);
-  else {
-    r.set(p.b);
-    rnorm = p.bNorm;
-  }
-  if (!Number.isFinite(rnorm)) return finish(p, x, 0, "nonFinite");
-  reportIteration(p, 0, rnorm);
 
   const dependence = singularityTolerance(p.tol);
   let operatorScale = 0;

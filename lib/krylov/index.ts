@@ -1,12 +1,9 @@
 /**
- * Krylov solvers (one per file, one signature `(A, b, opts?)`, one result
- * type) and dense direct solvers. Public pieces only.
+ * Krylov solvers (the table in ./solvers.ts: one signature `(A, b, opts?)`,
+ * one result type, each iteration in its own file) and dense direct solvers.
+ * Public pieces only.
  */
-export { cg } from "./cg.js";
-export { minres } from "./minres.js";
-export { gmres } from "./gmres.js";
-export { bicgstab } from "./bicgstab.js";
-export { lsqr } from "./lsqr.js";
+export { cg, gmres, bicgstab, minres, lsqr } from "./solvers.js";
 export { lu, luSolve, cholesky, choleskySolve, LUFactorization, CholeskyFactorization } from "./direct.js";
 export { denseOperator, linearOperator } from "./operator.js";
 export type { LinearOperator, LinearOperatorOptions, MatvecFunction, OperatorLike } from "./operator.js";

@@ -1,68 +1,34 @@
 /**
- * LSQR for least squares and (rectangular, rank-deficient) linear systems.
+ * LSQR for least squares and (rectangular, rank-deficient) linear systems: the
+ * iteration of `lsqr` (lib/krylov/solvers.ts), which has done the setup and
+ * iteration 0.
  *
  * Paige & Saunders, "LSQR: An algorithm for sparse linear equations and sparse
  * least squares", ACM Trans. Math. Softw. 8 (1982): Golub–Kahan
  * bidiagonalisation of A and a QR factorisation of the bidiagonal by Givens
  * rotations, with their estimates of ‖r‖, ‖Aᵀr‖ and ‖A‖.
  */
-import { norm2, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { prepare, reportIteration, toOutput, type KrylovProblem, type KrylovStatus, type LsqrOptions, type LsqrResult, type VectorLike } from "./result.js";
+import { norm2, residualInto } from "./operator.js";
+import { reportIteration, toOutput, type KrylovProblem, type KrylovStatus, type LsqrResult } from "./result.js";
 
 /**
- * Minimises ‖b − A x‖ for A of shape [m, n] (any m, n, any rank); needs Aᵀ v,
- * so A is a dense matrix or a LinearOperator with `rmatvec`. From x0 = 0 the
- * iterates stay in range(Aᵀ), so a rank-deficient problem gets the minimum-norm
- * least-squares solution (from x0 ≠ 0: x0 plus the minimum-norm correction).
- *
- * Stops when ‖b − A x‖ ≤ max(tol·‖b‖, atol) (a consistent system is solved) or
- * ‖Aᵀ(b − A x)‖ ≤ tol·‖A‖·‖b − A x‖ (x is a least-squares solution), where ‖A‖
- * is Paige and Saunders' running estimate (a lower bound on the Frobenius
- * norm). The estimates steer the iteration; the true residuals decide
- * `converged` and are reported as `residualNorm` and `normalResidualNorm`.
- * Cost per iteration: one product with A, one with Aᵀ, ~10(m+n) flops.
+ * LSQR from r = b − A x₀ (the correction problem min ‖r₀ − A dx‖, x = x₀ + dx).
+ * Paige and Saunders' estimates of ‖r‖, ‖Aᵀr‖ and ‖A‖ steer the iteration;
+ * the true residuals of x decide `converged` (either rule: ‖r‖ ≤ threshold, or
+ * ‖Aᵀr‖ ≤ tol·‖A‖·‖r‖ with ‖A‖ the running estimate) and are reported.
  */
-export function lsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResult {
-  return guarded("lsqr", () => solveLsqr(A, b, opts));
-}
-
-function solveLsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResult {
-  const p = prepare("lsqr", A, b, opts, { square: false, transpose: true, preconditioner: false, restart: false });
+export function lsqrIteration(p: KrylovProblem, u: Float64Array, beta: number): LsqrResult {
   const { m, n, x, threshold, maxIter, tol } = p;
   const op = p.A;
   const applyTranspose = op.applyTranspose!;
   const r = new Float64Array(m);
   const Atr = new Float64Array(n);
   let anorm = 0;
+  const done = (iterations: number, status: KrylovStatus, known?: TrueResiduals): LsqrResult =>
+    lsqrResult(p, x, iterations, status, status === "nonFinite" ? undefined : (known ?? trueResiduals(p, x, r, Atr, anorm)));
 
-  /** True ‖r‖ and ‖Aᵀr‖ of x, and whether either stopping rule holds for them. */
-  const check = (): { rnorm: number; arnorm: number; ok: boolean } => {
-    const rnorm = residualInto(op, p.b, x, r);
-    const arnorm = Number.isFinite(rnorm) && applyTranspose(r, Atr) ? norm2(Atr) : NaN;
-    return { rnorm, arnorm, ok: rnorm <= threshold || arnorm <= tol * anorm * rnorm };
-  };
-  const done = (iterations: number, status: KrylovStatus, known?: { rnorm: number; arnorm: number; ok: boolean }): LsqrResult =>
-    lsqrResult(p, x, iterations, status, status === "nonFinite" ? undefined : (known ?? check()));
-
-  if (!Number.isFinite(p.bNorm)) return done(0, "nonFinite");
-  if (p.bNorm === 0) {
-    x.fill(0);
-    if (p.history !== null) p.history.push(0);
-    return lsqrResult(p, x, 0, "converged", { rnorm: 0, arnorm: 0, ok: true });
-  }
-
-  // Bidiagonalisation of the correction problem min ‖r0 − A dx‖, x = x0 + dx.
-  const u = new Float64Array(m);
+  // Golub–Kahan bidiagonalisation, started from u = r₀/β.
   const Av = new Float64Array(m);
-  let beta: number;
-  if (p.x0Given) beta = residualInto(op, p.b, x, u);
-  else {
-    u.set(p.b);
-    beta = p.bNorm;
-  }
-  if (!Number.isFinite(beta)) return done(0, "nonFinite");
-  reportIteration(p, 0, beta);
-  if (beta <= threshold) return done(0, "converged");
   for (let i = 0; i < m; i++) u[i] /= beta;
   const v = new Float64Array(n);
   const Atu = new Float64Array(n);
@@ -108,7 +74,7 @@ function solveLsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResu
     const arnormEstimate = phibar * alpha * Math.abs(c);
     reportIteration(p, k, rnormEstimate);
     if (rnormEstimate <= threshold || arnormEstimate <= tol * anorm * rnormEstimate) {
-      const state = check();
+      const state = trueResiduals(p, x, r, Atr, anorm);
       if (!Number.isFinite(state.rnorm) || !Number.isFinite(state.arnorm)) return done(k, "nonFinite");
       if (state.ok) return done(k, "converged", state);
     }
@@ -118,7 +84,31 @@ function solveLsqr(A: OperatorLike, b: VectorLike, opts?: LsqrOptions): LsqrResu
   return done(maxIter, "maxIter");
 }
 
-function lsqrResult(p: KrylovProblem, x: Float64Array, iterations: number, status: KrylovStatus, state?: { rnorm: number; arnorm: number; ok: boolean }): LsqrResult {
+/** True ‖r‖ and ‖Aᵀr‖ of an x, and whether either stopping rule holds for them. */
+interface TrueResiduals {
+  rnorm: number;
+  arnorm: number;
+  ok: boolean;
+}
+
+/** The true residuals of x (r and Atr are work vectors), judged with the running estimate `anorm` of ‖A‖. */
+function trueResiduals(p: KrylovProblem, x: Float64Array, r: Float64Array, Atr: Float64Array, anorm: number): TrueResiduals {
+  const rnorm = residualInto(p.A, p.b, x, r);
+  const arnorm = Number.isFinite(rnorm) && p.A.applyTranspose!(r, Atr) ? norm2(Atr) : NaN;
+  return { rnorm, arnorm, ok: rnorm <= p.threshold || arnorm <= p.tol * anorm * rnorm };
+}
+
+/**
+ * lsqr's result before any iteration (`Finish` of the shared setup): b = 0
+ * has x = 0 with both residuals 0; otherwise the true residuals of x₀ decide.
+ */
+export function lsqrFinish(p: KrylovProblem, x: Float64Array, iterations: number, status: KrylovStatus): LsqrResult {
+  if (status === "nonFinite") return lsqrResult(p, x, iterations, status);
+  if (p.bNorm === 0) return lsqrResult(p, x, iterations, status, { rnorm: 0, arnorm: 0, ok: true });
+  return lsqrResult(p, x, iterations, status, trueResiduals(p, x, new Float64Array(p.m), new Float64Array(p.n), 0));
+}
+
+function lsqrResult(p: KrylovProblem, x: Float64Array, iterations: number, status: KrylovStatus, state?: TrueResiduals): LsqrResult {
   let rnorm = NaN;
   let arnorm = NaN;
   if (state !== undefined) {

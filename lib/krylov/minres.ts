@@ -1,5 +1,6 @@
 /**
- * MINRES for symmetric (possibly indefinite or singular) A.
+ * MINRES for symmetric (possibly indefinite or singular) A: the iteration of
+ * `minres` (lib/krylov/solvers.ts), which has done the setup and iteration 0.
  *
  * Paige & Saunders, "Solution of sparse indefinite systems of linear
  * equations", SIAM J. Numer. Anal. 12 (1975). The recurrences follow the
@@ -7,42 +8,19 @@
  * (preconditioned) operator, a QR factorisation of the tridiagonal by Givens
  * rotations, and the short recurrence for the search directions w.
  */
-import { dot, normFromSquares, residualInto, guarded, type OperatorLike } from "./operator.js";
-import { finish, initialResidual, prepare, reportIteration, singularityTolerance, trivialResult, type KrylovOptions, type KrylovResult, type VectorLike } from "./result.js";
+import { dot, normFromSquares } from "./operator.js";
+import { confirm, finish, singularityTolerance, type KrylovProblem, type KrylovResult } from "./result.js";
 
 /**
- * Solves A x = b for symmetric A (n×n), minimising ‖b − A x‖ over the Krylov
- * space at every step, so it handles indefinite A and singular consistent
- * systems (from x0 = 0 it then returns the minimum-norm solution, since the
- * iterates stay in range(A)). `M` (v => M⁻¹ v) must be symmetric positive
- * definite; if it is not, the iteration ends with status "breakdown".
- *
- * Besides the Lanczos vectors it carries A·w alongside each direction w, so the
- * unpreconditioned residual b − A x is updated as x is (no extra product) and
- * the stopping rule ‖b − A x‖ ≤ max(tol·‖b‖, atol) is tested on it, then
- * confirmed on the true residual. When x becomes a least-squares solution
- * (‖A r‖ ≤ θ·‖A‖·‖r‖ by Paige and Saunders' estimates, θ = tol clamped to
- * [10⁶ε, √ε]) or the Lanczos process ends (β = 0) without the rule being met,
- * b is not in range(A) to working precision: the status is "breakdown" and x
- * is a least-squares solution, not necessarily the minimum-norm one (use lsqr
- * for that). Cost per iteration: one product with A (and one with M) plus
- * ~20n flops.
+ * MINRES from r = b − A x₀. Besides the Lanczos vectors it carries A·w
+ * alongside each direction w, so the unpreconditioned residual b − A x is
+ * updated as x is (no extra product) and the stopping rule is tested on it,
+ * then confirmed on the true residual. The least-squares test ‖A r‖ ≤
+ * θ·‖A‖·‖r‖ uses Paige and Saunders' estimates, θ = singularityTolerance(tol).
  */
-export function minres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
-  return guarded("minres", () => solveMinres(A, b, opts));
-}
-
-function solveMinres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): KrylovResult {
-  const p = prepare("minres", A, b, opts, { square: true, transpose: false, preconditioner: true, restart: false });
-  const trivial = trivialResult(p);
-  if (trivial !== null) return trivial;
-  const { n, x, threshold, maxIter, M } = p;
+export function minresIteration(p: KrylovProblem, r: Float64Array): KrylovResult {
+  const { n, x, maxIter, M } = p;
   const op = p.A;
-
-  const r = new Float64Array(n);
-  const start = initialResidual(p, r);
-  if (typeof start !== "number") return start;
-  let rnorm = start;
 
   // Lanczos vectors: r1, r2 are the last two unpreconditioned ones, y = M⁻¹ r2.
   let r1 = Float64Array.from(r);
@@ -136,14 +114,8 @@ function solveMinres(A: OperatorLike, b: VectorLike, opts?: KrylovOptions): Kryl
       r[i] = ri;
       squares += ri * ri;
     }
-    rnorm = normFromSquares(r, squares);
-    if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-    reportIteration(p, k, rnorm);
-    if (rnorm <= threshold) {
-      rnorm = residualInto(op, p.b, x, r);
-      if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
-      if (rnorm <= threshold) return finish(p, x, k, "converged", rnorm);
-    }
+    const next = confirm(p, k, x, r, normFromSquares(r, squares));
+    if (typeof next !== "number") return next;
     // β = 0: the Krylov space is invariant and x is the best it holds.
     if (beta === 0) return finish(p, x, k, "breakdown");
   }

@@ -12,7 +12,7 @@ import { shapeToString } from "../tensor/shape.js";
 import type { KrylovStatus } from "../errors.js";
 import { operand } from "../primitives/operands.js";
 import { is, readOptions, type OptionKind, type OptionValues } from "../primitives/options.js";
-import { allFinite, checkUntraced, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
+import { checkUntraced, guarded, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
 
 export type { KrylovStatus, SolveStatus } from "../errors.js";
 
@@ -188,35 +188,58 @@ export function reportIteration(p: KrylovProblem, iteration: number, residualNor
   if (callback !== null && iteration > 0) runUser(() => callback({ iteration, residualNorm }));
 }
 
+/** A method's iteration: from r = b − A x₀ (finite, ‖r‖ = rnorm above the threshold) to its result. */
+export type Iteration<R> = (p: KrylovProblem, r: Float64Array, rnorm: number) => R;
+
+/** How a method states its result for the x it returns (`finish`, or lsqr's, which adds ‖Aᵀr‖). */
+export type Finish<R> = (p: KrylovProblem, x: Float64Array, iterations: number, status: KrylovStatus, residualNorm?: number) => R;
+
 /**
- * The answer before any iteration when b settles it: a NaN or ∞ in b stops at
- * once; b = 0 has the solution x = 0 (whatever x0 was). Returns null otherwise.
+ * The setup every solver shares, then its iteration. Validates `(A, b, opts)`
+ * (`prepare`); settles what b alone settles: a NaN or ∞ in b stops at once,
+ * b = 0 has the solution x = 0 (whatever x₀ was); computes iteration 0,
+ * r = b − A x₀ (just b without a warm start), records it, and stops when it is
+ * not finite or already meets the stopping rule. Otherwise `iterate` takes over
+ * from r. Runs `guarded`, so that user errors pass through unchanged.
  */
-export function trivialResult(p: KrylovProblem): KrylovResult | null {
-  if (!Number.isFinite(p.bNorm) || !allFinite(p.b)) return finish(p, p.x, 0, "nonFinite");
-  if (p.bNorm === 0) {
-    p.x.fill(0);
-    if (p.history !== null) p.history.push(0);
-    return finish(p, p.x, 0, "converged", 0);
-  }
-  return null;
+export function solveKrylov<R>(op: string, traits: SolverTraits, A: unknown, b: unknown, opts: unknown, iterate: Iteration<R>, end: Finish<R>): R {
+  return guarded(op, () => {
+    const p = prepare(op, A, b, opts, traits);
+    if (!Number.isFinite(p.bNorm)) return end(p, p.x, 0, "nonFinite");
+    if (p.bNorm === 0) {
+      p.x.fill(0);
+      if (p.history !== null) p.history.push(0);
+      return end(p, p.x, 0, "converged", 0);
+    }
+    const r = new Float64Array(p.m);
+    let rnorm: number;
+    if (p.x0Given) rnorm = residualInto(p.A, p.b, p.x, r);
+    else {
+      r.set(p.b);
+      rnorm = p.bNorm;
+    }
+    if (!Number.isFinite(rnorm)) return end(p, p.x, 0, "nonFinite");
+    reportIteration(p, 0, rnorm);
+    if (rnorm <= p.threshold) return end(p, p.x, 0, "converged", rnorm);
+    return iterate(p, r, rnorm);
+  });
 }
 
 /**
- * Iteration 0, shared by the solvers: r = b − A x₀ (just b without a warm
- * start) written into `r` and reported. Returns ‖r‖, or the finished result
- * when that residual is not finite or already meets the stopping rule.
+ * The end of iteration k, for methods that carry the residual r of their x:
+ * records the running estimate ‖r‖ and, when it meets the stopping rule,
+ * confirms it on the true residual b − A x, which replaces r (the updated
+ * residual drifts from b − A x in floating point: residual replacement).
+ * Returns the finished result (converged, or a NaN or ∞), or else the norm of
+ * r to carry on with: the estimate, or the true residual that did not confirm it.
  */
-export function initialResidual(p: KrylovProblem, r: Float64Array): number | KrylovResult {
-  let rnorm: number;
-  if (p.x0Given) rnorm = residualInto(p.A, p.b, p.x, r);
-  else {
-    r.set(p.b);
-    rnorm = p.bNorm;
-  }
-  if (!Number.isFinite(rnorm)) return finish(p, p.x, 0, "nonFinite");
-  reportIteration(p, 0, rnorm);
-  if (rnorm <= p.threshold) return finish(p, p.x, 0, "converged", rnorm);
+export function confirm(p: KrylovProblem, k: number, x: Float64Array, r: Float64Array, estimate: number): number | KrylovResult {
+  if (!Number.isFinite(estimate)) return finish(p, x, k, "nonFinite");
+  reportIteration(p, k, estimate);
+  if (estimate > p.threshold) return estimate;
+  const rnorm = residualInto(p.A, p.b, x, r);
+  if (!Number.isFinite(rnorm)) return finish(p, x, k, "nonFinite");
+  if (rnorm <= p.threshold) return finish(p, x, k, "converged", rnorm);
   return rnorm;
 }
 

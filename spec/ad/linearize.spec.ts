@@ -12,6 +12,7 @@ import {
 } from "../../lib/index.js";
 import { expectClose, expectError, flat, inner, nonContiguous, tensorOf } from "../helpers.js";
 import { runs } from "./fixtures.js";
+import { programOf, stepsArb as stepsOf, type ProgramOp, type Step } from "./subjects.js";
 
 const shape = [3, 4];
 const C4 = tensor([[0.5, -1, 0.25, 2], [1, 0.3, -0.7, 0.1], [-0.2, 0.9, 1.1, -0.4], [0.6, 0.2, -1.3, 0.8]]);
@@ -19,44 +20,28 @@ const row = tensor([1.5, -0.5, 2, 0.25]);
 const col = tensor([[0.7], [-1.2], [0.4]]);
 const mask = tensor([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 1]]);
 
-/** One step of a random program: an op applied to earlier values (by index). */
-type Step = [op: number, a: number, b: number];
-const OPS = 16;
-
-/** A function of x built from `steps`: every value has shape [3,4]; the last is returned. */
-function program(steps: Step[]): (x: Tensor) => Tensor {
-  return (x) => {
-    const values: Tensor[] = [x];
-    for (const [op, ia, ib] of steps) {
-      const a = values[ia % values.length];
-      const b = values[ib % values.length];
-      let v: Tensor;
-      switch (op % OPS) {
-        case 0: v = sin(a); break;
-        case 1: v = tanh(mul(a, 0.7)); break;
-        case 2: v = exp(mul(0.3, a)); break;
-        case 3: v = sqrt(add(mul(a, a), 1)); break;
-        case 4: v = add(a, b); break;
-        case 5: v = sub(a, mul(b, 0.5)); break;
-        case 6: v = mul(a, b); break;
-        case 7: v = div(a, add(mul(b, b), 1)); break;
-        case 8: v = mul(a, row); break;
-        case 9: v = add(mul(col, a), mul(a, 2)); break;
-        case 10: v = matmul(a, C4); break;
-        case 11: v = transpose(matmul(C4, transpose(a))); break;
-        // A difference along rows and columns, through slices and their transposes (concat/pad).
-        case 12: v = concat([sub(slice(a, [1, 0], [2, 4]), slice(a, [0, 0], [2, 4])), slice(a, [0, 0], [1, 4])], 0); break;
-        case 13: v = mul(a, sum(b, 1, true)); break;
-        case 14: v = where(mask, a, mul(b, -1.5)); break;
-        default: v = sub(a, logsumexp(reshape(b, [12]))); break;
-      }
-      values.push(v);
-    }
-    return values[values.length - 1];
-  };
-}
-
-const stepsArb = fc.array(fc.tuple(fc.nat(OPS - 1), fc.nat(20), fc.nat(20)), { minLength: 1, maxLength: 7 });
+/** The ops of random programs: every value has shape [3,4]. */
+const OPS: ProgramOp[] = [
+  (a) => sin(a),
+  (a) => tanh(mul(a, 0.7)),
+  (a) => exp(mul(0.3, a)),
+  (a) => sqrt(add(mul(a, a), 1)),
+  (a, b) => add(a, b),
+  (a, b) => sub(a, mul(b, 0.5)),
+  (a, b) => mul(a, b),
+  (a, b) => div(a, add(mul(b, b), 1)),
+  (a) => mul(a, row),
+  (a) => add(mul(col, a), mul(a, 2)),
+  (a) => matmul(a, C4),
+  (a) => transpose(matmul(C4, transpose(a))),
+  // A difference along rows and columns, through slices and their transposes (concat/pad).
+  (a) => concat([sub(slice(a, [1, 0], [2, 4]), slice(a, [0, 0], [2, 4])), slice(a, [0, 0], [1, 4])], 0),
+  (a, b) => mul(a, sum(b, 1, true)),
+  (a, b) => where(mask, a, mul(b, -1.5)),
+  (a, b) => sub(a, logsumexp(reshape(b, [12]))),
+];
+const program = (steps: Step[]): ((x: Tensor) => Tensor) => programOf(OPS, steps);
+const stepsArb = stepsOf(OPS, 7);
 
 /** Forward over reverse: the gradient of a scalar built from the program (what stationarity conditions do). */
 function gradientOf(steps: Step[]): (x: Tensor) => Tensor {

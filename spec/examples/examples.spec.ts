@@ -16,6 +16,7 @@ import { main as molecularSensitivity, relaxFIRE, randomStart, PAIRS, BOX, PARTI
 import { main as optimizationLayer, solvePortfolioQP, covariance } from "../../examples/optimization-layer.js";
 import { main as verifyConditions } from "../../examples/verify-conditions.js";
 import { main as demo } from "../../examples/demo.js";
+import { gaussSolve as linearSolve } from "../krylov/helpers.js";
 
 // ─── independent helpers (plain arithmetic, no library derivatives) ─────────
 
@@ -24,28 +25,6 @@ function rows(t: Tensor): number[][] {
 }
 function values(t: Tensor): number[] {
   return Array.from(t.toFloat64Array());
-}
-
-/** Gaussian elimination with partial pivoting. */
-function linearSolve(A: number[][], b: number[]): number[] {
-  const n = b.length;
-  const a = A.map((r, i) => [...r, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let i = c + 1; i < n; i++) if (Math.abs(a[i][c]) > Math.abs(a[p][c])) p = i;
-    [a[c], a[p]] = [a[p], a[c]];
-    for (let i = c + 1; i < n; i++) {
-      const f = a[i][c] / a[c][c];
-      for (let k = c; k <= n; k++) a[i][k] -= f * a[c][k];
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = a[i][n];
-    for (let k = i + 1; k < n; k++) s -= a[i][k] * x[k];
-    x[i] = s / a[i][i];
-  }
-  return x;
 }
 
 function gram(X: number[][], columns?: number[]): number[][] {

@@ -1,16 +1,17 @@
 /**
  * ImplicitFunction never returns a silently wrong derivative, and says why
  * (issue 15): conditions that do not hold at forward's output, a NaN in ∂F/∂x,
- * what forward receives and returns (Tensors, data, byproducts), float32
- * tolerances and mixed dtypes, and flags (symmetric, positiveDefinite) that do
- * not describe ∂F/∂y.
+ * what forward receives and returns (Tensors, data, byproducts), float32 and
+ * mixed dtypes. Flags that do not describe ∂F/∂y, tolerances a precision
+ * cannot reach and the "auto" rule are the linear solves' (linear-solve.spec.ts).
  */
 import { expect } from "chai";
 import ndarray from "ndarray";
 import {
-  ImplicitFunction, Tensor, add, exp, grad, jacobian, jvp, log, matmul, mul, sqrt, stationarityConditions, sub, sum, tanh, tensor, verifyImplicit,
-  scalarArbitrary, vjp,
+  ImplicitFunction, Tensor, add, exp, grad, jacobian, jvp, log, mul, sqrt, sub, sum, tanh, tensor, verifyImplicit,
+  scalarArbitrary,
 } from "../../lib/index.js";
+import { SOLVER_NAMES } from "../../lib/implicit/linear-solve.js";
 import { expectClose, expectError } from "../helpers.js";
 
 /** √x by Newton's method on plain numbers, `iterations` steps from 1 (few steps: an unconverged forward). */
@@ -19,47 +20,6 @@ function newtonSqrt(x: number, iterations = 60): number {
   for (let i = 0; i < iterations; i++) y = 0.5 * (y + x / y);
   return y;
 }
-
-/** Deterministic pseudo-random numbers in [−½, ½). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
-
-/** An n×n matrix with entries in [−½, ½) plus `shift` on the diagonal. */
-function matrix(n: number, seed: number, shift = 0, symmetric = false): number[][] {
-  const r = rng(seed);
-  const M = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => r() + (i === j ? shift : 0)));
-  if (symmetric) for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) M[i][j] = M[j][i];
-  return M;
-}
-
-/** x ↦ M⁻¹x on plain numbers (Gaussian elimination with partial pivoting), the reference solver. */
-function solveDense(M: number[][], b: number[]): number[] {
-  const n = b.length;
-  const A = M.map((row, i) => [...row, b[i]]);
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(A[i][k]) > Math.abs(A[p][k])) p = i;
-    [A[k], A[p]] = [A[p], A[k]];
-    for (let i = k + 1; i < n; i++) {
-      const m = A[i][k] / A[k][k];
-      for (let j = k; j <= n; j++) A[i][j] -= m * A[k][j];
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = A[i][n];
-    for (let j = i + 1; j < n; j++) s -= A[i][j] * x[j];
-    x[i] = s / A[i][i];
-  }
-  return x;
-}
-
-const transposed = (M: number[][]) => M[0].map((_, j) => M.map((row) => row[j]));
 
 describe("ImplicitFunction: conditions that do not hold at forward's output (issue 15, item 2)", () => {
   // The issue's typo: y = exp(x) with conditions log(y − 2) − x (should be log(y) − x).
@@ -191,7 +151,7 @@ describe("ImplicitFunction: float32 and mixed dtypes (issue 15, item 4)", () => 
   });
 
   it("a float32 √x works with the default options, its tolerance chosen by the dtype", () => {
-    for (const linearSolver of ["auto", "direct", "gmres", "cg", "minres", "bicgstab", "lsqr"]) {
+    for (const linearSolver of SOLVER_NAMES) {
       const f = sqrt32({ linearSolver });
       const x = tensor(2, { dtype: "float32" });
       const g = grad((v: Tensor) => f.call(v))(x);
@@ -200,25 +160,6 @@ describe("ImplicitFunction: float32 and mixed dtypes (issue 15, item 4)", () => 
       expect(f.lastSolve!.tol, linearSolver).to.equal(1e-5);
       expectClose(jvp((v: Tensor) => f.call(v), [x], [tensor(1, { dtype: "float32" })])[1], [1 / (2 * Math.SQRT2)], 1e-6, 0, linearSolver);
     }
-  });
-
-  it("a tolerance float32 cannot reach is named as such, not as a singular system", () => {
-    // A well-conditioned 40×40 float32 system with tol 1e-12: the residual stalls at float32 rounding.
-    const n = 40;
-    const M = matrix(n, 3, 6);
-    const Mt = tensor(M, { dtype: "float32" });
-    const f = new ImplicitFunction({
-      forward: (b: Tensor) => tensor(solveDense(M, Array.from(b.toFloat64Array())), { dtype: "float32" }),
-      conditions: (b: Tensor, y: Tensor) => sub(matmul(Mt, y), b),
-      linearSolver: "gmres",
-      tol: 1e-12,
-    });
-    const b = tensor(Array.from({ length: n }, (_, i) => Math.cos(i)), { dtype: "float32" });
-    const e = expectError(() => grad((v: Tensor) => sum(f.call(v)))(b), "ImplicitFunction:", "tol 1e-12", "float32", "rounding");
-    expect(e.message).not.to.match(/singular/);
-    // "direct" accepts a residual at the level of float32 rounding (LU is backward stable), as it does in float64.
-    const direct = sqrt32({ linearSolver: "direct", tol: 1e-12 });
-    expectClose(grad((v: Tensor) => direct.call(v))(tensor(2, { dtype: "float32" })), [1 / (2 * Math.SQRT2)], 1e-6, 0);
   });
 
   it("a forward returning another dtype than its inputs is named as the culprit", () => {
@@ -269,124 +210,12 @@ describe("ImplicitFunction: byproducts are explicit (issue 15, item 6)", () => {
     expectError(() => junk.call(1), "ImplicitFunction:", "forward", "{ y, byproduct }");
   });
 
-  it("stock conditions (passByproduct: false) and verifyImplicit read { y, byproduct } too", () => {
-    const f = new ImplicitFunction({
-      forward: (x: Tensor) => ({ y: mul(x, 0.5), byproduct: "unused" }),
-      ...stationarityConditions((x: Tensor, y: Tensor) => sum(mul(sub(mul(2, y), x), sub(mul(2, y), x)))),
-    });
-    expectClose(jvp((x: Tensor) => f.call(x), [tensor([1, 2])], [tensor([1, 0])])[1], [0.5, 0], 1e-12);
+  it("verifyImplicit reads { y, byproduct } too (the stock conditions' part is in conditions.spec.ts)", () => {
     const withByproduct = new ImplicitFunction({
       forward: (x: Tensor) => ({ y: tensor(Math.sqrt(x.item())), byproduct: 2 }),
       conditions: (x: Tensor, y: Tensor, power: number) => sub(mul(y, y), mul(x, power / 2)),
     });
     expect(verifyImplicit(withByproduct, [scalarArbitrary(0.5, 4)], { numRuns: 5 }).ok).to.equal(true);
-  });
-});
-
-describe("ImplicitFunction: flags that do not describe ∂F/∂y (issue 15, item 7)", () => {
-  // F = M y − b with a nonsymmetric M: ∂F/∂y = M.
-  const n = 30;
-  const M = matrix(n, 11, 4);
-  const Mt = tensor(M);
-  const b = tensor(Array.from({ length: n }, (_, i) => Math.sin(i + 1)));
-  const linear = (extra: Record<string, unknown>) => new ImplicitFunction({
-    forward: (v: Tensor) => tensor(solveDense(M, Array.from(v.toFloat64Array()))),
-    conditions: (v: Tensor, y: Tensor) => sub(matmul(Mt, y), v),
-    ...extra,
-  });
-  const truth = solveDense(transposed(M), new Array<number>(n).fill(1)); // ∂(Σy)/∂b = M⁻ᵀ1
-
-  it("symmetric: true on a nonsymmetric ∂F/∂y is an Error naming the flag, for every solver (it was silently wrong or 'did not converge')", () => {
-    for (const linearSolver of ["auto", "direct", "gmres", "minres", "bicgstab", "lsqr"]) {
-      const f = linear({ symmetric: true, linearSolver, directMaxSize: 10 });
-      expectError(() => grad((v: Tensor) => sum(f.call(v)))(b), "ImplicitFunction:", "symmetric: true", "not symmetric");
-    }
-    // Without the flag: the right derivative.
-    expectClose(grad((v: Tensor) => sum(linear({}).call(v)))(b), truth, 1e-8, 1e-10);
-  });
-
-  it("the 2×2 case that used to return M⁻¹1 instead of M⁻ᵀ1 with minres", () => {
-    const W = tensor([[2, 1], [0, 3]]);
-    const f = new ImplicitFunction({ forward: () => tensor([0, 0]), conditions: (x: Tensor, y: Tensor) => sub(matmul(W, y), x), symmetric: true, directMaxSize: 1 });
-    expectError(() => grad((x: Tensor) => sum(f.call(x)))(tensor([0, 0])), "ImplicitFunction:", "symmetric: true");
-  });
-
-  it("positiveDefinite: true at a maximum (negative definite ∂F/∂y): CG's breakdown names the flag", () => {
-    const S = matrix(n, 5, 0, true).map((row, i) => row.map((v, j) => -v - (i === j ? n : 0))); // symmetric, negative definite
-    const St = tensor(S);
-    const make = (flags: Record<string, boolean>) => new ImplicitFunction({
-      forward: (v: Tensor) => tensor(solveDense(S, Array.from(v.toFloat64Array()))),
-      conditions: (v: Tensor, y: Tensor) => sub(matmul(St, y), v),
-      directMaxSize: 10,
-      ...flags,
-    });
-    expectError(() => grad((v: Tensor) => sum(make({ positiveDefinite: true }).call(v)))(b), "ImplicitFunction:", "cg", "positiveDefinite: true", "not positive definite");
-    // symmetric alone (MINRES) is right.
-    expectClose(grad((v: Tensor) => sum(make({ symmetric: true }).call(v)))(b), solveDense(S, new Array<number>(n).fill(1)), 1e-7, 1e-9);
-  });
-
-  it("linearSolver \"cg\" or \"minres\" chosen for a nonsymmetric ∂F/∂y: the failure says they need symmetry", () => {
-    const f = linear({ linearSolver: "cg", maxIter: 50 });
-    expectError(() => grad((v: Tensor) => sum(f.call(v)))(b), "ImplicitFunction:", "cg", "not symmetric", "gmres");
-  });
-
-  it("declared flags that hold cost no false alarm (a stationarity Hessian computed by AD)", () => {
-    const H = matrix(n, 7, 0, true).map((row, i) => row.map((v, j) => v + (i === j ? n : 0)));
-    const Ht = tensor(H);
-    for (const linearSolver of ["auto", "cg", "minres", "direct"]) {
-      const g = new ImplicitFunction({
-        forward: (v: Tensor) => tensor(solveDense(H, Array.from(v.toFloat64Array()))),
-        ...stationarityConditions((v: Tensor, y: Tensor) => sub(mul(0.5, sum(mul(y, matmul(Ht, y)))), sum(mul(v, y))), { positiveDefinite: true }),
-        linearSolver: linearSolver as never,
-        directMaxSize: 10,
-      });
-      expectClose(vjp((v: Tensor) => g.call(v), b)[1](tensor(new Array<number>(n).fill(1)))[0], solveDense(H, new Array<number>(n).fill(1)), 1e-8, 1e-10, linearSolver);
-    }
-  });
-});
-
-describe("ImplicitFunction: the \"auto\" rule, set from bench/auto-solver.ts (issue 15, Also)", () => {
-  const make = (n: number, seed: number) => {
-    const M = matrix(n, seed, 3);
-    const Mt = tensor(M);
-    let krylovSteps = 0; // an identity preconditioner, called by Krylov methods only
-    const f = new ImplicitFunction({
-      forward: (v: Tensor) => tensor(solveDense(M, Array.from(v.toFloat64Array()))),
-      conditions: (v: Tensor, y: Tensor) => sub(matmul(Mt, y), v),
-      preconditioner: (v: Tensor) => {
-        krylovSteps++;
-        return v;
-      },
-    });
-    return { f, M, b: tensor(Array.from({ length: n }, (_, i) => Math.cos(i))), krylovSteps: () => krylovSteps };
-  };
-
-  it("one right-hand side: \"direct\" up to 16 unknowns, the Krylov method above", () => {
-    for (const [n, solver] of [[16, "direct"], [17, "gmres"], [40, "gmres"]] as const) {
-      const { f, M, b } = make(n, n);
-      expectClose(grad((v: Tensor) => sum(f.call(v)))(b), solveDense(transposed(M), new Array<number>(n).fill(1)), 1e-8, 1e-10);
-      expect(f.lastSolve!.solver, `n = ${n}`).to.equal(solver);
-    }
-  });
-
-  it("many right-hand sides in one call (a jacobian): Krylov first, then the LU once the call has spent n products", () => {
-    const n = 40;
-    const { f, M, b, krylovSteps } = make(n, 9);
-    const J = jacobian((v: Tensor) => f.call(v), { mode: "rev" })(b);
-    expect(krylovSteps()).to.be.greaterThan(0);
-    expect(krylovSteps()).to.be.below(4 * n); // n products, then the LU: far fewer than n GMRES solves
-    expect(f.lastSolve!.solver).to.equal("direct");
-    // J = M⁻¹: M J = I.
-    const Jv = J.toFloat64Array();
-    for (let i = 0; i < n; i += 7) for (let j = 0; j < n; j += 5) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += M[i][k] * Jv[k * n + j];
-      expect(Math.abs(s - (i === j ? 1 : 0)), `(MJ)[${i}][${j}]`).to.be.below(1e-9);
-    }
-    // A diagonal ∂F/∂y with unit right-hand sides takes one GMRES iteration each: no switch.
-    const diagonal = new ImplicitFunction({ forward: (v: Tensor) => tensor(Array.from(v.toFloat64Array(), (x) => x / 2)), conditions: (v: Tensor, y: Tensor) => sub(mul(2, y), v) });
-    jacobian((v: Tensor) => diagonal.call(v), { mode: "rev" })(b);
-    expect(diagonal.lastSolve!.solver).to.equal("gmres");
   });
 });
 

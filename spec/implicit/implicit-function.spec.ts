@@ -1,28 +1,23 @@
+/**
+ * ImplicitFunction (lib/implicit/implicit-function.ts) against closed forms and
+ * finite differences: ridge hypergradients with every linearSolver, captured
+ * data, fixed points, second order, the untaped forward, option and user
+ * errors. Its refusals are in diagnostics.spec.ts, its linear solves in
+ * linear-solve.spec.ts, the stock conditions in conditions.spec.ts.
+ */
 import { expect } from "chai";
 import fc from "fast-check";
 import {
   ImplicitFunction, Tensor, tensor, grad, valueAndGrad, jvp, vjp, jacobian, hessian, matmul, mul, sub, add, sum, tanh, solve, eye,
-  transpose, outer, stationarityConditions, fixedPointConditions, reshape, slice, concat, zeros, pow,
+  transpose, outer, fixedPointConditions, slice, zeros, pow,
 } from "../../lib/index.js";
 import type { SolverName } from "../../lib/index.js";
+import { SOLVER_NAMES } from "../../lib/implicit/linear-solve.js";
 import { expectClose, expectError, fdDirectional, inner } from "../helpers.js";
+import { randomMatrix as matrixOf, randomVector as vectorOf } from "./fixtures.js";
 
-/** Deterministic pseudo-random data. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
-function randomMatrix(m: number, n: number, seed: number): Tensor {
-  const r = rng(seed);
-  return tensor(Array.from({ length: m }, () => Array.from({ length: n }, () => r())));
-}
-function randomVector(n: number, seed: number): Tensor {
-  const r = rng(seed);
-  return tensor(Array.from({ length: n }, () => r()));
-}
+const randomMatrix = (m: number, n: number, seed: number): Tensor => tensor(matrixOf(m, n, seed));
+const randomVector = (n: number, seed: number): Tensor => tensor(vectorOf(n, seed));
 
 // Ridge regression with ½‖Xw − y‖² + ½λ‖w‖²: A = XᵀX + λI, w = A⁻¹Xᵀy.
 const n = 12;
@@ -49,8 +44,6 @@ function ridgeCapturing(X: Tensor, y: Tensor, linearSolver: SolverName = "auto")
   });
 }
 
-const SOLVERS: SolverName[] = ["auto", "direct", "cg", "gmres", "bicgstab", "minres", "lsqr"];
-
 describe("ImplicitFunction", () => {
   describe("ridge regression (closed forms)", () => {
     const lambda = 0.7;
@@ -59,7 +52,7 @@ describe("ImplicitFunction", () => {
     const g = matmul(transpose(Xval), sub(matmul(Xval, w), yval)); // ∇_w of the validation loss
     const u = solve(A, g);
 
-    for (const solver of SOLVERS) {
+    for (const solver of SOLVER_NAMES) {
       it(`hypergradient dL/dλ = −gᵀA⁻¹w with linearSolver "${solver}", both modes`, () => {
         const f = ridgeCapturing(Xtr, ytr, solver);
         const expected = -inner(u, w);
@@ -161,53 +154,7 @@ describe("ImplicitFunction", () => {
     });
   });
 
-  describe("singular ∂F/∂y", () => {
-    // Energy invariant under translation: E(y; x) = ½ Σ (y_{i+1} − y_i − x_i)² has minimisers y + c·1.
-    const energy = (x: Tensor, y: Tensor) => mul(0.5, sum(pow(sub(sub(slice(y, [1], [4]), slice(y, [0], [4])), x), 2)));
-    const forward = (x: Tensor) => {
-      const xs = x.toFloat64Array();
-      const y = [0];
-      for (const v of xs) y.push(y[y.length - 1] + v);
-      const mean = y.reduce((a, b) => a + b, 0) / y.length;
-      return tensor(y.map((v) => v - mean));
-    };
-    const differences = (y: Tensor) => sub(slice(y, [1], [4]), slice(y, [0], [4]));
-
-    for (const solver of ["auto", "direct", "minres", "lsqr", "gmres"] as SolverName[]) {
-      it(`the derivative of translation-invariant quantities is right with "${solver}"`, () => {
-        const f = new ImplicitFunction({ forward, ...stationarityConditions(energy), linearSolver: solver });
-        const x = tensor([0.5, -1, 2, 0.25]);
-        // y_{i+1} − y_i = x_i, so d(differences)/dx = I.
-        expectClose(jacobian((xx: Tensor) => differences(f.call(xx)), { mode: "rev" })(x), eye(4), 1e-8, 1e-9);
-        expectClose(jacobian((xx: Tensor) => differences(f.call(xx)), { mode: "fwd" })(x), eye(4), 1e-8, 1e-9);
-      });
-    }
-
-    it("an inconsistent singular system throws rather than returning a wrong derivative", () => {
-      // F = y·0 + (y_0 + y_1 − x) on both entries: ∂F/∂y = [[1,1],[1,1]] is singular, and the
-      // tangent system A ẏ = −∂F/∂x ẋ is consistent; but with F₁ depending on x twice as much it is not.
-      const f = new ImplicitFunction({
-        forward: (x: Tensor) => tensor([x.item() / 2, x.item() / 2]),
-        conditions: (x: Tensor, y: Tensor) => concat([sub(add(slice(y, [0], [1]), slice(y, [1], [1])), reshape(x, [1])), sub(add(slice(y, [0], [1]), slice(y, [1], [1])), mul(2, reshape(x, [1])))]),
-      });
-      expectError(() => jvp((x: Tensor) => f.call(x), [tensor(0)], [tensor(1)]), "ImplicitFunction:", "singular");
-    });
-  });
-
-  describe("byproducts, closures and the untaped forward", () => {
-    it("passes forward's byproduct to the conditions, undifferentiated", () => {
-      let seen: unknown = null;
-      const f = new ImplicitFunction({
-        forward: (x: Tensor) => ({ y: tensor(Math.sqrt(x.item())), byproduct: { iterations: 7 } }),
-        conditions: (x: Tensor, y: Tensor, info: unknown) => {
-          seen = info;
-          return sub(mul(y, y), x);
-        },
-      });
-      expectClose(grad((x: Tensor) => f.call(x))(tensor(9)), [1 / 6], 1e-12);
-      expect(seen).to.deep.equal({ iterations: 7 });
-    });
-
+  describe("closures and the untaped forward (byproducts: diagnostics.spec.ts)", () => {
     it("a warm start captured from the surrounding trace contributes nothing, and forward is not recorded", () => {
       for (const iterations of [10, 1000]) {
         let warm: Tensor | null = null;
@@ -257,20 +204,6 @@ describe("ImplicitFunction", () => {
       expectError(() => f.call(tensor(4)), "ImplicitFunction:", "‖F(x, y)‖ = 12");
     });
 
-    it("throws naming the solver, iterations and residual when the linear solve does not converge", () => {
-      const big = 150;
-      const M = add(mul(3, eye(big)), randomMatrix(big, big, 31));
-      const f = new ImplicitFunction({
-        forward: (b: Tensor) => solve(M, b),
-        conditions: (b: Tensor, y: Tensor) => sub(matmul(M, y), b),
-        linearSolver: "gmres",
-        maxIter: 3,
-      });
-      const err = expectError(() => grad((b: Tensor) => sum(f.call(b)))(randomVector(big, 32)), "ImplicitFunction:", "gmres", "3 iterations", "residual");
-      expect(err.message).to.match(/tol 1e-10/);
-      expect(f.lastSolve).to.include({ solver: "gmres", iterations: 3, converged: false, status: "maxIter" });
-    });
-
     it("errors thrown by user code reach the caller unchanged, and the engine stays usable", () => {
       const boom = new Error("boom");
       const f = new ImplicitFunction({ forward: (x: Tensor) => x, conditions: () => { throw boom; } });
@@ -305,28 +238,5 @@ describe("ImplicitFunction", () => {
     expectClose(va, [2]);
     expectClose((ga as Tensor[])[0], [-2 / 5], 1e-12);
     expectClose((ga as Tensor[])[1], [2 / 5], 1e-12);
-  });
-});
-
-describe("ImplicitFunction with stock conditions and a byproduct", () => {
-  it("does not pass the byproduct to stock conditions (y stays their last argument)", () => {
-    const f = new ImplicitFunction({
-      forward: (x: Tensor) => ({ y: mul(x, 0.5), byproduct: tensor([7, 7]) }),
-      ...stationarityConditions((x: Tensor, y: Tensor) => sum(pow(sub(mul(2, y), x), 2))),
-    });
-    expectClose(jvp((x: Tensor) => f.call(x), [tensor([1, 2])], [tensor([1, 0])])[1], [0.5, 0], 1e-12);
-  });
-
-  it("accepts a rounding-level right-hand side on a singular system when atol says so", () => {
-    const Lap = tensor([[1, -1, 0], [-1, 2, -1], [0, -1, 1]]);
-    const noise = sub(tensor([0.1 + 0.2, 0, 0]), tensor([0.3, 0, 0])); // 5.6e-17 in one entry
-    const make = (atol?: number) => new ImplicitFunction({
-      forward: () => tensor([0, 0, 0]),
-      conditions: (x: Tensor, y: Tensor) => sub(matmul(Lap, y), mul(x, noise)),
-      ...(atol === undefined ? {} : { atol }),
-    });
-    expectError(() => jvp((x: Tensor) => make().call(x), [tensor(1)], [tensor(1)]), "ImplicitFunction:", "singular");
-    const [, t] = jvp((x: Tensor) => make(1e-12).call(x), [tensor(1)], [tensor(1)]);
-    expect(Math.max(...t.toFloat64Array().map(Math.abs))).to.be.below(1e-12);
   });
 });

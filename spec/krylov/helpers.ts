@@ -6,20 +6,15 @@
  */
 import fc from "fast-check";
 import { expect } from "chai";
-import { Tensor, tensor } from "../../lib/index.js";
+import { Tensor, tensor, type KrylovResult } from "../../lib/index.js";
+import { prng } from "../primitives/reference.js";
 
 export type Matrix = number[][];
 
 /** A deterministic uniform generator in [-1, 1) from a seed (mulberry32). */
 export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const unit = prng(seed);
+  return () => unit() * 2 - 1;
 }
 
 export function randomMatrix(m: number, n: number, next: () => number): Matrix {
@@ -242,4 +237,41 @@ export function stiffDiagonallyDominant(n: number, symmetric: boolean, seed = 7)
 export function jacobi(A: Matrix): (v: Tensor) => Tensor {
   const inv = A.map((row, i) => 1 / row[i]);
   return (v) => tensor(Array.from(v.toFloat64Array()).map((x, i) => x * inv[i]));
+}
+
+/**
+ * The specs of a method that minimises the residual over the Krylov space on
+ * singular symmetric systems (gmres, minres): from x0 = 0 a consistent system
+ * gets the minimum-norm solution (the iterates stay in range(A)); an
+ * inconsistent one is a breakdown with a finite least-squares x, never a
+ * false convergence. Call inside the method's describe.
+ */
+export function minimumResidualOnSingularSystems(solve: (A: Tensor, b: Tensor, opts?: { tol?: number; maxIter?: number }) => KrylovResult): void {
+  it("reaches the minimum-norm solution of singular consistent symmetric systems from x0 = 0", () => {
+    fc.assert(fc.property(singularSymmetricSystem(10), ({ A, b, minNorm }) => {
+      const r = solve(tensor(A), tensor(b), { tol: 1e-10 });
+      expect(r.converged).to.equal(true);
+      expectStoppingRule(A, r.x, b, 1e-10);
+      expectNear(r.x, minNorm, 1e-7, 1e-9);
+    }), { numRuns: 60 });
+  });
+
+  it("reports an inconsistent singular system as a breakdown, with a finite least-squares x", () => {
+    const r = solve(tensor([[1, 0], [0, 0]]), tensor([1, 1]));
+    expect(r.status).to.equal("breakdown");
+    expect(r.converged).to.equal(false);
+    // Any x with x₁ = 1 is a least-squares solution (residual [0, 1]).
+    expect(r.residualNorm).to.be.closeTo(1, 1e-12);
+    expect(r.x.toFloat64Array()[0]).to.be.closeTo(1, 1e-12);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 10000 }), (seed) => {
+      const next = rng(seed);
+      const n = 6;
+      const A = withSpectrum(orthogonal(n, next), [2, -1, 1.5, 0, 0, -3]);
+      const b = randomVector(n, next);
+      const res = solve(tensor(A), tensor(b), { maxIter: 100 });
+      expect(res.converged).to.equal(false);
+      expect(Number.isFinite(res.residualNorm)).to.equal(true);
+      expect(res.residualNorm).to.be.closeTo(residualNorm(A, Array.from(res.x.toFloat64Array()), b), 1e-9);
+    }), { numRuns: 30 });
+  });
 }
