@@ -1,6 +1,13 @@
 /**
  * Shape primitives: reshape, transpose, broadcastTo, slice (and its transpose,
  * pad), concat, stack. Most return views that share storage with the input.
+ *
+ * The one import cycle among the primitive families is deliberate: broadcastTo
+ * and sum are each other's transpose (the VJP of a broadcast sums over the
+ * broadcast axes, the VJP of a sum broadcasts back), so shape.ts imports `sum`
+ * from reduce.ts and reduce.ts imports `broadcastTo` from shape.ts (elementwise.ts
+ * joins through unbroadcast). The imports are only called inside rules, never at
+ * module load, so the order in which the modules evaluate does not matter.
  */
 import { fromData, Tensor } from "../tensor/tensor.js";
 import { allocateOutput } from "../tensor/storage.js";
