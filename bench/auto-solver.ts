@@ -25,23 +25,11 @@
  */
 import { ImplicitFunction, Tensor, add, grad, jacobian, matmul, mul, pow, stationarityConditions, sub, sum, tanh, tensor } from "../lib/index.js";
 import type { SolverName } from "../lib/index.js";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+import { emit, lcg, median } from "./util.js";
 
 function matrix(rows: number, cols: number, seed: number, scale = 1): Tensor {
-  const r = rng(seed);
-  return tensor(Float64Array.from({ length: rows * cols }, () => scale * r()), { shape: [rows, cols] });
-}
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const r = lcg(seed);
+  return tensor(Float64Array.from({ length: rows * cols }, () => scale * (r() - 0.5)), { shape: [rows, cols] });
 }
 
 /** A problem: the conditions, the flags they declare, an input x and the solution y* there. */
@@ -146,10 +134,6 @@ function sideBySide(runs: (() => void)[], minRuns = 7, budgetMs = 400): number[]
     }
   }
   return times.map(median);
-}
-
-function emit(line: Record<string, unknown>): void {
-  console.log(JSON.stringify(line));
 }
 
 export async function main(sizes = [8, 16, 24, 32, 48, 64, 100, 128, 200, 400]): Promise<void> {

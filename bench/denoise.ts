@@ -22,16 +22,11 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ImplicitFunction, Tensor, grad, mul, stationarityConditions, sub, sum, tensor } from "../lib/index.js";
 import { denoise, denoisingEnergy, denoisingProblem, EPSILON, reconstructionError } from "../examples/image-denoising.js";
+import { emit, round } from "./util.js";
 
 const LAMBDA = 0.02;
 const CG_TOL = 1e-8;
 const SIZES = [256, 512, 1000];
-
-function emit(line: Record<string, unknown>): void {
-  console.log(JSON.stringify(line));
-}
-
-const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
 
 // ---------------------------------------------------------------------------
 // The hand-written reference

@@ -19,41 +19,15 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { denseKernels, matmul, tensor, transpose, type Tensor } from "../lib/index.js";
 import { wasmKernelInfo, type KernelBackend } from "../lib/tensor/wasm/dense.js";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+import { emit, mulberry32, round, timeCalls } from "./util.js";
 
 function randomTensor(shape: number[], seed: number): Tensor {
-  const next = rng(seed);
-  return tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next), { shape });
+  const next = mulberry32(seed);
+  return tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => next() - 0.5), { shape });
 }
 
-/** Median ms of one call, over `samples` batches of `reps` calls after as many warm-up batches. */
-function time(run: () => unknown, reps: number, samples = 9): number {
-  for (let w = 0; w < samples; w++) for (let r = 0; r < reps; r++) run();
-  const ts: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) run();
-    ts.push((performance.now() - t0) / reps);
-  }
-  ts.sort((a, b) => a - b);
-  return ts[samples >> 1];
-}
-
-const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
-
-function emit(line: Record<string, unknown>): void {
-  console.log(JSON.stringify(line));
-}
+/** Median ms of one call, over 9 batches of `reps` calls after as many warm-up batches. */
+const time = (run: () => unknown, reps: number): number => timeCalls(run, { reps, samples: 9, warmup: 9 });
 
 /** Times `run` with each backend in turn (interleaved twice, best median kept) and prints both lines. */
 function compare(workload: string, fields: Record<string, unknown>, flops: number, run: () => unknown): void {

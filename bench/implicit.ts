@@ -17,51 +17,17 @@
  *
  * Run: npm run bench (all workloads) or npx tsx bench/implicit.ts.
  */
-import { ImplicitFunction, Tensor, tensor, grad, matmul, transpose, sub, add, mul, sum, pow, cg, denseKernels, linearize } from "../lib/index.js";
+import { ImplicitFunction, Tensor, tensor, grad, matmul, transpose, sub, add, mul, sum, pow, cg, linearize } from "../lib/index.js";
 import { record } from "../lib/ad/reverse.js";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+import { emit, lcg, timeCalls, withBothKernels } from "./util.js";
 
 function randomMatrix(m: number, n: number, seed: number): Tensor {
-  const r = rng(seed);
-  return tensor(Float64Array.from({ length: m * n }, () => r()), { shape: [m, n] });
+  const r = lcg(seed);
+  return tensor(Float64Array.from({ length: m * n }, () => r() - 0.5), { shape: [m, n] });
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(fn: () => void, repeats: number): number {
-  fn(); // warm-up
-  const ts: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
-
-/** `time` with the default dense kernels and with the JavaScript ones only, alternated twice (lower median kept). */
-function timeBothKernels(fn: () => void, repeats: number): { ms: number; jsMs: number } {
-  let ms = Infinity;
-  let jsMs = Infinity;
-  for (let round = 0; round < 2; round++) {
-    denseKernels("auto");
-    ms = Math.min(ms, time(fn, repeats));
-    denseKernels("js");
-    jsMs = Math.min(jsMs, time(fn, repeats));
-  }
-  denseKernels("auto");
-  return { ms, jsMs };
-}
+/** Median ms of one call of `fn` over `repeats` calls, after one warm-up call. */
+const time = (fn: () => void, repeats: number): number => timeCalls(fn, { samples: repeats, warmup: 1 });
 
 /**
  * Memory a reverse pass keeps alive: the bytes of every value recorded on the
@@ -79,10 +45,6 @@ function tapeBytes(f: (x: Tensor) => Tensor, x: Tensor): { nodes: number; mb: nu
     }
   }
   return { nodes: rec.trace.tape.length, mb: bytes / 2 ** 20 };
-}
-
-function emit(line: Record<string, unknown>): void {
-  console.log(JSON.stringify(line));
 }
 
 function ridgeHypergrad(): void {
@@ -105,9 +67,9 @@ function ridgeHypergrad(): void {
     tol: 1e-10,
   });
   let gImplicit = 0;
-  const implicit = timeBothKernels(() => {
+  const implicit = withBothKernels(() => time(() => {
     gImplicit = grad((l: Tensor) => validation(ridge.call(l)))(lambda).item();
-  }, 5);
+  }, 5));
   const implicitMs = implicit.ms;
   const tapeImplicit = tapeBytes((l) => validation(ridge.call(l)), lambda);
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff", ms: implicitMs, n, d, hypergrad: gImplicit, tapeNodes: tapeImplicit.nodes, tapeMB: tapeImplicit.mb, adjointSolver: ridge.lastSolve?.solver, adjointIterations: ridge.lastSolve?.iterations, speedupOverJs: implicit.jsMs / implicit.ms, targetMs: 8 });
@@ -131,7 +93,7 @@ function ridgeHypergrad(): void {
   }
   emit({ workload: "ridge-krylov-iteration", impl: "implicit-diff", n, d, msPerIteration: cgMs / iterations, twoMatvecsMs: pairMs / iterations, ratio: cgMs / pairMs, target: 1.2 });
 
-  const forward = timeBothKernels(() => ridge.forward(lambda), 5);
+  const forward = withBothKernels(() => time(() => ridge.forward(lambda), 5));
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff-forward-only", ms: forward.ms, n, d, speedupOverJs: forward.jsMs / forward.ms });
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff-forward-only-js", ms: forward.jsMs, n, d });
 
@@ -151,7 +113,7 @@ function ridgeHypergrad(): void {
     const run = (): void => {
       g = grad((l: Tensor) => validation(unroll(l)))(lambda).item();
     };
-    const both = T >= 1000 ? { ms: time(run, 1), jsMs: NaN } : timeBothKernels(run, 3);
+    const both = T >= 1000 ? { ms: time(run, 1), jsMs: NaN } : withBothKernels(() => time(run, 3));
     const ms = both.ms;
     const tape = tapeBytes((l) => validation(unroll(l)), lambda);
     emit({ workload: "ridge-hypergrad", impl: "unrolled-tape", T, ms, n, d, hypergrad: g, tapeNodes: tape.nodes, tapeMB: tape.mb, implicitSpeedup: ms / implicitMs, ...(T < 1000 ? { speedupOverJs: both.jsMs / ms } : {}), ...(T === 100 ? { targetMs: 25 } : {}) });

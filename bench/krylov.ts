@@ -16,24 +16,19 @@ import { denseKernels } from "../lib/index.js";
 import { fromData } from "../lib/tensor/tensor.js";
 import { cg, denseOperator } from "../lib/krylov/index.js";
 import { toLinearMap } from "../lib/krylov/operator.js";
+import { emit, median, mulberry32, round, timeCalls } from "./util.js";
 
 const SIZES = [500, 1000, 2000];
 
-/** Deterministic uniform numbers in [-1, 1) (mulberry32), so every run times the same matrix. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+/** Deterministic uniform numbers in [-1, 1), so every run times the same matrix. */
+function symmetricUniform(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() * 2 - 1;
 }
 
 /** A = M Mᵀ/n + I for a random n×n M: symmetric positive definite, eigenvalues in about [1, 5]. */
 function spdMatrix(n: number, seed: number): Float64Array {
-  const next = random(seed);
+  const next = symmetricUniform(seed);
   const M = new Float64Array(n * n);
   for (let i = 0; i < M.length; i++) M[i] = next() * Math.sqrt(3);
   const A = new Float64Array(n * n);
@@ -61,38 +56,14 @@ function handMatvec(a: Float64Array, n: number, x: Float64Array, out: Float64Arr
   }
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/**
- * Median time of one call of `run`, over `samples` timed batches of `reps`
- * calls each, after `warmup` untimed batches.
- */
-function time(run: () => void, reps: number, samples: number, warmup: number): number {
-  for (let w = 0; w < warmup; w++) for (let r = 0; r < reps; r++) run();
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) run();
-    times.push((performance.now() - t0) / reps);
-  }
-  return median(times);
-}
-
-function emit(record: Record<string, unknown>): void {
-  console.log(JSON.stringify(record));
-}
-
-const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
+/** Median ms of one call, over `samples` timed batches of `reps` calls after `warmup` untimed ones. */
+const time = (run: () => void, reps: number, samples: number, warmup: number): number => timeCalls(run, { reps, samples, warmup });
 
 export async function main(): Promise<void> {
   for (const n of SIZES) {
     const a = spdMatrix(n, 1234 + n);
     const A = fromData(a, [n, n]);
-    const next = random(99 + n);
+    const next = symmetricUniform(99 + n);
     const x = new Float64Array(n).map(() => next());
     const out = new Float64Array(n);
     const reps = Math.max(3, Math.round(2e7 / (n * n)));
