@@ -193,15 +193,37 @@ export const equal = comparison("equal", (x, y) => x === y);
 // ---------------------------------------------------------------------------
 // Unary functions: kernel, then d(out)/dx written with library ops.
 
-function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"]): Primitive {
+/**
+ * The product of a tangent or cotangent with a unary op's derivative in one
+ * pass, for the common case: float64 values no transformation is tracing (a
+ * first-order grad's backward sweep, a jvp's forward pass). `of` is the value
+ * the derivative reads (the input or the output, as the rule's `saves` say);
+ * `f(g, v)` is the same arithmetic as the rule's composition of ops, so the
+ * result is the same to the bit. Saves the intermediate arrays of the
+ * composition (each a fresh allocation: ~5 ns per entry on first touch here).
+ */
+interface Pointwise {
+  of: "x" | "out";
+  f: (g: number, v: number) => number;
+}
+
+function pointwiseProduct(g: Tensor, x: Tensor, out: Tensor, pointwise: Pointwise): Tensor | null {
+  const v = pointwise.of === "x" ? x : out;
+  if (g._trace !== null || v._trace !== null || g.dtype !== "float64" || v.dtype !== "float64" || !sameShape(g.shape, v.shape)) return null;
+  return binaryKernel(g, v, v.shape, BinaryCode.Other, pointwise.f, "float64");
+}
+
+function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"], pointwise?: Pointwise): Primitive {
+  const times = (g: Tensor, x: Tensor, out: Tensor): Tensor =>
+    (pointwise !== undefined ? pointwiseProduct(g, x, out, pointwise) : null) ?? mul(g, derivative!(x, out));
   return {
     saves,
     name,
     zeroDerivative: derivative === null,
     impl: ([x]) => unaryKernel(x, f),
     shape: ([x]) => x.shape.slice(),
-    jvp: ([x], [t], out) => (t === null || derivative === null ? null : mul(t, derivative(x, out))),
-    vjp: (ct, [x], out) => [derivative === null ? null : mul(ct, derivative(x, out))],
+    jvp: ([x], [t], out) => (t === null || derivative === null ? null : times(t, x, out)),
+    vjp: (ct, [x], out) => [derivative === null ? null : times(ct, x, out)],
   };
 }
 
@@ -229,16 +251,16 @@ function stableSoftplus(v: number): number {
   return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 }
 
-const expPrim = unaryPrimitive("exp", Math.exp, (_, out) => out, ["out"]);
-const logPrim = unaryPrimitive("log", Math.log, (x) => div(1, x), [0]);
-const sqrtPrim = unaryPrimitive("sqrt", Math.sqrt, (_, out) => div(0.5, out), ["out"]);
+const expPrim = unaryPrimitive("exp", Math.exp, (_, out) => out, ["out"], { of: "out", f: (g, v) => g * v });
+const logPrim = unaryPrimitive("log", Math.log, (x) => div(1, x), [0], { of: "x", f: (g, v) => g * (1 / v) });
+const sqrtPrim = unaryPrimitive("sqrt", Math.sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", f: (g, v) => g * (0.5 / v) });
 const absPrim = unaryPrimitive("abs", Math.abs, (x) => sign(x), [0]);
 const signPrim = unaryPrimitive("sign", (v) => (v > 0 ? 1 : v < 0 ? -1 : v), null);
-const sinPrim = unaryPrimitive("sin", Math.sin, (x) => cos(x), [0]);
-const cosPrim = unaryPrimitive("cos", Math.cos, (x) => neg(sin(x)), [0]);
-const tanhPrim = unaryPrimitive("tanh", Math.tanh, (_, out) => sub(1, mul(out, out)), ["out"]);
-const sigmoidPrim = unaryPrimitive("sigmoid", stableSigmoid, (_, out) => mul(out, sub(1, out)), ["out"]);
-const softplusPrim = unaryPrimitive("softplus", stableSoftplus, (x) => sigmoid(x), [0]);
+const sinPrim = unaryPrimitive("sin", Math.sin, (x) => cos(x), [0], { of: "x", f: (g, v) => g * Math.cos(v) });
+const cosPrim = unaryPrimitive("cos", Math.cos, (x) => neg(sin(x)), [0], { of: "x", f: (g, v) => g * -Math.sin(v) });
+const tanhPrim = unaryPrimitive("tanh", Math.tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", f: (g, v) => g * (1 - v * v) });
+const sigmoidPrim = unaryPrimitive("sigmoid", stableSigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", f: (g, v) => g * (v * (1 - v)) });
+const softplusPrim = unaryPrimitive("softplus", stableSoftplus, (x) => sigmoid(x), [0], { of: "x", f: (g, v) => g * stableSigmoid(v) });
 const reluPrim = unaryPrimitive("relu", (v) => (v > 0 ? v : v !== v ? v : 0), (x) => greater(x, 0), [0]);
 
 /** −x. */

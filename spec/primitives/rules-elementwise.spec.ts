@@ -97,3 +97,48 @@ describe("primitives/elementwise: derivative rules (FD, jvp, vjp, adjointness)",
     expect(flatten(grad((t: Tensor) => sum(lib.tanh(t)))(x).toArray()).slice(0, 2)).to.deep.equal([0, 0]);
   });
 });
+
+describe("primitives/elementwise: one-pass derivative products", () => {
+  // A first-order vjp or jvp of a unary op on float64 values multiplies by the
+  // derivative in one pass; it must equal the rule's composition of ops, which
+  // nested transformations and float32 still use, to the bit (NaN and ±∞ included).
+  const composed: Record<string, (x: Tensor, out: Tensor) => Tensor> = {
+    exp: (_, out) => out,
+    log: (x) => lib.div(1, x),
+    sqrt: (_, out) => lib.div(0.5, out),
+    sin: (x) => lib.cos(x),
+    cos: (x) => lib.neg(lib.sin(x)),
+    tanh: (_, out) => lib.sub(1, lib.mul(out, out)),
+    sigmoid: (_, out) => lib.mul(out, lib.sub(1, out)),
+    softplus: (x) => lib.sigmoid(x),
+  };
+  const special = [0, -0, 1e-300, -1e-300, 710, -745, Infinity, -Infinity, NaN, 3.5, -2.25];
+  const bits = (t: Tensor): string[] => Array.from(t.toFloat64Array(), (v) => (Object.is(v, -0) ? "-0" : String(v)));
+
+  for (const [name, derivative] of Object.entries(composed)) {
+    it(`${name}: vjp and jvp equal the composed rule bit for bit, on any layout`, () => {
+      fc.assert(fc.property(
+        fc.array(fc.oneof(fc.double(), fc.constantFrom(...special)), { minLength: 6, maxLength: 6 }),
+        fc.array(fc.oneof(fc.double({ min: -10, max: 10 }), fc.constantFrom(...special)), { minLength: 6, maxLength: 6 }),
+        fc.boolean(),
+        (xs, gs, transposed) => {
+          const base = tensor(Float64Array.from(xs), { shape: [2, 3] });
+          const x = transposed ? lib.transpose(tensor(Float64Array.from(xs), { shape: [3, 2] })) : base;
+          const g = tensor(Float64Array.from(gs), { shape: [2, 3] });
+          const out = f[name](x);
+          const expected = bits(mul(g, derivative(x, out)));
+          const [, pullback] = vjp((t: Tensor) => f[name](t), x);
+          expect(bits(pullback(g)[0])).to.deep.equal(expected);
+          expect(bits(jvp((t: Tensor) => f[name](t), [x], [g])[1])).to.deep.equal(expected);
+        },
+      ), runs(40));
+    });
+  }
+
+  it("second order (the cotangent is traced) still differentiates the rule", () => {
+    const x = tensor([0.3, -1.2, 2]);
+    // d²/dx² tanh = −2 tanh (1 − tanh²)
+    const h = grad((t: Tensor) => sum(grad((u: Tensor) => sum(lib.tanh(u)))(t)))(x).toFloat64Array();
+    Array.from(x.toFloat64Array()).forEach((v, i) => expect(h[i]).to.be.closeTo(-2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2), 1e-14));
+  });
+});
