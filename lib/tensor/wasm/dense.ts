@@ -62,6 +62,8 @@ let loaded: Loaded | null | undefined;
 let loadMs = 0;
 /** Products run by the WebAssembly kernels so far (for specs and benchmarks to see which path ran). */
 let wasmProducts = 0;
+/** Copies of storage kept for a scope made so far (see keepingResident). */
+let keptCopies = 0;
 /** When set, the bytes of memory the products may use (specs use it to exercise blocking and fallback with small problems). */
 let memoryLimit: number | null = null;
 
@@ -132,7 +134,7 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 // The memory: resident matrices stacked from address ALIGN up, scratch above them.
 
 interface Resident {
-  owner: ResidentMatrix;
+  owner: ResidentMatrix | KeptStorage;
   start: number;
   end: number;
 }
@@ -297,8 +299,12 @@ function gemm(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, b:
  */
 function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m: number, xData: FloatArray, xOffset: number, xStride: number, xOffsets: ArrayLike<number>, k: number, out: FloatArray): boolean {
   const xBytes = alignUp(8 * k);
-  const start = scratch(kernels, xBytes + alignUp(placeBytes(Math.min(m, 4 * MR), k, a.rowStride, a.colStride, true)) + 8 * 4 * MR + 4 * ALIGN);
+  const work = xBytes + Math.max(alignUp(8 * m), alignUp(placeBytes(Math.min(m, 4 * MR), k, a.rowStride, a.colStride, true)) + 8 * 4 * MR) + 4 * ALIGN;
+  // A kept resident for the scope running (see keepingResident) is read where it lies: no copy.
+  let kept = keptCopy(kernels, a.data, work);
+  const start = scratch(kernels, work);
   if (start === null) return false;
+  if (kept !== null && !residents.includes(kept)) kept = null;
   const blockStart = start + xBytes;
   const rows = rowsPerBlock(capacity(kernels) - blockStart, m, k, 1, a.rowStride, a.colStride, true);
   if (rows === 0) return false;
@@ -310,6 +316,12 @@ function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m:
       const x0 = xOffset + placedX;
       if (xStride === 1) heap.set(xData.subarray(x0, x0 + k), start / 8);
       else for (let p = 0, q = start / 8; p < k; p++) heap[q + p] = xData[x0 + p * xStride];
+    }
+    const resident = kept === null ? null : keptView(kept, a, a.offset + aOffsets[t], m, k);
+    if (resident !== null) {
+      runGemv(kernels.exports, resident, m, k, start, blockStart);
+      out.set(heap.subarray(blockStart / 8, blockStart / 8 + m), t * m);
+      continue;
     }
     for (let i0 = 0; i0 < m; i0 += rows) {
       const count = Math.min(rows, m - i0);
@@ -327,6 +339,124 @@ function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m:
 function runGemv(exports: Exports, A: Placed, m: number, k: number, x: number, y: number): void {
   if (A.colStride === 8) exports.gemvRows(A.address, A.rowStride, m, k, x, y);
   else exports.gemvCols(A.address, A.colStride, m, k, x, y);
+}
+
+// ---------------------------------------------------------------------------
+// Storage kept in the memory for a scope
+
+/**
+ * The span [lo, hi] of a storage array whose copy may stay in the memory while
+ * the scope that registered it runs, so that products by a large constant
+ * matrix (and by its transposed views) read it where it lies instead of copying
+ * it in every time. `owner` is the scope's token.
+ */
+interface KeptStorage {
+  data: FloatArray;
+  lo: number;
+  hi: number;
+}
+
+/** The spans registered by the scopes running (see keepingResident), by storage array. */
+const keptSpans = new Map<FloatArray, KeptStorage>();
+
+/**
+ * Views smaller than this many entries are not kept: their copy stays in the L1
+ * cache and costs little next to the product.
+ */
+const KEEP_MIN_ENTRIES = 8192;
+
+/** A view's shape, strides and offset into its storage (a Tensor is one). */
+export interface StorageView {
+  data: FloatArray;
+  offset: number;
+  shape: readonly number[];
+  strides: readonly number[];
+}
+
+/**
+ * Runs `body` with the storage of `views` allowed to stay in the memory between
+ * the products it runs: each view's span of storage is copied in on its first
+ * product and read there by the later ones (until another product needs the
+ * room), and let go when `body` returns. Only for code that runs the library
+ * alone on values that cannot change meanwhile (one Krylov solve over a
+ * linearisation's constants, one backward sweep): a copy must never outlive a
+ * call that returns to the user, who may write into an array a tensor wraps
+ * without copying before the next call. Views already kept by an enclosing
+ * scope stay under that scope.
+ */
+export function keepingResident<T>(views: readonly StorageView[], body: () => T): T {
+  const mine: KeptStorage[] = [];
+  if (backend !== "js") {
+    for (const v of views) {
+      let size = 1;
+      for (const d of v.shape) size *= d;
+      if (size < KEEP_MIN_ENTRIES) continue;
+      let lo = v.offset;
+      let hi = v.offset;
+      for (let d = 0; d < v.shape.length; d++) {
+        const reach = (v.shape[d] - 1) * v.strides[d];
+        if (reach < 0) lo += reach;
+        else hi += reach;
+      }
+      // A view with large gaps in its storage would copy much that no product reads;
+      // a broadcast one is small in storage, however large its shape.
+      if (hi - lo + 1 > 2 * size + 8 || hi - lo + 1 < KEEP_MIN_ENTRIES) continue;
+      const known = keptSpans.get(v.data);
+      if (known === undefined) {
+        const entry = { data: v.data, lo, hi };
+        keptSpans.set(v.data, entry);
+        mine.push(entry);
+      } else if (mine.includes(known) && !residents.some((r) => r.owner === known)) {
+        known.lo = Math.min(known.lo, lo);
+        known.hi = Math.max(known.hi, hi);
+      }
+    }
+  }
+  try {
+    return body();
+  } finally {
+    for (const entry of mine) {
+      keptSpans.delete(entry.data);
+      const at = residents.findIndex((r) => r.owner === entry);
+      if (at >= 0) residents.splice(at, 1);
+    }
+  }
+}
+
+/**
+ * The resident copy of `data` if a running scope keeps it, copied in now if it
+ * is not there yet (leaving `workBytes` free above it); null otherwise.
+ */
+function keptCopy(k: Loaded, data: FloatArray, workBytes: number): Resident | null {
+  if (keptSpans.size === 0) return null;
+  const entry = keptSpans.get(data);
+  if (entry === undefined) return null;
+  const present = residents.find((r) => r.owner === entry);
+  if (present !== undefined) return present;
+  const bytes = alignUp(8 * (entry.hi - entry.lo + 1));
+  const room = capacity(k);
+  if (ALIGN + bytes + workBytes > room) return null;
+  if (alignUp(residentsTop()) + bytes + workBytes > room) residents.length = 0;
+  const start = alignUp(residentsTop());
+  k.heap.set(data.subarray(entry.lo, entry.hi + 1), start / 8);
+  keptCopies++;
+  const resident: Resident = { owner: entry, start, end: start + bytes };
+  residents.push(resident);
+  return resident;
+}
+
+/**
+ * The rows×cols view of kept storage starting at storage index `start`, placed
+ * where its copy lies, when the copy covers it and the matrix-vector kernels
+ * can read it (one stride +1); null otherwise.
+ */
+function keptView(resident: Resident, x: StridedMatrix, start: number, rows: number, cols: number): Placed | null {
+  const entry = resident.owner as KeptStorage;
+  const { rowStride, colStride } = x;
+  if (colStride !== 1 && rowStride !== 1) return null;
+  const [lo, hi] = extent(start, rows, cols, rowStride, colStride);
+  if (lo < entry.lo || hi > entry.hi) return null;
+  return { address: resident.start + 8 * (start - entry.lo), rowStride: 8 * rowStride, colStride: 8 * colStride, bytes: 0 };
 }
 
 // ---------------------------------------------------------------------------
@@ -387,12 +517,13 @@ export class ResidentMatrix {
 
 /**
  * Whether the WebAssembly kernels run here, what loading them cost (on the
- * first use), how many products they have run and how many dense matrices are
- * resident in their memory.
+ * first use), how many products they have run, how many dense matrices are
+ * resident in their memory and how many copies of kept storage (see
+ * keepingResident) have been made.
  */
-export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number } {
+export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number; keptCopies: number } {
   const k = load();
-  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length };
+  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length, keptCopies };
 }
 
 /** @internal For specs: let products use only the first `bytes` of the memory (null: all of it). Evicts resident matrices. */
