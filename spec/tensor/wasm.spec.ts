@@ -105,7 +105,7 @@ describe("tensor/wasm: matmul against the NumPy reference", () => {
     });
   }
 
-  it("blocking: depth beyond one packed block, rows beyond one, columns beyond one, partial tiles; rows with gaps; matrix-vector in both orientations", () => {
+  it("blocking: depth beyond one packed block, rows beyond one, columns beyond one, partial tiles; rows with gaps; matrix-vector in both orientations, A copied in blocks of rows or of columns (partial last blocks, odd lengths)", () => {
     const cases: [number[], number[]][] = [
       [[70, 300], [300, 9]], [[5, 3], [3, 2100]], [[130, 17], [17, 13]], [[9, 600], [600]], [[600], [600, 7]],
       [[3, 33, 21], [21, 6]], [[37, 41], [41, 1]], [[1, 41], [41, 37]],
@@ -120,6 +120,16 @@ describe("tensor/wasm: matmul against the NumPy reference", () => {
           const ran = wasmProductsDuring(() => using("wasm", () => expectRef(matmul(a.t, b.t), plainMatmul(a.ref, b.ref), 1e-12, 1e-12, `${JSON.stringify(sa)} (${la}) @ ${JSON.stringify(sb)} (${lb})`)));
           expect(ran).to.equal(1);
         }
+      }
+    }
+    // Matrix-vector products whose A is copied in blocks (of rows, or of columns adding up in y).
+    for (const [sa, sb] of [[[301, 130], [130]], [[2001, 19], [19]], [[2001], [2001, 21]]] as [number[], number[]][]) {
+      for (const layout of ["contiguous", "transposed", "reversed"] as const) {
+        const matrixFirst = sa.length === 2;
+        const a = makeOperand(sa, values(sizeOfShape(sa), 5), matrixFirst ? layout : "contiguous");
+        const b = makeOperand(sb, values(sizeOfShape(sb), 6), matrixFirst ? "contiguous" : layout);
+        const ran = wasmProductsDuring(() => using("wasm", () => expectRef(matmul(a.t, b.t), plainMatmul(a.ref, b.ref), 1e-12, 1e-12, `${JSON.stringify(sa)} @ ${JSON.stringify(sb)} (${layout})`)));
+        expect(ran).to.equal(1);
       }
     }
     for (const [m, k, n] of [[9, 14, 6], [40, 3, 1], [1, 30, 5]]) {

@@ -20,7 +20,7 @@ import type { FloatArray } from "../tensor.js";
 import { describe } from "../shape.js";
 import { MODULE_BASE64, MODULE_LAYOUT } from "./module.generated.js";
 
-const { MR, NR, KC, MC, NC } = MODULE_LAYOUT;
+const { MR, NR, KC, MC, NC, GEMV_ROWS, GEMV_COLS } = MODULE_LAYOUT;
 /** Operands start on a cache line. */
 const ALIGN = 64;
 
@@ -39,7 +39,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, m: number, k: number, n: number, ap: number, bp: number, tile: number): void;
   gemvRows(a: number, ars: number, m: number, k: number, x: number, y: number): void;
-  gemvCols(a: number, acs: number, m: number, k: number, x: number, y: number): void;
+  gemvCols(a: number, acs: number, m: number, k: number, x: number, y: number, accumulate: number): void;
 }
 
 interface Loaded {
@@ -294,21 +294,45 @@ function gemm(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, b:
 }
 
 /**
+ * Bytes of A a matrix-vector product copies in at a time: the kernel then reads
+ * each block from the L2 cache right after copying it, instead of reading all
+ * of A back from L3 (a 1000×200 A is 1.6 MB; L2 is 1 MiB per core here). The
+ * copies' fixed cost per block grows below ~64 KiB; measured with ab scripts
+ * on 1000×200, 2000×100, 100×2000, 1000² and 300² (best 128–256 KiB).
+ */
+const GEMV_BLOCK_BYTES = 128 * 1024;
+
+/** At least one, a multiple of `multiple` when that many fit, at most `all`. */
+function blockCount(fit: number, multiple: number, all: number): number {
+  const rounded = fit >= multiple ? fit - (fit % multiple) : Math.max(1, fit);
+  return Math.min(all, rounded);
+}
+
+/**
  * out[t·m …] = A_t (m×k) · x_t for every batch member t, with x_t the k entries
- * xData[xOffset + xOffsets[t] + p·xStride].
+ * xData[xOffset + xOffsets[t] + p·xStride]. A kept resident for the scope
+ * running (see keepingResident) is read where it lies; otherwise A is copied in
+ * block by block, each block multiplied while it is in the L1 cache: blocks of
+ * rows, or, for A with contiguous columns (a transposed view), blocks of
+ * columns whose products add up in y.
  */
 function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m: number, xData: FloatArray, xOffset: number, xStride: number, xOffsets: ArrayLike<number>, k: number, out: FloatArray): boolean {
+  const { rowStride, colStride } = a;
+  // Rows (or columns) per block: at least one, and the whole of A when it is small.
+  const columnsPerBlock = blockCount(Math.floor(GEMV_BLOCK_BYTES / (8 * m)), GEMV_COLS, k);
+  const byColumns = colStride !== 1 && rowStride === 1 && keepsLayout(m, columnsPerBlock, rowStride, colStride, true);
+  const perBlock = byColumns ? columnsPerBlock : blockCount(Math.floor(GEMV_BLOCK_BYTES / (8 * k)), GEMV_ROWS, m);
   const xBytes = alignUp(8 * k);
-  const work = xBytes + Math.max(alignUp(8 * m), alignUp(placeBytes(Math.min(m, 4 * MR), k, a.rowStride, a.colStride, true)) + 8 * 4 * MR) + 4 * ALIGN;
-  // A kept resident for the scope running (see keepingResident) is read where it lies: no copy.
+  const yBytes = alignUp(8 * m);
+  const blockBytes = alignUp(byColumns ? placeBytes(m, perBlock, rowStride, colStride, true) : placeBytes(perBlock, k, rowStride, colStride, true));
+  const work = xBytes + yBytes + blockBytes + ALIGN;
   let kept = keptCopy(kernels, a.data, work);
   const start = scratch(kernels, work);
   if (start === null) return false;
   if (kept !== null && !residents.includes(kept)) kept = null;
-  const blockStart = start + xBytes;
-  const rows = rowsPerBlock(capacity(kernels) - blockStart, m, k, 1, a.rowStride, a.colStride, true);
-  if (rows === 0) return false;
-  const { heap } = kernels;
+  const yAt = start + xBytes;
+  const blockAt = yAt + yBytes;
+  const { heap, exports } = kernels;
   let placedX = NaN;
   for (let t = 0; t < aOffsets.length; t++) {
     if (xOffsets[t] !== placedX) {
@@ -317,28 +341,35 @@ function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m:
       if (xStride === 1) heap.set(xData.subarray(x0, x0 + k), start / 8);
       else for (let p = 0, q = start / 8; p < k; p++) heap[q + p] = xData[x0 + p * xStride];
     }
-    const resident = kept === null ? null : keptView(kept, a, a.offset + aOffsets[t], m, k);
-    if (resident !== null) {
-      runGemv(kernels.exports, resident, m, k, start, blockStart);
-      out.set(heap.subarray(blockStart / 8, blockStart / 8 + m), t * m);
-      continue;
+    const origin = a.offset + aOffsets[t];
+    const resident = kept === null ? null : keptView(kept, a, origin, m, k);
+    if (resident !== null) runGemv(exports, resident, m, k, start, yAt, false);
+    else if (byColumns) {
+      for (let p0 = 0; p0 < k; p0 += perBlock) {
+        const count = Math.min(perBlock, k - p0);
+        const A = place(kernels, a, origin + p0 * colStride, m, count, blockAt, true);
+        runGemv(exports, A, m, count, start + 8 * p0, yAt, p0 > 0);
+      }
+    } else {
+      for (let i0 = 0; i0 < m; i0 += perBlock) {
+        const count = Math.min(perBlock, m - i0);
+        const A = place(kernels, a, origin + i0 * rowStride, count, k, blockAt, true);
+        runGemv(exports, A, count, k, start, yAt + 8 * i0, false);
+      }
     }
-    for (let i0 = 0; i0 < m; i0 += rows) {
-      const count = Math.min(rows, m - i0);
-      const A = place(kernels, a, a.offset + aOffsets[t] + i0 * a.rowStride, count, k, blockStart, true);
-      const y = alignUp(blockStart + A.bytes);
-      runGemv(kernels.exports, A, count, k, start, y);
-      out.set(heap.subarray(y / 8, y / 8 + count), t * m + i0);
-    }
+    out.set(heap.subarray(yAt / 8, yAt / 8 + m), t * m);
   }
   wasmProducts++;
   return true;
 }
 
-/** y = A x with the kernel that reads A in storage order (place() made one of its strides 8 bytes). */
-function runGemv(exports: Exports, A: Placed, m: number, k: number, x: number, y: number): void {
-  if (A.colStride === 8) exports.gemvRows(A.address, A.rowStride, m, k, x, y);
-  else exports.gemvCols(A.address, A.colStride, m, k, x, y);
+/**
+ * y = A x (y += A x when `accumulate`) with the kernel that reads A in storage
+ * order (place() made one of its strides 8 bytes). Only gemvCols accumulates.
+ */
+function runGemv(exports: Exports, A: Placed, m: number, k: number, x: number, y: number, accumulate: boolean): void {
+  if (A.colStride === 8 && !accumulate) exports.gemvRows(A.address, A.rowStride, m, k, x, y);
+  else exports.gemvCols(A.address, A.colStride, m, k, x, y, accumulate ? 1 : 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -498,7 +529,7 @@ export class ResidentMatrix {
     const yAt = xAt + alignUp(8 * inLen);
     const { heap, exports } = kernels;
     heap.set(x.subarray(0, inLen), xAt / 8);
-    if (transpose) exports.gemvCols(resident.start, 8 * n, n, m, xAt, yAt);
+    if (transpose) exports.gemvCols(resident.start, 8 * n, n, m, xAt, yAt, 0);
     else exports.gemvRows(resident.start, 8 * n, m, n, xAt, yAt);
     out.set(heap.subarray(yAt / 8, yAt / 8 + outLen));
     wasmProducts++;
