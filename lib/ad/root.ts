@@ -318,9 +318,10 @@ class RootSystem {
   solve(name: string, solver: RootSolver, b: Tensor, transpose: boolean): Tensor {
     const systems = this.systems();
     const flat = reshape(concrete(b), [sizeOf(b.shape)]);
-    // Within one solve only the library applies the products: their constant
-    // matrices stay in the WebAssembly memory until it returns, and not after
-    // (a user may write into an array a tensor wraps before the next call).
+    // Through one solve the products' constant matrices stay in the WebAssembly
+    // memory (the solver sees only the operators, not the arrays they capture),
+    // and not after it returns: a user may write into an array a tensor wraps
+    // before the next call.
     const x: unknown = untraced(() => keepingResident(this.constants, () => solver(transpose ? systems.adjoint : systems.tangent, flat, transpose ? "adjoint" : "tangent")));
     if (!(x instanceof Tensor) || x.size !== this.y.size) throw new Error(`${name}: the linear solver must return a Tensor of ${this.y.size} entries, got ${x instanceof Tensor ? `shape ${shapeToString(x.shape)}` : describe(x)}`);
     const shaped = reshape(concrete(x), transpose ? this.F.shape : this.y.shape);
