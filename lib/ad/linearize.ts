@@ -287,6 +287,22 @@ export class LinearProgram {
     return this.transposed;
   }
 
+  /**
+   * The plain constants its matrix products multiply by (X in a program of
+   * v ↦ Xᵀ(X v)): what a solve applying the program many times may keep in the
+   * WebAssembly memory (`keepingResident`). Read before `release()`.
+   */
+  productConstants(): Tensor[] {
+    const constants: Tensor[] = [];
+    for (const node of this.nodes) {
+      if (node.prim === null || node.prim.name !== "matmul") continue;
+      node.primals.forEach((p, i) => {
+        if (node.parents[i] === null && isPlain(p)) constants.push(p);
+      });
+    }
+    return constants;
+  }
+
   /** Builds the executables of these patterns of non-zero inputs and wanted outputs now. */
   prepare(...patterns: { active: boolean[]; wanted: boolean[] }[]): void {
     for (const p of patterns) this.executable(p.active, p.wanted);

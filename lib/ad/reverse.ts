@@ -16,6 +16,7 @@ import { add } from "../primitives/elementwise.js";
 import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
 import { is, readOptions, type OptionKind } from "../primitives/options.js";
 import { DtypeMismatchError } from "../errors.js";
+import { keepingResident } from "../tensor/wasm/dense.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
 export interface TapeNode {
@@ -186,8 +187,37 @@ export function pullBack(op: string, rec: Recording, cotangent: unknown, observe
   const ct = operand(op, cotangent, rec.out.dtype, `the cotangent (the output has shape ${shapeToString(rec.out.shape)})`);
   if (!sameShape(ct.shape, rec.out.shape)) throw new Error(`${op}: the cotangent has shape ${shapeToString(ct.shape)} but the output has shape ${shapeToString(rec.out.shape)}`);
   if (ct.dtype !== rec.out.dtype) throw new DtypeMismatchError(`${op}: the cotangent is ${ct.dtype} but the output is ${rec.out.dtype}`);
-  const leaves = rec.outNode === null ? new Map<number, Tensor>() : sweep(rec.trace.tape, [[rec.outNode, ct]], (node) => node.pullback!, observer, consume);
+  const tape = rec.trace.tape;
+  const leaves = rec.outNode === null ? new Map<number, Tensor>() : keepingResident(sharedMatrices(tape), () => sweep(tape, [[rec.outNode!, ct]], (node) => node.pullback!, observer, consume));
   return rec.inputs.map((x, i) => leaves.get(i) ?? zerosLike(x, op));
+}
+
+/**
+ * The constant matrices several matrix products on the tape multiply by (X in
+ * a loop of w ← w − η Xᵀ(X w − y)): the sweep's products by them may read a
+ * copy kept in the WebAssembly memory for the sweep (see `keepingResident`).
+ * None when the tape holds custom rules: their pullbacks are user code, which
+ * could write into a constant's array while the sweep runs.
+ */
+function sharedMatrices(tape: readonly (TapeNode | null)[]): Tensor[] {
+  const uses = new Map<unknown, Tensor[]>();
+  for (const node of tape) {
+    if (node === null) continue;
+    if (node.prim === null) {
+      if (node.argIndex < 0) return [];
+      continue;
+    }
+    if (node.prim.name !== "matmul") continue;
+    node.primals.forEach((p, i) => {
+      if (node.parents[i] !== null || dropDead(p)._trace !== null) return;
+      const views = uses.get(p.data);
+      if (views === undefined) uses.set(p.data, [p]);
+      else views.push(p);
+    });
+  }
+  const shared: Tensor[] = [];
+  for (const views of uses.values()) if (views.length > 1) shared.push(...views);
+  return shared;
 }
 
 /**

@@ -28,6 +28,7 @@ import { zerosLike } from "../primitives/util.js";
 import { jvp, JVPTrace } from "./forward.js";
 import { vjp } from "./reverse.js";
 import { linearProgram, type LinearProgram } from "./linearize.js";
+import { keepingResident } from "../tensor/wasm/dense.js";
 
 /** A product with its in-place form (see `MatvecFunction` in lib/krylov/operator.ts). */
 export type InPlaceProduct = ((v: Tensor) => Tensor) & { into(x: Float64Array, out: Float64Array): void };
@@ -234,6 +235,8 @@ class RootSystem {
   private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
   /** The transposed program, when Aᵀ (A not symmetric) or (∂F/∂x)ᵀ is needed. */
   private readonly transposed: LinearProgram | null;
+  /** The constant matrices the products multiply by, kept in the WebAssembly memory through each solve. */
+  private readonly constants: Tensor[];
 
   /**
    * Builds now every product the call can need (A; Aᵀ unless symmetric; ∂F/∂x
@@ -247,6 +250,7 @@ class RootSystem {
     program.prepare({ active: onlyY, wanted: [true] });
     if (needs.inputs && active.some(Boolean)) program.prepare({ active: [...active, false], wanted: [true] });
     this.transposed = !symmetric || needs.inputsT ? program.transpose() : null;
+    this.constants = [...program.productConstants(), ...(this.transposed?.productConstants() ?? [])];
     if (this.transposed !== null) {
       if (!symmetric) this.transposed.prepare({ active: [true], wanted: onlyY });
       if (needs.inputsT && active.some(Boolean)) this.transposed.prepare({ active: [true], wanted: [...active, false] });
@@ -314,7 +318,11 @@ class RootSystem {
   solve(name: string, solver: RootSolver, b: Tensor, transpose: boolean): Tensor {
     const systems = this.systems();
     const flat = reshape(concrete(b), [sizeOf(b.shape)]);
-    const x: unknown = untraced(() => solver(transpose ? systems.adjoint : systems.tangent, flat, transpose ? "adjoint" : "tangent"));
+    // Through one solve the products' constant matrices stay in the WebAssembly
+    // memory (the solver sees only the operators, not the arrays they capture),
+    // and not after it returns: a user may write into an array a tensor wraps
+    // before the next call.
+    const x: unknown = untraced(() => keepingResident(this.constants, () => solver(transpose ? systems.adjoint : systems.tangent, flat, transpose ? "adjoint" : "tangent")));
     if (!(x instanceof Tensor) || x.size !== this.y.size) throw new Error(`${name}: the linear solver must return a Tensor of ${this.y.size} entries, got ${x instanceof Tensor ? `shape ${shapeToString(x.shape)}` : describe(x)}`);
     const shaped = reshape(concrete(x), transpose ? this.F.shape : this.y.shape);
     const dtype = transpose ? this.F.dtype : this.y.dtype;

@@ -12,7 +12,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Tensor, cg, matmul, slice, tensor, transpose } from "../../lib/index.js";
+import { ImplicitFunction, Tensor, add, cg, customVjp, eye, grad, matmul, mul, pow, slice, solve, sub, sum, tensor, transpose, vjp, zeros } from "../../lib/index.js";
 import { denseOperator } from "../../lib/krylov/index.js";
 import { denseKernels } from "../../lib/index.js";
 import { limitWasmMemory, wasmKernelInfo, type KernelBackend } from "../../lib/tensor/wasm/dense.js";
@@ -105,7 +105,7 @@ describe("tensor/wasm: matmul against the NumPy reference", () => {
     });
   }
 
-  it("blocking: depth beyond one packed block, rows beyond one, columns beyond one, partial tiles; rows with gaps; matrix-vector in both orientations", () => {
+  it("blocking: depth beyond one packed block, rows beyond one, columns beyond one, partial tiles; rows with gaps; matrix-vector in both orientations, A copied in blocks of rows or of columns (partial last blocks, odd lengths)", () => {
     const cases: [number[], number[]][] = [
       [[70, 300], [300, 9]], [[5, 3], [3, 2100]], [[130, 17], [17, 13]], [[9, 600], [600]], [[600], [600, 7]],
       [[3, 33, 21], [21, 6]], [[37, 41], [41, 1]], [[1, 41], [41, 37]],
@@ -120,6 +120,16 @@ describe("tensor/wasm: matmul against the NumPy reference", () => {
           const ran = wasmProductsDuring(() => using("wasm", () => expectRef(matmul(a.t, b.t), plainMatmul(a.ref, b.ref), 1e-12, 1e-12, `${JSON.stringify(sa)} (${la}) @ ${JSON.stringify(sb)} (${lb})`)));
           expect(ran).to.equal(1);
         }
+      }
+    }
+    // Matrix-vector products whose A is copied in blocks (of rows, or of columns adding up in y).
+    for (const [sa, sb] of [[[301, 130], [130]], [[2001, 19], [19]], [[2001], [2001, 21]]] as [number[], number[]][]) {
+      for (const layout of ["contiguous", "transposed", "reversed"] as const) {
+        const matrixFirst = sa.length === 2;
+        const a = makeOperand(sa, values(sizeOfShape(sa), 5), matrixFirst ? layout : "contiguous");
+        const b = makeOperand(sb, values(sizeOfShape(sb), 6), matrixFirst ? "contiguous" : layout);
+        const ran = wasmProductsDuring(() => using("wasm", () => expectRef(matmul(a.t, b.t), plainMatmul(a.ref, b.ref), 1e-12, 1e-12, `${JSON.stringify(sa)} @ ${JSON.stringify(sb)} (${layout})`)));
+        expect(ran).to.equal(1);
       }
     }
     for (const [m, k, n] of [[9, 14, 6], [40, 3, 1], [1, 30, 5]]) {
@@ -216,6 +226,7 @@ describe("tensor/wasm: routing and memory", () => {
 });
 
 describe("tensor/wasm: dense Krylov matrices", () => {
+  afterEach(() => limitWasmMemory(null));
   const n = 40;
   /** A = I·n + a symmetric perturbation: SPD, well conditioned. */
   const spd = (scale: number): Float64Array => Float64Array.from({ length: n * n }, (_, q) => {
@@ -276,6 +287,145 @@ describe("tensor/wasm: dense Krylov matrices", () => {
       })).to.equal(2);
       a[0] += 1;
       expect(op.matvec(v).toFloat64Array()[0]).to.be.closeTo(refMatmul(refOf([m, k], Array.from(a)), refOf([k], Array.from(v.toFloat64Array()))).data[0], 1e-13);
+    });
+  });
+});
+
+describe("tensor/wasm: constant matrices kept through one solve or one sweep", () => {
+  afterEach(() => limitWasmMemory(null));
+  const [n, d] = [120, 80]; // X has 9 600 entries: above the size kept resident
+  /** X as a wrapped array (no copy: the caller may write into it), its transposed view, and y. */
+  const problem = () => {
+    const xs = Float64Array.from(values(n * d, 11));
+    const X = tensor(xs, { shape: [n, d] });
+    return { xs, X, Xt: transpose(X), y: tensor(values(n, 12)) };
+  };
+  const keptCopiesDuring = (body: () => void): number => {
+    const before = wasmKernelInfo().keptCopies;
+    body();
+    return wasmKernelInfo().keptCopies - before;
+  };
+  /** Writes into the wrapped array of X, as a caller may between two calls. */
+  const perturb = (xs: Float64Array): void => {
+    for (let i = 0; i < xs.length; i += 3) xs[i] = -1.5 * xs[i] + 0.25;
+  };
+
+  it("ridge hypergradient through ImplicitFunction: X is copied in once for the adjoint solve, released after it, and a change to its array between calls is seen", () => {
+    const { xs, X, Xt, y } = problem();
+    const m = 30;
+    const vs = values(m * d, 13);
+    const Xv = tensor(vs, { shape: [m, d] });
+    const yv = tensor(values(m, 14));
+    const lambda = 2;
+    /** The closed form, in plain loops on X's current values: g = rᵀ Xv dw/dλ, dw/dλ = −(XᵀX + λI)⁻¹ w. */
+    const truth = (): number => {
+      const G = new Float64Array(d * d);
+      const b = new Float64Array(d);
+      for (let i = 0; i < n; i++) {
+        for (let p = 0; p < d; p++) {
+          b[p] += xs[i * d + p] * y.toFloat64Array()[i];
+          for (let q = 0; q < d; q++) G[p * d + q] += xs[i * d + p] * xs[i * d + q];
+        }
+      }
+      for (let p = 0; p < d; p++) G[p * d + p] += lambda;
+      const K = tensor(G, { shape: [d, d] });
+      const w = solve(K, tensor(b)).toFloat64Array();
+      const dw = solve(K, tensor(w)).toFloat64Array();
+      const yvs = yv.toFloat64Array();
+      let g = 0;
+      for (let i = 0; i < m; i++) {
+        let r = -yvs[i];
+        let s = 0;
+        for (let p = 0; p < d; p++) {
+          r += vs[i * d + p] * w[p];
+          s -= vs[i * d + p] * dw[p];
+        }
+        g += r * s;
+      }
+      return g;
+    };
+    const ridge = new ImplicitFunction({
+      forward: (l: Tensor) => solve(add(matmul(Xt, X), mul(l, eye(d))), matmul(Xt, y)),
+      conditions: (l: Tensor, w: Tensor) => sub(add(matmul(Xt, matmul(X, w)), mul(l, w)), matmul(Xt, y)),
+      linearSolver: "cg",
+      symmetric: true,
+      positiveDefinite: true,
+      tol: 1e-13,
+    });
+    const hypergradient = (): number => grad((l: Tensor) => mul(0.5, sum(pow(sub(matmul(Xv, ridge.call(l)), yv), 2))))(tensor(lambda)).item();
+    using("wasm", () => {
+      let g1 = NaN;
+      expect(keptCopiesDuring(() => { g1 = hypergradient(); })).to.equal(1);
+      expect(ridge.lastSolve!.iterations).to.be.above(2);
+      expect(wasmKernelInfo().residentMatrices).to.equal(0);
+      const t1 = truth();
+      expect(g1).to.be.closeTo(t1, 1e-8 * Math.abs(t1));
+      perturb(xs);
+      let g2 = NaN;
+      expect(keptCopiesDuring(() => { g2 = hypergradient(); })).to.equal(1);
+      const t2 = truth();
+      expect(Math.abs(t2 - t1)).to.be.above(1e-2 * Math.abs(t1));
+      expect(g2).to.be.closeTo(t2, 1e-8 * Math.abs(t2));
+    });
+  });
+
+  /** Four gradient steps on ‖Xw − y‖²/2 + λ‖w‖²/2 from w = 0, on the tape; the loss is ‖w‖². */
+  const unrolled = (X: Tensor, Xt: Tensor, y: Tensor) => (l: Tensor): Tensor => {
+    let w: Tensor = zeros([d]);
+    const Xty = matmul(Xt, y);
+    for (let t = 0; t < 4; t++) w = sub(w, mul(0.004, sub(add(matmul(Xt, matmul(X, w)), mul(l, w)), Xty)));
+    return sum(pow(w, 2));
+  };
+
+  it("an unrolled solver on the tape: each sweep copies X in once, and two pullback calls with X changed in between agree with the JavaScript kernels", () => {
+    const sweeps = (backend: KernelBackend): { first: number; second: number; copies: number[] } => {
+      const { xs, X, Xt, y } = problem();
+      return using(backend, () => {
+        const [, pullback] = vjp(unrolled(X, Xt, y), tensor(0.5));
+        let first = NaN;
+        let second = NaN;
+        const copies = [keptCopiesDuring(() => { first = pullback(tensor(1))[0].item(); })];
+        perturb(xs); // the tape's products read X's array afresh: so must a kept copy
+        copies.push(keptCopiesDuring(() => { second = pullback(tensor(1))[0].item(); }));
+        expect(wasmKernelInfo().residentMatrices).to.equal(0);
+        return { first, second, copies };
+      });
+    };
+    const wasm = sweeps("wasm");
+    const js = sweeps("js");
+    expect(wasm.copies).to.deep.equal([1, 1]);
+    expect(js.copies).to.deep.equal([0, 0]);
+    expect(Math.abs(js.second - js.first)).to.be.above(1e-2 * Math.abs(js.first));
+    expect(wasm.first).to.be.closeTo(js.first, 1e-10 * Math.abs(js.first));
+    expect(wasm.second).to.be.closeTo(js.second, 1e-10 * Math.abs(js.second));
+    // And the first against central differences of the loss.
+    const { X, Xt, y } = problem();
+    const loss = unrolled(X, Xt, y);
+    const h = 1e-5;
+    const fd = (loss(tensor(0.5 + h)).item() - loss(tensor(0.5 - h)).item()) / (2 * h);
+    expect(wasm.first).to.be.closeTo(fd, 1e-6 * Math.abs(fd));
+  });
+
+  it("a memory too short to keep X: the products copy it in as usual, with the same results", () => {
+    const { X, Xt, y } = problem();
+    const loss = unrolled(X, Xt, y);
+    const g = using("js", () => grad(loss)(tensor(0.5)).item());
+    limitWasmMemory(64 * 1024); // X takes 75 KiB
+    using("wasm", () => {
+      let short = NaN;
+      expect(keptCopiesDuring(() => { short = grad(loss)(tensor(0.5)).item(); })).to.equal(0);
+      expect(short).to.be.closeTo(g, 1e-10 * Math.abs(g));
+    });
+  });
+
+  it("a tape holding a custom rule (user code in the sweep) keeps nothing", () => {
+    const { X, Xt, y } = problem();
+    const identity = customVjp((v: Tensor) => v, (v: Tensor) => [v, null], (_: unknown, ct: Tensor) => [ct]);
+    const loss = (l: Tensor): Tensor => unrolled(X, Xt, y)(identity(l));
+    using("wasm", () => {
+      let g = NaN;
+      expect(keptCopiesDuring(() => { g = grad(loss)(tensor(0.5)).item(); })).to.equal(0);
+      expect(g).to.be.closeTo(using("js", () => grad(loss)(tensor(0.5)).item()), 1e-10 * Math.abs(g));
     });
   });
 });

@@ -20,7 +20,7 @@ import type { FloatArray } from "../tensor.js";
 import { describe } from "../shape.js";
 import { MODULE_BASE64, MODULE_LAYOUT } from "./module.generated.js";
 
-const { MR, NR, KC, MC, NC } = MODULE_LAYOUT;
+const { MR, NR, KC, MC, NC, GEMV_ROWS, GEMV_COLS } = MODULE_LAYOUT;
 /** Operands start on a cache line. */
 const ALIGN = 64;
 
@@ -39,7 +39,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, m: number, k: number, n: number, ap: number, bp: number, tile: number): void;
   gemvRows(a: number, ars: number, m: number, k: number, x: number, y: number): void;
-  gemvCols(a: number, acs: number, m: number, k: number, x: number, y: number): void;
+  gemvCols(a: number, acs: number, m: number, k: number, x: number, y: number, accumulate: number): void;
 }
 
 interface Loaded {
@@ -62,6 +62,8 @@ let loaded: Loaded | null | undefined;
 let loadMs = 0;
 /** Products run by the WebAssembly kernels so far (for specs and benchmarks to see which path ran). */
 let wasmProducts = 0;
+/** Copies of storage kept for a scope made so far (see keepingResident). */
+let keptCopies = 0;
 /** When set, the bytes of memory the products may use (specs use it to exercise blocking and fallback with small problems). */
 let memoryLimit: number | null = null;
 
@@ -132,7 +134,7 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 // The memory: resident matrices stacked from address ALIGN up, scratch above them.
 
 interface Resident {
-  owner: ResidentMatrix;
+  owner: ResidentMatrix | KeptStorage;
   start: number;
   end: number;
 }
@@ -292,17 +294,45 @@ function gemm(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, b:
 }
 
 /**
+ * Bytes of A a matrix-vector product copies in at a time: the kernel then reads
+ * each block from the L2 cache right after copying it, instead of reading all
+ * of A back from L3 (a 1000×200 A is 1.6 MB; L2 is 1 MiB per core here). The
+ * copies' fixed cost per block grows below ~64 KiB; measured with ab scripts
+ * on 1000×200, 2000×100, 100×2000, 1000² and 300² (best 128–256 KiB).
+ */
+const GEMV_BLOCK_BYTES = 128 * 1024;
+
+/** At least one, a multiple of `multiple` when that many fit, at most `all`. */
+function blockCount(fit: number, multiple: number, all: number): number {
+  const rounded = fit >= multiple ? fit - (fit % multiple) : Math.max(1, fit);
+  return Math.min(all, rounded);
+}
+
+/**
  * out[t·m …] = A_t (m×k) · x_t for every batch member t, with x_t the k entries
- * xData[xOffset + xOffsets[t] + p·xStride].
+ * xData[xOffset + xOffsets[t] + p·xStride]. A kept resident for the scope
+ * running (see keepingResident) is read where it lies; otherwise A is copied in
+ * block by block, each block multiplied while it is in the L1 cache: blocks of
+ * rows, or, for A with contiguous columns (a transposed view), blocks of
+ * columns whose products add up in y.
  */
 function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m: number, xData: FloatArray, xOffset: number, xStride: number, xOffsets: ArrayLike<number>, k: number, out: FloatArray): boolean {
+  const { rowStride, colStride } = a;
+  // Rows (or columns) per block: at least one, and the whole of A when it is small.
+  const columnsPerBlock = blockCount(Math.floor(GEMV_BLOCK_BYTES / (8 * m)), GEMV_COLS, k);
+  const byColumns = colStride !== 1 && rowStride === 1 && keepsLayout(m, columnsPerBlock, rowStride, colStride, true);
+  const perBlock = byColumns ? columnsPerBlock : blockCount(Math.floor(GEMV_BLOCK_BYTES / (8 * k)), GEMV_ROWS, m);
   const xBytes = alignUp(8 * k);
-  const start = scratch(kernels, xBytes + alignUp(placeBytes(Math.min(m, 4 * MR), k, a.rowStride, a.colStride, true)) + 8 * 4 * MR + 4 * ALIGN);
+  const yBytes = alignUp(8 * m);
+  const blockBytes = alignUp(byColumns ? placeBytes(m, perBlock, rowStride, colStride, true) : placeBytes(perBlock, k, rowStride, colStride, true));
+  const work = xBytes + yBytes + blockBytes + ALIGN;
+  let kept = keptCopy(kernels, a.data, work);
+  const start = scratch(kernels, work);
   if (start === null) return false;
-  const blockStart = start + xBytes;
-  const rows = rowsPerBlock(capacity(kernels) - blockStart, m, k, 1, a.rowStride, a.colStride, true);
-  if (rows === 0) return false;
-  const { heap } = kernels;
+  if (kept !== null && !residents.includes(kept)) kept = null;
+  const yAt = start + xBytes;
+  const blockAt = yAt + yBytes;
+  const { heap, exports } = kernels;
   let placedX = NaN;
   for (let t = 0; t < aOffsets.length; t++) {
     if (xOffsets[t] !== placedX) {
@@ -311,22 +341,153 @@ function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m:
       if (xStride === 1) heap.set(xData.subarray(x0, x0 + k), start / 8);
       else for (let p = 0, q = start / 8; p < k; p++) heap[q + p] = xData[x0 + p * xStride];
     }
-    for (let i0 = 0; i0 < m; i0 += rows) {
-      const count = Math.min(rows, m - i0);
-      const A = place(kernels, a, a.offset + aOffsets[t] + i0 * a.rowStride, count, k, blockStart, true);
-      const y = alignUp(blockStart + A.bytes);
-      runGemv(kernels.exports, A, count, k, start, y);
-      out.set(heap.subarray(y / 8, y / 8 + count), t * m + i0);
+    const origin = a.offset + aOffsets[t];
+    const resident = kept === null ? null : keptView(kept, a, origin, m, k);
+    if (resident !== null) runGemv(exports, resident, m, k, start, yAt, false);
+    else if (byColumns) {
+      for (let p0 = 0; p0 < k; p0 += perBlock) {
+        const count = Math.min(perBlock, k - p0);
+        const A = place(kernels, a, origin + p0 * colStride, m, count, blockAt, true);
+        runGemv(exports, A, m, count, start + 8 * p0, yAt, p0 > 0);
+      }
+    } else {
+      for (let i0 = 0; i0 < m; i0 += perBlock) {
+        const count = Math.min(perBlock, m - i0);
+        const A = place(kernels, a, origin + i0 * rowStride, count, k, blockAt, true);
+        runGemv(exports, A, count, k, start, yAt + 8 * i0, false);
+      }
     }
+    out.set(heap.subarray(yAt / 8, yAt / 8 + m), t * m);
   }
   wasmProducts++;
   return true;
 }
 
-/** y = A x with the kernel that reads A in storage order (place() made one of its strides 8 bytes). */
-function runGemv(exports: Exports, A: Placed, m: number, k: number, x: number, y: number): void {
-  if (A.colStride === 8) exports.gemvRows(A.address, A.rowStride, m, k, x, y);
-  else exports.gemvCols(A.address, A.colStride, m, k, x, y);
+/**
+ * y = A x (y += A x when `accumulate`) with the kernel that reads A in storage
+ * order (place() made one of its strides 8 bytes). Only gemvCols accumulates.
+ */
+function runGemv(exports: Exports, A: Placed, m: number, k: number, x: number, y: number, accumulate: boolean): void {
+  if (A.colStride === 8 && !accumulate) exports.gemvRows(A.address, A.rowStride, m, k, x, y);
+  else exports.gemvCols(A.address, A.colStride, m, k, x, y, accumulate ? 1 : 0);
+}
+
+// ---------------------------------------------------------------------------
+// Storage kept in the memory for a scope
+
+/**
+ * The span [lo, hi] of a storage array whose copy may stay in the memory while
+ * the scope that registered it runs, so that products by a large constant
+ * matrix (and by its transposed views) read it where it lies instead of copying
+ * it in every time. `owner` is the scope's token.
+ */
+interface KeptStorage {
+  data: FloatArray;
+  lo: number;
+  hi: number;
+}
+
+/** The spans registered by the scopes running (see keepingResident), by storage array. */
+const keptSpans = new Map<FloatArray, KeptStorage>();
+
+/**
+ * Views smaller than this many entries are not kept: their copy stays in the L1
+ * cache and costs little next to the product.
+ */
+const KEEP_MIN_ENTRIES = 8192;
+
+/** A view's shape, strides and offset into its storage (a Tensor is one). */
+export interface StorageView {
+  data: FloatArray;
+  offset: number;
+  shape: readonly number[];
+  strides: readonly number[];
+}
+
+/**
+ * Runs `body` with the storage of `views` allowed to stay in the memory between
+ * the products it runs: each view's span of storage is copied in on its first
+ * product and read there by the later ones (until another product needs the
+ * room), and let go when `body` returns. Only for code that runs the library
+ * alone on values that cannot change meanwhile (one Krylov solve over a
+ * linearisation's constants, one backward sweep): a copy must never outlive a
+ * call that returns to the user, who may write into an array a tensor wraps
+ * without copying before the next call. Views already kept by an enclosing
+ * scope stay under that scope.
+ */
+export function keepingResident<T>(views: readonly StorageView[], body: () => T): T {
+  const mine: KeptStorage[] = [];
+  if (backend !== "js") {
+    for (const v of views) {
+      let size = 1;
+      for (const d of v.shape) size *= d;
+      if (size < KEEP_MIN_ENTRIES) continue;
+      let lo = v.offset;
+      let hi = v.offset;
+      for (let d = 0; d < v.shape.length; d++) {
+        const reach = (v.shape[d] - 1) * v.strides[d];
+        if (reach < 0) lo += reach;
+        else hi += reach;
+      }
+      // A view with large gaps in its storage would copy much that no product reads;
+      // a broadcast one is small in storage, however large its shape.
+      if (hi - lo + 1 > 2 * size + 8 || hi - lo + 1 < KEEP_MIN_ENTRIES) continue;
+      const known = keptSpans.get(v.data);
+      if (known === undefined) {
+        const entry = { data: v.data, lo, hi };
+        keptSpans.set(v.data, entry);
+        mine.push(entry);
+      } else if (mine.includes(known) && !residents.some((r) => r.owner === known)) {
+        known.lo = Math.min(known.lo, lo);
+        known.hi = Math.max(known.hi, hi);
+      }
+    }
+  }
+  try {
+    return body();
+  } finally {
+    for (const entry of mine) {
+      keptSpans.delete(entry.data);
+      const at = residents.findIndex((r) => r.owner === entry);
+      if (at >= 0) residents.splice(at, 1);
+    }
+  }
+}
+
+/**
+ * The resident copy of `data` if a running scope keeps it, copied in now if it
+ * is not there yet (leaving `workBytes` free above it); null otherwise.
+ */
+function keptCopy(k: Loaded, data: FloatArray, workBytes: number): Resident | null {
+  if (keptSpans.size === 0) return null;
+  const entry = keptSpans.get(data);
+  if (entry === undefined) return null;
+  const present = residents.find((r) => r.owner === entry);
+  if (present !== undefined) return present;
+  const bytes = alignUp(8 * (entry.hi - entry.lo + 1));
+  const room = capacity(k);
+  if (ALIGN + bytes + workBytes > room) return null;
+  if (alignUp(residentsTop()) + bytes + workBytes > room) residents.length = 0;
+  const start = alignUp(residentsTop());
+  k.heap.set(data.subarray(entry.lo, entry.hi + 1), start / 8);
+  keptCopies++;
+  const resident: Resident = { owner: entry, start, end: start + bytes };
+  residents.push(resident);
+  return resident;
+}
+
+/**
+ * The rows×cols view of kept storage starting at storage index `start`, placed
+ * where its copy lies, when the copy covers it and the matrix-vector kernels
+ * can read it (one stride +1); null otherwise.
+ */
+function keptView(resident: Resident, x: StridedMatrix, start: number, rows: number, cols: number): Placed | null {
+  const entry = resident.owner as KeptStorage;
+  const { rowStride, colStride } = x;
+  if (colStride !== 1 && rowStride !== 1) return null;
+  const [lo, hi] = extent(start, rows, cols, rowStride, colStride);
+  if (lo < entry.lo || hi > entry.hi) return null;
+  return { address: resident.start + 8 * (start - entry.lo), rowStride: 8 * rowStride, colStride: 8 * colStride, bytes: 0 };
 }
 
 // ---------------------------------------------------------------------------
@@ -368,7 +529,7 @@ export class ResidentMatrix {
     const yAt = xAt + alignUp(8 * inLen);
     const { heap, exports } = kernels;
     heap.set(x.subarray(0, inLen), xAt / 8);
-    if (transpose) exports.gemvCols(resident.start, 8 * n, n, m, xAt, yAt);
+    if (transpose) exports.gemvCols(resident.start, 8 * n, n, m, xAt, yAt, 0);
     else exports.gemvRows(resident.start, 8 * n, m, n, xAt, yAt);
     out.set(heap.subarray(yAt / 8, yAt / 8 + outLen));
     wasmProducts++;
@@ -387,12 +548,13 @@ export class ResidentMatrix {
 
 /**
  * Whether the WebAssembly kernels run here, what loading them cost (on the
- * first use), how many products they have run and how many dense matrices are
- * resident in their memory.
+ * first use), how many products they have run, how many dense matrices are
+ * resident in their memory and how many copies of kept storage (see
+ * keepingResident) have been made.
  */
-export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number } {
+export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number; keptCopies: number } {
   const k = load();
-  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length };
+  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length, keptCopies };
 }
 
 /** @internal For specs: let products use only the first `bytes` of the memory (null: all of it). Evicts resident matrices. */

@@ -19,7 +19,8 @@
  *       panels MR rows high, and a micro-kernel keeps an MR×NR block of C in
  *       MR·NR/2 vector accumulators while it walks one panel of each.
  *   gemvRows(a, ars, m, k, x, y)   y = A x for A with contiguous rows (dot products).
- *   gemvCols(a, acs, m, k, x, y)   y = A x for A with contiguous columns (axpys).
+ *   gemvCols(a, acs, m, k, x, y, accumulate)
+ *       y = A x (y += A x when accumulate ≠ 0) for A with contiguous columns (axpys).
  *
  * Products are plain multiplies and adds (no fused multiply-add), so every
  * entry is the same sum as in the JavaScript kernels up to the order of the
@@ -36,13 +37,12 @@ import {
  * operator or the operands of a product up to ~1400³ at once. MR×NR: the block
  * of C the micro-kernel holds in registers (NR even). KC, MC, NC: depth of a
  * packed block, rows of A and columns of B per packed block (MC a multiple of
- * MR, NC of NR).
+ * MR, NC of NR). GEMV_ROWS, GEMV_COLS: rows of A per pass of gemvRows, columns
+ * per pass of gemvCols (measured best of 2–8; a caller splitting A into blocks
+ * keeps them multiples of these).
  */
-export const LAYOUT = { pages: 1024, MR: 4, NR: 4, KC: 256, MC: 64, NC: 2048 } as const;
-const { MR, NR, KC, MC, NC } = LAYOUT;
-/** Rows of A per pass of gemvRows, columns per pass of gemvCols (measured best of 2–8). */
-const GEMV_ROWS = 4;
-const GEMV_COLS = 6;
+export const LAYOUT = { pages: 1024, MR: 4, NR: 4, KC: 256, MC: 64, NC: 2048, GEMV_ROWS: 4, GEMV_COLS: 6 } as const;
+const { MR, NR, KC, MC, NC, GEMV_ROWS, GEMV_COLS } = LAYOUT;
 
 const { i32: I32, v128: V128 } = ValType;
 const get = local.get;
@@ -267,12 +267,14 @@ function gemvRowsFunction(mod: ModuleBuilder): void {
 }
 
 /**
- * gemvCols(a, acs, m, k, x, y): y[i] = Σₚ a[8i + p·acs]·x[p], adding GEMV_COLS
- * columns at a time into y so that y is read and written once per group.
+ * gemvCols(a, acs, m, k, x, y, accumulate): y[i] = (accumulate ? y[i] : 0) +
+ * Σₚ a[8i + p·acs]·x[p], adding GEMV_COLS columns at a time into y so that y is
+ * read and written once per group. Accumulating lets a caller multiply A block
+ * of columns by block of columns.
  */
 function gemvColsFunction(mod: ModuleBuilder): void {
-  const f = mod.func("gemvCols", [I32, I32, I32, I32, I32, I32]);
-  const [a, acs, m, k, x, y] = range(6).map((i) => f.param(i));
+  const f = mod.func("gemvCols", [I32, I32, I32, I32, I32, I32, I32]);
+  const [a, acs, m, k, x, y, accumulate] = range(7).map((i) => f.param(i));
   const i = f.local(I32), p = f.local(I32), pairs = f.local(I32), end = f.local(I32);
   const cols = range(GEMV_COLS).map(() => f.local(I32));
   const xs = range(GEMV_COLS).map(() => f.local(V128));
@@ -297,8 +299,10 @@ function gemvColsFunction(mod: ModuleBuilder): void {
   f.body = seq(
     set(end, i32.shl(get(m), int(3))),
     set(pairs, i32.shl(i32.and(get(m), int(-2)), int(3))),
-    forLoop(i, get(y), add(get(y), get(pairs)), 16, f64x2.store(get(i), f64x2.zero())),
-    ifThen(i32.ne(get(pairs), get(end)), f64.store(add(get(y), get(pairs)), f64.const(0))),
+    ifThen(i32.eqz(get(accumulate)), seq(
+      forLoop(i, get(y), add(get(y), get(pairs)), 16, f64x2.store(get(i), f64x2.zero())),
+      ifThen(i32.ne(get(pairs), get(end)), f64.store(add(get(y), get(pairs)), f64.const(0))),
+    )),
     set(p, int(0)),
     whileLoop(i32.le_s(get(p), i32.sub(get(k), int(GEMV_COLS))), block(GEMV_COLS)),
     whileLoop(i32.lt_s(get(p), get(k)), block(1)),
