@@ -12,13 +12,14 @@
  *                   computed once, the Hessian-vector product in two passes, CG.
  * Reported: ms (the derivative's time beyond the forward solve, median of warm
  * runs), cgIterations, bytesPerUnknown (peak resident memory beyond what is live
- * after the forward solve, from the child's maxRSS), dLdλ and its relative
+ * after the forward solve: the child's peak resident size, see peakResident), dLdλ and its relative
  * difference to central differences of the plain solver (fdRelError), and the
  * agreement of the two implementations' gradients.
  *
  * Run: npm run bench -- denoise   (or npx tsx bench/denoise.ts [N ...])
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ImplicitFunction, Tensor, grad, mul, stationarityConditions, sub, sum, tensor } from "../lib/index.js";
 import { denoise, denoisingEnergy, denoisingProblem, EPSILON, reconstructionError } from "../examples/image-denoising.js";
@@ -141,6 +142,32 @@ function norm(x: Float64Array): number {
   return Math.sqrt(s);
 }
 
+/**
+ * Linux: clears the process's peak resident size (VmHWM), so that what follows
+ * sets it. Without this the peak includes the module loading before the forward
+ * solve and, through exec, the parent's size when it spawned the child (the
+ * kernel carries the pre-exec high-water mark into ru_maxrss; a bench run that
+ * spawns the child late, from a large parent, would charge the parent's memory).
+ */
+function resetPeakResident(): void {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    // Not Linux, or not permitted: peakResident falls back to maxRSS.
+  }
+}
+
+/** Peak resident bytes since resetPeakResident: VmHWM where /proc has it, else maxRSS. */
+function peakResident(): number {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm !== null) return Number(hwm[1]) * 1024;
+  } catch {
+    // fall through
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 function child(impl: string, N: number): void {
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
   const { clean, noisy } = denoisingProblem(N, 1);
@@ -185,9 +212,10 @@ function child(impl: string, N: number): void {
   };
   gc();
   gc();
+  resetPeakResident();
   const base = process.memoryUsage().rss;
   let [result, coldMs] = run();
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakResident();
   const times: number[] = [];
   const repeats = N >= 1000 ? 3 : 5;
   for (let r = 0; r < repeats; r++) {
