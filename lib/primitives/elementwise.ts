@@ -4,7 +4,7 @@
  * cotangent back over broadcast axes (`unbroadcast`).
  */
 import { Tensor, type DType } from "../tensor/tensor.js";
-import { binaryKernel, BinaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
+import { binaryKernel, BinaryCode, reluValue, signValue, stableSigmoid, stableSoftplus, UnaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
 import { bind, type MaybeTensor, type Primitive } from "./core.js";
 import { operand, operands, type Operand } from "./operands.js";
@@ -198,29 +198,33 @@ export const equal = comparison("equal", (x, y) => x === y);
  * pass, for the common case: float64 values no transformation is tracing (a
  * first-order grad's backward sweep, a jvp's forward pass). `of` is the value
  * the derivative reads (the input or the output, as the rule's `saves` say);
- * `f(g, v)` is the same arithmetic as the rule's composition of ops, so the
- * result is the same to the bit. Saves the intermediate arrays of the
+ * `code` (a BinaryCode: its loop computes g · f′(v)) is the same arithmetic as
+ * the rule's composition of ops, so the result is the same to the bit. Saves the intermediate arrays of the
  * composition (each a fresh allocation: ~5 ns per entry on first touch here).
  */
 interface Pointwise {
   of: "x" | "out";
-  f: (g: number, v: number) => number;
+  code: BinaryCode;
 }
+
+const noCallback = (): number => {
+  throw new Error("pointwise products have a loop of their own");
+};
 
 function pointwiseProduct(g: Tensor, x: Tensor, out: Tensor, pointwise: Pointwise): Tensor | null {
   const v = pointwise.of === "x" ? x : out;
   if (g._trace !== null || v._trace !== null || g.dtype !== "float64" || v.dtype !== "float64" || !sameShape(g.shape, v.shape)) return null;
-  return binaryKernel(g, v, v.shape, BinaryCode.Other, pointwise.f, "float64");
+  return binaryKernel(g, v, v.shape, pointwise.code, noCallback, "float64");
 }
 
-function unaryPrimitive(name: string, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"], pointwise?: Pointwise): Primitive {
+function unaryPrimitive(name: string, code: UnaryCode, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"], pointwise?: Pointwise): Primitive {
   const times = (g: Tensor, x: Tensor, out: Tensor): Tensor =>
     (pointwise !== undefined ? pointwiseProduct(g, x, out, pointwise) : null) ?? mul(g, derivative!(x, out));
   return {
     saves,
     name,
     zeroDerivative: derivative === null,
-    impl: ([x]) => unaryKernel(x, f),
+    impl: ([x]) => unaryKernel(x, code, f),
     shape: ([x]) => x.shape.slice(),
     jvp: ([x], [t], out) => (t === null || derivative === null ? null : times(t, x, out)),
     vjp: (ct, [x], out) => [derivative === null ? null : times(ct, x, out)],
@@ -234,34 +238,23 @@ function unary(prim: Primitive, x: Operand): Tensor {
 const negPrim: Primitive = {
   name: "neg",
   saves: [],
-  impl: ([x]) => unaryKernel(x, (v) => -v),
+  impl: ([x]) => unaryKernel(x, UnaryCode.Neg, (v) => -v),
   shape: ([x]) => x.shape.slice(),
   jvp: (_, [t]) => (t === null ? null : neg(t)),
   vjp: (ct) => [neg(ct)],
 };
 
-function stableSigmoid(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
-  return e / (1 + e);
-}
-/** log(1 + eᵛ) without overflow: max(v, 0) + log1p(e^−|v|). */
-function stableSoftplus(v: number): number {
-  if (v !== v) return v;
-  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
-}
-
-const expPrim = unaryPrimitive("exp", Math.exp, (_, out) => out, ["out"], { of: "out", f: (g, v) => g * v });
-const logPrim = unaryPrimitive("log", Math.log, (x) => div(1, x), [0], { of: "x", f: (g, v) => g * (1 / v) });
-const sqrtPrim = unaryPrimitive("sqrt", Math.sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", f: (g, v) => g * (0.5 / v) });
-const absPrim = unaryPrimitive("abs", Math.abs, (x) => sign(x), [0]);
-const signPrim = unaryPrimitive("sign", (v) => (v > 0 ? 1 : v < 0 ? -1 : v), null);
-const sinPrim = unaryPrimitive("sin", Math.sin, (x) => cos(x), [0], { of: "x", f: (g, v) => g * Math.cos(v) });
-const cosPrim = unaryPrimitive("cos", Math.cos, (x) => neg(sin(x)), [0], { of: "x", f: (g, v) => g * -Math.sin(v) });
-const tanhPrim = unaryPrimitive("tanh", Math.tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", f: (g, v) => g * (1 - v * v) });
-const sigmoidPrim = unaryPrimitive("sigmoid", stableSigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", f: (g, v) => g * (v * (1 - v)) });
-const softplusPrim = unaryPrimitive("softplus", stableSoftplus, (x) => sigmoid(x), [0], { of: "x", f: (g, v) => g * stableSigmoid(v) });
-const reluPrim = unaryPrimitive("relu", (v) => (v > 0 ? v : v !== v ? v : 0), (x) => greater(x, 0), [0]);
+const expPrim = unaryPrimitive("exp", UnaryCode.Exp, Math.exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul });
+const logPrim = unaryPrimitive("log", UnaryCode.Log, Math.log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad });
+const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, Math.sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad });
+const absPrim = unaryPrimitive("abs", UnaryCode.Abs, Math.abs, (x) => sign(x), [0]);
+const signPrim = unaryPrimitive("sign", UnaryCode.Sign, signValue, null);
+const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, Math.sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad });
+const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, Math.cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad });
+const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, Math.tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad });
+const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, stableSigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad });
+const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, stableSoftplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad });
+const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, reluValue, (x) => greater(x, 0), [0]);
 
 /** −x. */
 export function neg(x: Operand): Tensor { return unary(negPrim, x); }

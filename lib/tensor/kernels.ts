@@ -8,9 +8,65 @@ import { allocateOutput } from "./storage.js";
 import { broadcastStrides, contiguousStrides, isContiguous, shapeToString, sizeOf, type Shape } from "./shape.js";
 import { matmulWasm } from "./wasm/dense.js";
 
-/** Binary operations with a specialised inner loop; anything else goes through a callback. */
-export const BinaryCode = { Add: 0, Sub: 1, Mul: 2, Div: 3, Other: 4 } as const;
+/**
+ * Binary operations with a specialised inner loop; anything else goes through a
+ * callback. A callback called from one loop shared by many ops is megamorphic,
+ * and costs about twice the arithmetic of a tanh or an exp per entry (measured);
+ * the `…Grad` codes are the one-pass derivative products of unary ops
+ * (lib/primitives/elementwise.ts): a · f′ written as the rule's composition
+ * computes it, so that both give the same bits.
+ */
+export const BinaryCode = {
+  Add: 0, Sub: 1, Mul: 2, Div: 3, Other: 4,
+  LogGrad: 5, SqrtGrad: 6, SinGrad: 7, CosGrad: 8, TanhGrad: 9, SigmoidGrad: 10, SoftplusGrad: 11,
+} as const;
 export type BinaryCode = (typeof BinaryCode)[keyof typeof BinaryCode];
+
+/** Unary operations with a specialised loop (see BinaryCode); anything else goes through a callback. */
+export const UnaryCode = { Other: 0, Neg: 1, Exp: 2, Log: 3, Sqrt: 4, Abs: 5, Sin: 6, Cos: 7, Tanh: 8, Sigmoid: 9, Softplus: 10, Relu: 11, Sign: 12 } as const;
+export type UnaryCode = (typeof UnaryCode)[keyof typeof UnaryCode];
+
+/** 1/(1 + e⁻ᵛ) without overflow. */
+export function stableSigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+/** log(1 + eᵛ) without overflow: max(v, 0) + log1p(e^−|v|). */
+export function stableSoftplus(v: number): number {
+  if (v !== v) return v;
+  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+}
+
+/** max(v, 0), NaN kept. */
+export function reluValue(v: number): number {
+  return v > 0 ? v : v !== v ? v : 0;
+}
+
+/** −1, 0 or 1 (±0 and NaN kept). */
+export function signValue(v: number): number {
+  return v > 0 ? 1 : v < 0 ? -1 : v;
+}
+
+/** One row of a unary op: out[k + j] = f(x[ix + j·sx]) for j < n. */
+function unaryRow(code: UnaryCode, f: (v: number) => number, x: FloatArray, ix: number, sx: number, out: FloatArray, k: number, n: number): void {
+  switch (code) {
+    case UnaryCode.Neg: for (let j = 0; j < n; j++, ix += sx) out[k + j] = -x[ix]; return;
+    case UnaryCode.Exp: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.exp(x[ix]); return;
+    case UnaryCode.Log: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.log(x[ix]); return;
+    case UnaryCode.Sqrt: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.sqrt(x[ix]); return;
+    case UnaryCode.Abs: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.abs(x[ix]); return;
+    case UnaryCode.Sin: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.sin(x[ix]); return;
+    case UnaryCode.Cos: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.cos(x[ix]); return;
+    case UnaryCode.Tanh: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.tanh(x[ix]); return;
+    case UnaryCode.Sigmoid: for (let j = 0; j < n; j++, ix += sx) out[k + j] = stableSigmoid(x[ix]); return;
+    case UnaryCode.Softplus: for (let j = 0; j < n; j++, ix += sx) out[k + j] = stableSoftplus(x[ix]); return;
+    case UnaryCode.Relu: for (let j = 0; j < n; j++, ix += sx) out[k + j] = reluValue(x[ix]); return;
+    case UnaryCode.Sign: for (let j = 0; j < n; j++, ix += sx) out[k + j] = signValue(x[ix]); return;
+    default: for (let j = 0; j < n; j++, ix += sx) out[k + j] = f(x[ix]);
+  }
+}
 
 /** One row of a binary op: out[k + j] = f(a[ia + j·sa], b[ib + j·sb]) for j < n. */
 function binaryRow(
@@ -30,6 +86,27 @@ function binaryRow(
       return;
     case BinaryCode.Div:
       for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] / b[ib];
+      return;
+    case BinaryCode.LogGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * (1 / b[ib]);
+      return;
+    case BinaryCode.SqrtGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * (0.5 / b[ib]);
+      return;
+    case BinaryCode.SinGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * Math.cos(b[ib]);
+      return;
+    case BinaryCode.CosGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * -Math.sin(b[ib]);
+      return;
+    case BinaryCode.TanhGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * (1 - b[ib] * b[ib]);
+      return;
+    case BinaryCode.SigmoidGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * (b[ib] * (1 - b[ib]));
+      return;
+    case BinaryCode.SoftplusGrad:
+      for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = a[ia] * stableSigmoid(b[ib]);
       return;
     default:
       for (let j = 0; j < n; j++, ia += sa, ib += sb) out[k + j] = f(a[ia], b[ib]);
@@ -88,20 +165,18 @@ export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: Bin
   return fromData(out, outShape);
 }
 
-/** Elementwise unary op. */
-export function unaryKernel(x: Tensor, f: (v: number) => number): Tensor {
+/** Elementwise unary op: `code`'s loop, or `f` for UnaryCode.Other. */
+export function unaryKernel(x: Tensor, code: UnaryCode, f: (v: number) => number): Tensor {
   const out = allocateOutput(x.dtype, x.size, false);
   const { data, offset } = x;
   if (isContiguous(x.shape, x.strides)) {
-    for (let i = 0; i < out.length; i++) out[i] = f(data[offset + i]);
+    unaryRow(code, f, data, offset, 1, out, 0, out.length);
     return new Tensor(out, x.shape, x.strides, 0);
   } else {
     const last = x.shape.length - 1;
     const len = x.shape[last];
     const s = x.strides[last];
-    forEachRow(x.shape, [x.strides], [offset], (pos, r) => {
-      for (let j = 0, p = pos[0], k = r * len; j < len; j++, p += s) out[k + j] = f(data[p]);
-    });
+    forEachRow(x.shape, [x.strides], [offset], (pos, r) => unaryRow(code, f, data, pos[0], s, out, r * len, len));
   }
   return fromData(out, x.shape.slice());
 }
