@@ -5,17 +5,8 @@
  */
 import { denseKernels } from "../lib/index.js";
 
-/** Deterministic uniform numbers in [0, 1): mulberry32. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers in [0, 1): mulberry32 (the examples' generator). */
+export { seededUniform as mulberry32 } from "../examples/data/random.js";
 
 /** Deterministic uniform numbers in [0, 1): a 32-bit linear congruential generator (Numerical Recipes' constants). */
 export function lcg(seed: number): () => number {
