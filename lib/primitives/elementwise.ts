@@ -4,7 +4,7 @@
  * cotangent back over broadcast axes (`unbroadcast`).
  */
 import { Tensor, type DType } from "../tensor/tensor.js";
-import { binaryKernel, BinaryCode, reluValue, signValue, stableSigmoid, stableSoftplus, UnaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
+import { binaryKernel, BinaryCode, UnaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
 import { bind, type MaybeTensor, type Primitive } from "./core.js";
 import { operand, operands, type Operand } from "./operands.js";
@@ -217,14 +217,14 @@ function pointwiseProduct(g: Tensor, x: Tensor, out: Tensor, pointwise: Pointwis
   return binaryKernel(g, v, v.shape, pointwise.code, noCallback, "float64");
 }
 
-function unaryPrimitive(name: string, code: UnaryCode, f: (v: number) => number, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"], pointwise?: Pointwise): Primitive {
+function unaryPrimitive(name: string, code: UnaryCode, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"], pointwise?: Pointwise): Primitive {
   const times = (g: Tensor, x: Tensor, out: Tensor): Tensor =>
     (pointwise !== undefined ? pointwiseProduct(g, x, out, pointwise) : null) ?? mul(g, derivative!(x, out));
   return {
     saves,
     name,
     zeroDerivative: derivative === null,
-    impl: ([x]) => unaryKernel(x, code, f),
+    impl: ([x]) => unaryKernel(x, code),
     shape: ([x]) => x.shape.slice(),
     jvp: ([x], [t], out) => (t === null || derivative === null ? null : times(t, x, out)),
     vjp: (ct, [x], out) => [derivative === null ? null : times(ct, x, out)],
@@ -238,23 +238,23 @@ function unary(prim: Primitive, x: Operand): Tensor {
 const negPrim: Primitive = {
   name: "neg",
   saves: [],
-  impl: ([x]) => unaryKernel(x, UnaryCode.Neg, (v) => -v),
+  impl: ([x]) => unaryKernel(x, UnaryCode.Neg),
   shape: ([x]) => x.shape.slice(),
   jvp: (_, [t]) => (t === null ? null : neg(t)),
   vjp: (ct) => [neg(ct)],
 };
 
-const expPrim = unaryPrimitive("exp", UnaryCode.Exp, Math.exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul });
-const logPrim = unaryPrimitive("log", UnaryCode.Log, Math.log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad });
-const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, Math.sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad });
-const absPrim = unaryPrimitive("abs", UnaryCode.Abs, Math.abs, (x) => sign(x), [0]);
-const signPrim = unaryPrimitive("sign", UnaryCode.Sign, signValue, null);
-const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, Math.sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad });
-const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, Math.cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad });
-const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, Math.tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad });
-const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, stableSigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad });
-const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, stableSoftplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad });
-const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, reluValue, (x) => greater(x, 0), [0]);
+const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul });
+const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad });
+const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad });
+const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0]);
+const signPrim = unaryPrimitive("sign", UnaryCode.Sign, null);
+const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad });
+const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad });
+const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad });
+const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad });
+const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad });
+const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, (x) => greater(x, 0), [0]);
 
 /** −x. */
 export function neg(x: Operand): Tensor { return unary(negPrim, x); }

@@ -22,8 +22,8 @@ export const BinaryCode = {
 } as const;
 export type BinaryCode = (typeof BinaryCode)[keyof typeof BinaryCode];
 
-/** Unary operations with a specialised loop (see BinaryCode); anything else goes through a callback. */
-export const UnaryCode = { Other: 0, Neg: 1, Exp: 2, Log: 3, Sqrt: 4, Abs: 5, Sin: 6, Cos: 7, Tanh: 8, Sigmoid: 9, Softplus: 10, Relu: 11, Sign: 12 } as const;
+/** The unary operations, each with a loop of its own (see BinaryCode). */
+export const UnaryCode = { Neg: 1, Exp: 2, Log: 3, Sqrt: 4, Abs: 5, Sin: 6, Cos: 7, Tanh: 8, Sigmoid: 9, Softplus: 10, Relu: 11, Sign: 12 } as const;
 export type UnaryCode = (typeof UnaryCode)[keyof typeof UnaryCode];
 
 /** 1/(1 + e⁻ᵛ) without overflow. */
@@ -50,7 +50,7 @@ export function signValue(v: number): number {
 }
 
 /** One row of a unary op: out[k + j] = f(x[ix + j·sx]) for j < n. */
-function unaryRow(code: UnaryCode, f: (v: number) => number, x: FloatArray, ix: number, sx: number, out: FloatArray, k: number, n: number): void {
+function unaryRow(code: UnaryCode, x: FloatArray, ix: number, sx: number, out: FloatArray, k: number, n: number): void {
   switch (code) {
     case UnaryCode.Neg: for (let j = 0; j < n; j++, ix += sx) out[k + j] = -x[ix]; return;
     case UnaryCode.Exp: for (let j = 0; j < n; j++, ix += sx) out[k + j] = Math.exp(x[ix]); return;
@@ -64,7 +64,6 @@ function unaryRow(code: UnaryCode, f: (v: number) => number, x: FloatArray, ix: 
     case UnaryCode.Softplus: for (let j = 0; j < n; j++, ix += sx) out[k + j] = stableSoftplus(x[ix]); return;
     case UnaryCode.Relu: for (let j = 0; j < n; j++, ix += sx) out[k + j] = reluValue(x[ix]); return;
     case UnaryCode.Sign: for (let j = 0; j < n; j++, ix += sx) out[k + j] = signValue(x[ix]); return;
-    default: for (let j = 0; j < n; j++, ix += sx) out[k + j] = f(x[ix]);
   }
 }
 
@@ -165,18 +164,18 @@ export function binaryKernel(a: Tensor, b: Tensor, outShape: number[], code: Bin
   return fromData(out, outShape);
 }
 
-/** Elementwise unary op: `code`'s loop, or `f` for UnaryCode.Other. */
-export function unaryKernel(x: Tensor, code: UnaryCode, f: (v: number) => number): Tensor {
+/** Elementwise unary op. */
+export function unaryKernel(x: Tensor, code: UnaryCode): Tensor {
   const out = allocateOutput(x.dtype, x.size, false);
   const { data, offset } = x;
   if (isContiguous(x.shape, x.strides)) {
-    unaryRow(code, f, data, offset, 1, out, 0, out.length);
+    unaryRow(code, data, offset, 1, out, 0, out.length);
     return new Tensor(out, x.shape, x.strides, 0);
   } else {
     const last = x.shape.length - 1;
     const len = x.shape[last];
     const s = x.strides[last];
-    forEachRow(x.shape, [x.strides], [offset], (pos, r) => unaryRow(code, f, data, pos[0], s, out, r * len, len));
+    forEachRow(x.shape, [x.strides], [offset], (pos, r) => unaryRow(code, data, pos[0], s, out, r * len, len));
   }
   return fromData(out, x.shape.slice());
 }

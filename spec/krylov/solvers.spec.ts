@@ -34,6 +34,13 @@ function operatorOf(A: Matrix, withTranspose: boolean): LinearOperator {
   };
 }
 
+/** An n×n SPD system with eigenvalues spectrum(i) and a seeded random right-hand side. */
+function spdProblem(seed: number, n: number, spectrum: (i: number) => number): { A: Matrix; b: number[] } {
+  const next = rng(seed);
+  const A = withSpectrum(orthogonal(n, next), Array.from({ length: n }, (_, i) => spectrum(i)));
+  return { A, b: randomVector(n, next) };
+}
+
 /** The classes of systems a row admits: every method takes SPD A; indefinite needs no positiveDefinite, nonsymmetric no symmetric. */
 function systemsFor(row: SolverRow): [string, fc.Arbitrary<System>, number][] {
   const classes: [string, fc.Arbitrary<System>, number][] = [["symmetric positive definite", spdSystem(12), 1e-7]];
@@ -114,10 +121,8 @@ for (const [name, row] of rows) {
     });
 
     it("warm-starts from x0: the solution takes 0 iterations, a point near it fewer than a cold start", () => {
-      const next = rng(8);
       const n = 30;
-      const A = withSpectrum(orthogonal(n, next), Array.from({ length: n }, (_, i) => 1 + i));
-      const b = randomVector(n, next);
+      const { A, b } = spdProblem(8, n, (i) => 1 + i);
       const truth = gaussSolve(A, b);
       const exact = solve(tensor(A), tensor(b), { x0: tensor(truth) });
       expect([exact.iterations, exact.converged]).to.deep.equal([0, true]);
@@ -129,10 +134,8 @@ for (const [name, row] of rows) {
     });
 
     it("stops at maxIter with converged false and the true residual of the x it returns; maxIter 0 returns x0", () => {
-      const next = rng(3);
       const n = 40;
-      const A = withSpectrum(orthogonal(n, next), Array.from({ length: n }, (_, i) => 1 + i * i));
-      const b = randomVector(n, next);
+      const { A, b } = spdProblem(3, n, (i) => 1 + i * i);
       const r = solve(tensor(A), tensor(b), { maxIter: 3, history: true });
       expect([r.status, r.converged, r.iterations]).to.deep.equal(["maxIter", false, 3]);
       expect(r.residualHistory).to.have.length(4);
@@ -165,10 +168,8 @@ for (const [name, row] of rows) {
     });
 
     it("takes A as a Tensor, nested arrays, a strided view, a LinearOperator, a denseOperator and (without a transpose) a function alike", () => {
-      const next = rng(11);
       const n = 8;
-      const A = withSpectrum(orthogonal(n, next), Array.from({ length: n }, (_, i) => 1 + i));
-      const b = randomVector(n, next);
+      const { A, b } = spdProblem(11, n, (i) => 1 + i);
       const truth = gaussSolve(A, b);
       const op = operatorOf(A, row.transpose);
       const kinds: unknown[] = [tensor(A), A, nonContiguous(tensor(A), "transposed"), nonContiguous(tensor(A), "padded"), op, linearOperator(op), denseOperator(A), linearOperator(tensor(A))];

@@ -17,7 +17,7 @@
  * no rearranging; views with large gaps are gathered row by row instead.
  */
 import type { FloatArray } from "../tensor.js";
-import { describe } from "../shape.js";
+import { describe, sizeOf } from "../shape.js";
 import { MODULE_BASE64, MODULE_LAYOUT } from "./module.generated.js";
 
 const { MR, NR, KC, MC, NC, GEMV_ROWS, GEMV_COLS } = MODULE_LAYOUT;
@@ -419,8 +419,7 @@ export function keepingResident<T>(views: readonly StorageView[], body: () => T)
   const mine: KeptStorage[] = [];
   if (backend !== "js") {
     for (const v of views) {
-      let size = 1;
-      for (const d of v.shape) size *= d;
+      const size = sizeOf(v.shape);
       if (size < KEEP_MIN_ENTRIES) continue;
       let lo = v.offset;
       let hi = v.offset;
