@@ -1,12 +1,34 @@
-// Builds the three bundles: ESM and CommonJS for Node (ndarray external, installed
-// as dependencies) and a self-contained browser ESM bundle (ndarray inlined).
+// Builds the bundles: ESM and CommonJS for Node (ndarray external, installed as a
+// dependency) and a self-contained, minified browser ESM bundle (ndarray inlined).
+// fast-check is bundled, for `verifyImplicit` to need no install: inlined in the
+// browser bundle, and for the Node bundles one minified CommonJS copy,
+// dist/fast-check.cjs, that both load (an app that bundles itself and never calls
+// `verifyImplicit` leaves it out: package.json says "sideEffects": false). No
+// source maps and no sources: spec/package/size.spec.ts checks the sizes.
 import { build } from "esbuild";
 
-const common = { entryPoints: ["lib/index.ts"], bundle: true, sourcemap: true, target: "es2022", logLevel: "warning" };
-const external = ["ndarray", "ndarray-ops"];
+const common = { entryPoints: ["lib/index.ts"], bundle: true, target: "es2022", logLevel: "warning" };
+const legal = "MIT License, Copyright (c) 2017 Nicolas DUBIEN";
+/** The Node bundles load fast-check from ./fast-check.cjs. */
+const sharedFastCheck = {
+  name: "shared-fast-check",
+  setup(b) {
+    b.onResolve({ filter: /^fast-check$/ }, () => ({ path: "./fast-check.cjs", external: true }));
+  },
+};
+const node = { ...common, platform: "node", external: ["ndarray"], plugins: [sharedFastCheck] };
 
 await Promise.all([
-  build({ ...common, format: "esm", platform: "node", external, outfile: "dist/index.js" }),
-  build({ ...common, format: "cjs", platform: "node", external, outfile: "dist/index.cjs" }),
-  build({ ...common, format: "esm", platform: "browser", outfile: "dist/browser.js", minify: false }),
+  build({
+    stdin: { contents: 'module.exports = require("fast-check");', resolveDir: ".", loader: "js" },
+    bundle: true, format: "cjs", platform: "node", target: "es2022", minify: true, logLevel: "warning",
+    banner: { js: `/* fast-check and pure-rand, bundled by implicit-diff for verifyImplicit. ${legal} (both). */` },
+    outfile: "dist/fast-check.cjs",
+  }),
+  build({ ...node, format: "esm", outfile: "dist/index.js" }),
+  build({ ...node, format: "cjs", outfile: "dist/index.cjs" }),
+  build({
+    ...common, format: "esm", platform: "browser", minify: true, outfile: "dist/browser.js",
+    banner: { js: `/* implicit-diff, MIT License. Bundles ndarray (MIT, Copyright (c) 2013 Mikola Lysenko) and fast-check and pure-rand (${legal}). */` },
+  }),
 ]);

@@ -5,8 +5,9 @@
  * result; no op ever writes into an existing tensor's storage, which is what
  * lets views (transpose, slice, broadcast) share data safely.
  */
-import ndarray from "ndarray";
-import ops from "ndarray-ops";
+import type ndarray from "ndarray";
+import { ndarrayView } from "./ndarray-view.js";
+import { copyStrided } from "./strided.js";
 import { checkShape, contiguousStrides, describe, isContiguous, shapeToString, sizeOf } from "./shape.js";
 
 export type DType = "float64" | "float32";
@@ -123,10 +124,13 @@ export class Tensor {
     return this.data[this.offset];
   }
 
-  /** A scijs ndarray view of the same storage (no copy; checked like `toArray`). */
+  /**
+   * A scijs ndarray view of the same storage (no copy; checked like `toArray`);
+   * where code generation is refused, an equivalent view (see ./ndarray-view.ts).
+   */
   toNdarray(): ndarray.NdArray<FloatArray> {
     if (this._trace !== null) tracing.checkRead(this, "toNdarray");
-    return ndarray(this.data, this.shape.slice(), this.strides.slice(), this.offset);
+    return ndarrayView(this.data, this.shape.slice(), this.strides.slice(), this.offset);
   }
 
   /** The values as a fresh contiguous Float64Array (row-major; checked like `toArray`). */
@@ -201,9 +205,8 @@ export function copyInto(t: Tensor, out: FloatArray): void {
     return;
   }
   if (size === 0) return;
-  // A strided view (transpose, slice, broadcast): ndarray-ops walks it in the
-  // order of its smallest strides, which beats a plain row-major walk.
-  ops.assign(ndarray(out, shape.slice()), ndarray(data, shape.slice(), strides.slice(), offset));
+  // A strided view (transpose, slice, broadcast): plain loops, tiled where the source's short stride is not the last axis.
+  copyStrided(data, shape, strides, offset, out);
 }
 
 /** @internal True for an object laid out like a scijs ndarray view (data, shape, stride, offset). */
