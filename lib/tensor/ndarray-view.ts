@@ -71,8 +71,14 @@ export class StridedView implements View {
     return n;
   }
 
-  /** The axes from the smallest |stride| to the largest (ties keep axis order). */
+  /** The axes from the smallest |stride| to the largest, ties broken as ndarray breaks them. */
   get order(): number[] {
+    if (this.stride.length === 3) {
+      // ndarray's 3-d views decide by these comparisons, which settle ties their own way.
+      const [s0, s1, s2] = this.stride.map(Math.abs);
+      if (s0 > s1) return s1 > s2 ? [2, 1, 0] : s0 > s2 ? [1, 2, 0] : [1, 0, 2];
+      return s0 > s2 ? [2, 0, 1] : s2 > s1 ? [0, 1, 2] : [0, 2, 1];
+    }
     return this.stride.map((s, axis) => [Math.abs(s), axis]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, axis]) => axis);
   }
 
