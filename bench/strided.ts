@@ -22,6 +22,9 @@ const views: [string, number[], number[], number, number][] = [
   ["permute 100³ (0,2,1)", [100, 100, 100], [10000, 1, 100], 0, 1e6],
   ["permute 100³ (1,0,2)", [100, 100, 100], [100, 10000, 1], 0, 1e6],
   ["reversed 10⁶", [1e6], [-1], 1e6 - 1, 1e6],
+  ["transpose 4²", [4, 4], [1, 4], 0, 16],
+  ["broadcast row to 8²", [8, 8], [0, 1], 0, 8],
+  ["permute 3×4×5 (2,0,1)", [5, 3, 4], [1, 20, 5], 0, 60],
 ];
 
 export async function main(): Promise<void> {
@@ -31,7 +34,7 @@ export async function main(): Promise<void> {
     const size = shape.reduce((a, b) => a * b, 1);
     const own = new Float64Array(size);
     const theirs = new Float64Array(size);
-    const reps = Math.max(1, Math.round(2e6 / size));
+    const reps = Math.max(1, Math.round(2e6 / Math.max(size, 1000)));
     const runs = {
       own: () => copyStrided(data, shape, strides, offset, own),
       "ndarray-ops": () => ops.assign(ndarray(theirs, shape.slice()), ndarray(data, shape.slice(), strides.slice(), offset)),

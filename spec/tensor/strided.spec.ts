@@ -64,6 +64,7 @@ describe("tensor/strided: copyStrided", () => {
     check([40, 3, 37], [3, 1, 120]);
     check([2, 50, 3, 34], [1, 2 * 3, 2, 2 * 3 * 50]);
     check([64, 64], [2, 64 * 2]);
+    check([17, 33], [1, 17]);
   });
 
   it("merges contiguous dimensions and drops size-1 ones: slices, broadcasts, reversals", () => {
@@ -74,5 +75,14 @@ describe("tensor/strided: copyStrided", () => {
     check([10, 10], [20, 2]);
     check([], []);
     check([3, 0, 4], [4, 12, 1]);
+  });
+
+  it("fills broadcast runs and copies long contiguous runs natively, from float32 storage too", () => {
+    for (const float32 of [false, true]) {
+      check([3, 100], [200, 1], 1, float32);
+      check([2, 3, 70], [0, 140, 1], 0, float32);
+      check([3, 100], [1, 0], 0, float32);
+      check([5, 2, 80], [1, 0, 0], 2, float32);
+    }
   });
 });
