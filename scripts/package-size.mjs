@@ -41,6 +41,8 @@ export async function measure() {
       treeShaken: shaken.length,
       treeShakenGzip: gzipped(shaken),
       treeShakenPrints: printed,
+      // A message only fast-check writes: is any of it in the app?
+      treeShakenHasFastCheck: Buffer.from(shaken).includes("Property failed after"),
     };
   } finally {
     rmSync(app, { recursive: true, force: true });
