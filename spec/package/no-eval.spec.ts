@@ -21,6 +21,8 @@ import { PROGRAM, closeEverywhere, closedFormProblems, type Computed } from "./n
 const root = resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
 const NO_EVAL = "--disallow-code-generation-from-strings";
+/** An expression, true where code generation from strings is refused (so that the policy is known to be in force). */
+const EVAL_REFUSED = '(() => { try { return new Function("return false")(); } catch { return true; } })()';
 
 describe("the built package where code generation from strings is refused", function () {
   this.timeout(120000);
@@ -35,20 +37,22 @@ describe("the built package where code generation from strings is refused", func
     mkdirSync(join(scratch, "node_modules"));
     symlinkSync(root, join(scratch, "node_modules", "implicit-diff"), "dir");
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true }));
-    const print = "console.log(JSON.stringify(compute(lib)));";
+    const print = `console.log(JSON.stringify({ evalRefused: ${EVAL_REFUSED}, result: compute(lib) }));`;
     writeFileSync(join(scratch, "esm.mjs"), `import * as lib from "implicit-diff";\n${PROGRAM}\n${print}\n`);
     writeFileSync(join(scratch, "cjs.cjs"), `const lib = require("implicit-diff");\n${PROGRAM}\n${print}\n`);
     writeFileSync(join(scratch, "browser.mjs"), `import * as lib from ${JSON.stringify(join(root, "dist/browser.js"))};\n${PROGRAM}\n${print}\n`);
-    reference = run("esm.mjs", []);
+    reference = run("esm.mjs", [], false);
   });
   after(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Runs a scratch program in a fresh Node with `flags`; its printed result. */
-  function run(file: string, flags: string[]): Computed {
+  /** Runs a scratch program in a fresh Node with `flags`, where code generation is refused or not as `refused` says; its result. */
+  function run(file: string, flags: string[], refused = true): Computed {
     const out = execFileSync(process.execPath, [...flags, join(scratch, file)], { cwd: scratch, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return JSON.parse(out) as Computed;
+    const { evalRefused, result } = JSON.parse(out) as { evalRefused: boolean; result: Computed };
+    expect(evalRefused, "code generation refused").to.equal(refused);
+    return result;
   }
 
   it("computes the closed forms without any policy (the reference)", () => {
@@ -83,7 +87,7 @@ describe("the built package where code generation from strings is refused", func
       "try {",
       '  const lib = await import("./browser.js");',
       PROGRAM,
-      '  document.documentElement.setAttribute("data-result", JSON.stringify(compute(lib)));',
+      `  document.documentElement.setAttribute("data-result", JSON.stringify({ evalRefused: ${EVAL_REFUSED}, result: compute(lib) }));`,
       '  document.documentElement.setAttribute("data-state", "done");',
       "} catch (e) {",
       '  document.documentElement.setAttribute("data-result", String(e && e.stack || e));',
@@ -121,7 +125,8 @@ describe("the built package where code generation from strings is refused", func
         const text = (await page.getAttribute("html", "data-result")) ?? "";
         await page.close();
         expect(state, text).to.equal("done");
-        const result = JSON.parse(text) as Computed;
+        const { evalRefused, result } = JSON.parse(text) as { evalRefused: boolean; result: Computed };
+        expect(evalRefused, "code generation refused").to.equal(policy !== null);
         expect(result.kernels).to.deep.equal({ choice: "auto", wasm });
         expect(closeEverywhere({ ...result, kernels: null }, { ...reference, kernels: null }, 1e-12)).to.deep.equal([]);
         expect(problems).to.deep.equal([]);
