@@ -6,7 +6,11 @@
 // file but that one (lib/** too: it is read for this build as well), so an app
 // that bundles itself and never calls `verifyImplicit` drops it. No source maps
 // and no sources in the package: spec/package/size.spec.ts checks the sizes.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
+
+// A clean dist/ each time: files an older build left (source maps, say) must not be packed.
+rmSync("dist", { recursive: true, force: true });
 
 const common = { entryPoints: ["lib/index.ts"], bundle: true, target: "es2022", logLevel: "warning" };
 // The bundled packages are MIT-licensed; their copyright lines travel with them.
