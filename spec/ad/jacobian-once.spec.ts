@@ -67,11 +67,11 @@ describe("jacobian and hessian in forward mode evaluate f once", () => {
     });
   }
 
-  it("jacobian in mode \"fwd\" runs forward once; reverse mode did already", () => {
-    for (const mode of ["fwd", "rev"] as const) {
+  it("jacobian in mode \"fwd\" runs forward once, reverse mode did already; \"auto\" adds the plain evaluation that picks the mode", () => {
+    for (const mode of ["fwd", "rev", "auto"] as const) {
       const { f, runs } = counted();
       const J = jacobian((lambda: Tensor) => f.call(lambda), { mode })(lambda0);
-      expect(runs(), mode).to.equal(1);
+      expect(runs(), mode).to.equal(mode === "auto" ? 2 : 1);
       expectClose(J, jacobian((lambda: Tensor) => solve(add(XtX, diagonal(lambda)), Xtt), { mode: "rev" })(lambda0), 1e-8, 1e-12, mode);
     }
   });
