@@ -161,6 +161,22 @@ describe("\"auto\": a Krylov solve that stalls switches to the LU within the sol
     expectError(() => grad((v: Tensor) => weighted(make({ linearSolver: "gmres", maxIter: 300 }).call(v)) as Tensor)(b), "ImplicitFunction:", "gmres", "did not converge", "300 iterations");
   });
 
+  it("above 1000 unknowns nothing is factorised: a stalled solve throws, naming the solver and the preconditioner to try", () => {
+    const big = 1001;
+    // The same stencil, matrix-free: F = −1.3·y[i−1] + 2·y[i] − 0.7·y[i+1] − b.
+    const stencil = (y: Tensor) => {
+      const padded = concat([tensor([0]), y, tensor([0])]);
+      return add(add(mul(-1.3, slice(padded, [0], [big])), mul(2, y)), mul(-0.7, slice(padded, [2], [big])));
+    };
+    const f = new ImplicitFunction({
+      forward: (v: Tensor) => tensor(thomas(new Array<number>(big).fill(-1.3), new Array<number>(big).fill(2), new Array<number>(big).fill(-0.7), Array.from(v.toFloat64Array()))),
+      conditions: (v: Tensor, y: Tensor) => sub(stencil(y), v),
+    });
+    const v = tensor(Array.from({ length: big }, (_, i) => Math.sin(i)));
+    expectError(() => grad((x: Tensor) => sum(f.call(x)))(v), "ImplicitFunction:", "gmres", "did not converge", "1000 iterations", "jacobi");
+    expect(f.lastSolve).to.include({ solver: "gmres", converged: false, status: "maxIter" });
+  });
+
   it("the LU of the switch serves the rest of the call (a jacobian's other right-hand sides)", () => {
     const small = 60;
     const Ms = M.slice(0, small).map((row) => row.slice(0, small));
