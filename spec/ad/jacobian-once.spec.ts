@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import {
-  ImplicitFunction, Tensor, add, exp, eye, grad, hessian, jacobian, linearize, matmul, mul, pow, solve, stationarityConditions, sub, sum, tensor, transpose,
+  ImplicitFunction, Tensor, add, concat, exp, eye, grad, hessian, jacobian, jvp, linearize, matmul, mul, pow, sin, solve, stationarityConditions, sub, sum, tanh, tensor, transpose,
 } from "../../lib/index.js";
 import { expectClose } from "../helpers.js";
 import { randomMatrix } from "./fixtures.js";
@@ -95,5 +95,40 @@ describe("jacobian and hessian in forward mode evaluate f once", () => {
     expect(runs()).to.equal(2); // one linearize, one jacobian
     expect(traced).to.equal(perCall);
     expect(watched.lastSolve).to.include({ solver: "direct", converged: true });
+  });
+});
+
+describe("forward-mode jacobian from one linearisation, nested", () => {
+  const xs = tensor([0.3, -1.2, 2.0, 0.7]);
+
+  it("differentiated itself: grad and jvp of Σ J(x; c) for J = ∂/∂x sin(c·x), against the closed form", () => {
+    const total = (c: Tensor) => sum(jacobian((x: Tensor) => sin(mul(c, x)), { mode: "fwd" })(xs));
+    // Σᵢ c·cos(c xᵢ), whose derivative in c is Σᵢ cos(c xᵢ) − c xᵢ sin(c xᵢ).
+    const c = 0.8;
+    const x = Array.from(xs.toFloat64Array());
+    const truth = x.reduce((a, xi) => a + Math.cos(c * xi) - c * xi * Math.sin(c * xi), 0);
+    expectClose(grad(total)(tensor(c)), truth, 1e-12, 1e-14, "grad");
+    expectClose(jvp(total, [tensor(c)], [tensor(1)])[1], truth, 1e-12, 1e-14, "jvp");
+    expectClose(total(tensor(c)), x.reduce((a, xi) => a + c * Math.cos(c * xi), 0), 1e-12, 1e-14, "value");
+  });
+
+  it("a Jacobian large enough to run the fused program (80×80): tanh(A x) + x², against the closed form, and the same unfused", () => {
+    const n = 80;
+    const A = randomMatrix(n, n, 33);
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i));
+    const z = A.map((row) => row.reduce((a, v, j) => a + v * x[j], 0));
+    const truth = A.flatMap((row, i) => row.map((v, j) => v * (1 - Math.tanh(z[i]) ** 2) + (i === j ? 2 * x[i] : 0)));
+    const f = (t: Tensor) => add(tanh(matmul(tensor(A), t)), mul(t, t));
+    expectClose(jacobian(f, { mode: "fwd" })(tensor(x)), truth, 1e-12, 1e-14, "fused");
+    // 8 inputs × 80 outputs = 640 entries: unfused applications.
+    const narrow = (t: Tensor) => f(concat([t, tensor(x.slice(8))]));
+    const J = jacobian(narrow, { mode: "fwd" })(tensor(x.slice(0, 8))).toFloat64Array();
+    for (let i = 0; i < n; i++) for (let j = 0; j < 8; j++) expect(Math.abs(J[i * 8 + j] - truth[i * n + j]), `J[${i}][${j}]`).to.be.below(1e-12);
+  });
+
+  it("no perturbation confusion: d/dx Σ x ⊙ ∂/∂y(x + y) is 1, not 2", () => {
+    const g = (x: Tensor) => sum(mul(x, jacobian((y: Tensor) => add(x, y), { mode: "fwd" })(x)));
+    expectClose(grad(g)(xs), [1, 1, 1, 1], 1e-14, 1e-14);
+    expectClose(jvp(g, [xs], [tensor([1, 0, 0, 0])])[1], 1, 1e-14, 1e-14);
   });
 });
