@@ -331,8 +331,8 @@ export class CallSolves {
    * once (lib/krylov/jacobi.ts: about 4w products for a band of half-width w,
    * at most about 3n) and shared by both systems, as A and Aᵀ have one diagonal.
    */
-  diagonal(K: LinearSystem): ProbedDiagonal {
-    this.probedDiagonal ??= probeDiagonal((x, out) => K.matvec.into(x, out), K.shape[0]);
+  diagonal(K: LinearSystem, precision: DType): ProbedDiagonal {
+    this.probedDiagonal ??= probeDiagonal((x, out) => K.matvec.into(x, out), K.shape[0], epsilonOf(precision));
     return this.probedDiagonal;
   }
 
@@ -502,7 +502,7 @@ function runKrylov(op: string, method: KrylovSolverName, K: LinearSystem, b: Ten
   const row = SOLVERS[method];
   let M: KrylovOptions["M"] | undefined;
   if (row.preconditioner && s.preconditioner !== undefined) {
-    M = s.preconditioner === "jacobi" ? jacobiPreconditioner(state.diagonal(K).diagonal, row.symmetric) : checkedPreconditioner(op, s.preconditioner);
+    M = s.preconditioner === "jacobi" ? jacobiPreconditioner(state.diagonal(K, s.precision).diagonal, row.symmetric) : checkedPreconditioner(op, s.preconditioner);
   }
   const opts = { tol: s.tol, atol: s.atol, maxIter, history: true, ...(M !== undefined ? { M } : {}) };
   return (row.solve as (A: LinearOperator, b: Tensor, opts: KrylovOptions) => KrylovResult)(K as LinearOperator, b, opts);

@@ -54,9 +54,11 @@ function probeRound(product: (x: Float64Array, out: Float64Array) => void, n: nu
  * diag(A) of an n×n operator given by its in-place product, by probing with
  * doubling periods (see the module comment). Cost: about 4w products for a band
  * of half-width w (2p per period tried, the last p ≥ w + 1), at most about 3n
- * for a dense A (then the last round uses the n unit vectors).
+ * for a dense A (then the last round uses the n unit vectors). `epsilon` is the
+ * machine epsilon of the precision the products are computed in (float32
+ * products agree to fewer digits).
  */
-export function probeDiagonal(product: (x: Float64Array, out: Float64Array) => void, n: number): ProbedDiagonal {
+export function probeDiagonal(product: (x: Float64Array, out: Float64Array) => void, n: number, epsilon = Number.EPSILON): ProbedDiagonal {
   const w = new Float64Array(n);
   const Aw = new Float64Array(n);
   const first = new Float64Array(n);
@@ -74,7 +76,7 @@ export function probeDiagonal(product: (x: Float64Array, out: Float64Array) => v
     for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(first[i]), Math.abs(second[i]));
     // Rounding in a product moves an entry by about ε·Σⱼ|A_ij w_j|; √ε of the largest entry
     // is far above that and far below any off-diagonal entry worth preconditioning for.
-    const allowed = Math.sqrt(Number.EPSILON) * scale;
+    const allowed = Math.sqrt(epsilon) * scale;
     let agree = true;
     for (let i = 0; i < n && agree; i++) agree = Math.abs(first[i] - second[i]) <= allowed;
     if (agree) return { diagonal: first, products, period: p };

@@ -73,6 +73,21 @@ describe("krylov/jacobi: probeDiagonal", () => {
     }
   });
 
+  it("float32 products: agreement judged at float32's rounding, so a band still costs 4w products", () => {
+    const n = 100;
+    const A = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (Math.abs(i - j) <= 1 ? next() + (i === j ? 3 : 0) : 0)));
+    const { product } = counted(A);
+    let calls = 0;
+    const rounded = (x: Float64Array, out: Float64Array) => {
+      calls++;
+      product(Float64Array.from(x, Math.fround), out);
+      for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]);
+    };
+    const { diagonal } = probeDiagonal(rounded, n, 2 ** -23);
+    expect(calls).to.equal(4);
+    A.forEach((row, i) => expect(Math.abs(diagonal[i] - row[i]), `entry ${i}`).to.be.below(1e-6 * Math.abs(row[i])));
+  });
+
   it("a diagonal operator: four products", () => {
     const n = 50;
     const A = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? i - 25 : 0)));
