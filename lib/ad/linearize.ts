@@ -199,12 +199,14 @@ export class LinearProgram {
   /**
    * The program applied to `tangents` (one per input, null for zero); outputs
    * not `wanted` come back null. Plain inputs run the fused executable on pooled
-   * storage (valid until `finish()`); traced ones run the nodes' rules.
+   * storage (valid until `finish()`); traced ones run the nodes' rules, and so
+   * do plain ones with `fused` false (for a program applied only a few times,
+   * whose fusion would cost more than it saves).
    */
-  apply(tangents: MaybeTensor[], wanted: boolean[] = this.outputs.map(() => true)): MaybeTensor[] {
+  apply(tangents: MaybeTensor[], wanted: boolean[] = this.outputs.map(() => true), fused = true): MaybeTensor[] {
     const active = tangents.map((t) => t !== null);
     const plain = tangents.every((t) => t === null || isPlain(t));
-    if (this.pool !== null && plain) return this.applyFused(this.pool, this.executable(active, wanted), tangents);
+    if (this.pool !== null && plain && (fused || this.released)) return this.applyFused(this.pool, this.executable(active, wanted), tangents);
     if (this.released) return this.applyFused(null, this.executable(active, wanted), tangents);
     const values = new Array<MaybeTensor>(this.nodes.length).fill(null);
     for (const leaf of this.leaves) values[leaf.index] = tangents[leaf.argIndex];

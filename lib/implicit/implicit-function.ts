@@ -50,8 +50,11 @@ export interface ImplicitFunctionOptions {
   tol?: number;
   /** Iteration cap of the linear solves (default 1000). */
   maxIter?: number;
-  /** v ↦ M⁻¹v, a preconditioner for ∂F/∂y (Krylov methods). */
-  preconditioner?: (v: Tensor) => Tensor;
+  /**
+   * A preconditioner for ∂F/∂y (Krylov methods): v ↦ M⁻¹v, or "jacobi" for
+   * M = diag(∂F/∂y), probed at each call's point (|diag| for cg and minres).
+   */
+  preconditioner?: ((v: Tensor) => Tensor) | "jacobi";
   /** Declares ∂F/∂y symmetric (e.g. stationarity conditions ∇_y f = 0); checked by a probe on every differentiated call. */
   symmetric?: boolean;
   /** Declares ∂F/∂y symmetric positive definite (then "auto" uses CG on large systems). */
@@ -94,7 +97,7 @@ const OPTIONS = {
   tol: is.positive,
   atol: is.nonNegative,
   maxIter: is.positiveInteger,
-  preconditioner: is.function<(v: Tensor) => Tensor>("a function v => M⁻¹v"),
+  preconditioner: kind<((v: Tensor) => Tensor) | "jacobi">('a function v => M⁻¹v or "jacobi"', (v) => typeof v === "function" || v === "jacobi"),
   symmetric: is.boolean,
   positiveDefinite: is.boolean,
   residualTol: described(is.positiveOrInfinity, "a positive number (Infinity turns the check off)"),

@@ -12,6 +12,7 @@ import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import type { LinearSystem } from "../ad/root.js";
 import { lsqr, type LinearOperator, type KrylovOptions, type KrylovResult } from "../krylov/index.js";
+import { jacobiPreconditioner, probeDiagonal, type ProbedDiagonal } from "../krylov/jacobi.js";
 import { allFinite, norm2 } from "../krylov/operator.js";
 import { ConvergenceError, LinearSolveError, type SolveDiagnostics, type SolveStatus } from "../errors.js";
 import { KRYLOV_SOLVER_NAMES, SOLVERS, type KrylovSolverName } from "../krylov/solvers.js";
@@ -33,7 +34,8 @@ export interface SolveSettings {
   tol: number;
   atol: number;
   maxIter: number;
-  preconditioner?: (v: Tensor) => Tensor;
+  /** v ↦ M⁻¹v, or "jacobi": M = diag(∂F/∂y), probed once per call (see CallSolves.diagonal). */
+  preconditioner?: ((v: Tensor) => Tensor) | "jacobi";
   symmetric: boolean;
   positiveDefinite: boolean;
   /** Systems with at most this many unknowns are solved densely under "auto". */
@@ -95,6 +97,11 @@ interface DenseFactors {
 export class DenseJacobian {
   private dense: DenseFactors | null = null;
 
+  /** Whether this call has formed (and factorised) ∂F/∂y already. */
+  get formed(): boolean {
+    return this.dense !== null;
+  }
+
   /** The dense A, from the system's products (A is K for "tangent", Kᵀ for "adjoint"). */
   factor(K: LinearSystem, system: "tangent" | "adjoint"): DenseFactors {
     if (this.dense !== null) return this.dense;
@@ -146,27 +153,58 @@ function wellConditioned(f: LUFactors): boolean {
   return hi > 0 && lo > hi * f.n * 1e3 * Number.EPSILON;
 }
 
-/** The largest ∂F/∂y "auto" materialises after Krylov solves (n² doubles, 8 MB, and its LU factors). */
-const AUTO_DENSE_LIMIT = 1000;
+/**
+ * The largest ∂F/∂y "auto" materialises after Krylov solves (n² doubles, 8 MB,
+ * and its LU factors): between solves of a call, and within a solve that stalls.
+ */
+export const AUTO_DENSE_LIMIT = 1000;
+
+/** What "auto" runs next, and why. */
+export interface AutoChoice {
+  method: Exclude<SolverName, "auto">;
+  /** The Krylov method was chosen because the symmetry probe found ∂F/∂y symmetric (no flag declared it). */
+  probedSymmetric: boolean;
+}
 
 /**
  * Which method "auto" uses for the next solve of a call with n unknowns
  * (measured in bench/auto-solver.ts, documented in the README): "direct" up
  * to directMaxSize unknowns, where forming ∂F/∂y (n products) costs no more
- * than a Krylov solve; above, the Krylov method the flags choose (cg, minres
- * or gmres: see krylovFor) until the Krylov solves of this call have spent n products, what
- * forming ∂F/∂y costs; then "direct" serves every further right-hand side of
- * the call (a jacobian, a Hessian) from one LU, up to AUTO_DENSE_LIMIT
- * unknowns. Like renting skis until the rent reaches the price of buying, this
- * spends at most about twice the products of the better of the two choices.
- * An LU solve still costs about two products (its residual check and the
- * triangular solves), so the switch waits while Krylov solves take fewer than
- * three products each (a diagonal ∂F/∂y and unit right-hand sides).
+ * than a Krylov solve; above, a Krylov method (see autoKrylov) until the
+ * Krylov solves of this call have spent n products, what forming ∂F/∂y costs;
+ * then "direct" serves every further right-hand side of the call (a jacobian,
+ * a Hessian) from one LU, up to AUTO_DENSE_LIMIT unknowns. Like renting skis
+ * until the rent reaches the price of buying, this spends at most about twice
+ * the products of the better of the two choices. An LU solve still costs about
+ * two products (its residual check and the triangular solves), so the switch
+ * waits while Krylov solves take fewer than three products each (a diagonal
+ * ∂F/∂y and unit right-hand sides). A Krylov solve that stalls switches to
+ * "direct" itself (see solveWith).
  */
-export function autoSolverFor(n: number, s: SolveSettings, state?: CallSolves): Exclude<SolverName, "auto"> {
-  if (n <= s.directMaxSize) return "direct";
-  if (state !== undefined && n <= AUTO_DENSE_LIMIT && state.krylovProducts >= n && state.krylovProducts > 3 * state.krylovSolves) return "direct";
-  return krylovFor(s.symmetric, s.positiveDefinite);
+export function autoSolverFor(n: number, s: SolveSettings, state?: CallSolves, K?: LinearSystem): AutoChoice {
+  if (n <= s.directMaxSize) return { method: "direct", probedSymmetric: false };
+  if (state !== undefined && n <= AUTO_DENSE_LIMIT && (state.dense.formed || (state.krylovProducts >= n && state.krylovProducts > 3 * state.krylovSolves))) {
+    return { method: "direct", probedSymmetric: false };
+  }
+  return autoKrylov(s, state, K);
+}
+
+/**
+ * The Krylov method "auto" takes: the one the flags declare (cg for
+ * positiveDefinite, minres for symmetric); without flags, minres when the
+ * symmetry probe (CallSolves.symmetryProbe: ⟨u, A v⟩ against ⟨A u, v⟩ for
+ * pseudo-random u, v; one or two products, once per call) finds ∂F/∂y
+ * symmetric, gmres otherwise. The probe only picks the method: the adjoint
+ * system is still solved with Aᵀ's own products, and every solve is accepted
+ * on its true residual, so a probe fooled by rounding costs iterations, never
+ * a wrong derivative. MINRES rather than CG, because a symmetric ∂F/∂y need not
+ * be positive definite (a saddle point, or u'' = a·eᵘ, whose ∂F/∂y is negative
+ * definite): MINRES takes CG's number of products on a definite system.
+ */
+function autoKrylov(s: SolveSettings, state?: CallSolves, K?: LinearSystem): AutoChoice {
+  if (s.symmetric || state === undefined || K === undefined) return { method: krylovFor(s.symmetric, s.positiveDefinite), probedSymmetric: false };
+  const symmetric = state.symmetryProbe(K, s.precision).symmetric;
+  return { method: krylovFor(symmetric, false), probedSymmetric: symmetric };
 }
 
 /**
@@ -250,6 +288,8 @@ export class CallSolves {
   /** ‖v‖, ‖K v‖ and ⟨u, K v⟩ for the probe vectors v (seed 1) and u (seed 2). */
   private first: { vNorm: number; KvNorm: number; uKv: number } | null = null;
   private symmetry: { uKv: number; Kuv: number; relative: number } | null = null;
+  /** diag(∂F/∂y), probed for the Jacobi preconditioner on the first solve that needs it. */
+  private probedDiagonal: ProbedDiagonal | null = null;
 
   constructor(private readonly scratch: ProbeScratch = new ProbeScratch()) {}
 
@@ -284,6 +324,16 @@ export class CallSolves {
   gain(K: LinearSystem): number {
     const { vNorm, KvNorm } = this.probeV(K);
     return KvNorm / vNorm;
+  }
+
+  /**
+   * diag(∂F/∂y) at this call's point, for `preconditioner: "jacobi"`: probed
+   * once (lib/krylov/jacobi.ts: about 4w products for a band of half-width w,
+   * at most about 3n) and shared by both systems, as A and Aᵀ have one diagonal.
+   */
+  diagonal(K: LinearSystem, precision: DType): ProbedDiagonal {
+    this.probedDiagonal ??= probeDiagonal((x, out) => K.matvec.into(x, out), K.shape[0], epsilonOf(precision));
+    return this.probedDiagonal;
   }
 
   /**
@@ -378,11 +428,14 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
   const bValues = contiguousData(b, "float64") as Float64Array; // read only
   const bNorm = norm2(bValues);
   const n = K.shape[0];
-  const method = typeof s.solver === "function" ? "user" : s.solver === "auto" ? autoSolverFor(n, s, state) : s.solver;
+  const auto = s.solver === "auto";
   if (!Number.isFinite(bNorm) && !allFinite(bValues)) {
+    const method = typeof s.solver === "function" ? "user" : auto ? autoSolverFor(n, s).method : s.solver;
     const label = s.solver === "auto" ? `auto(${method})` : method;
     throw nonFiniteRightHandSide(op, { solver: label, iterations: 0, residualNorm: NaN, converged: false, status: "nonFinite", system, tol: s.tol });
   }
+  const choice: AutoChoice | null = auto ? autoSolverFor(n, s, state, K) : null;
+  const method = typeof s.solver === "function" ? "user" : choice !== null ? choice.method : s.solver;
   if (typeof s.solver === "function") {
     const out = s.solver(K as LinearOperator, b);
     const x = out instanceof Tensor ? out : (out as KrylovResult)?.x;
@@ -396,14 +449,23 @@ function solveWith(op: string, K: LinearSystem, b: Tensor, system: "tangent" | "
     confirmSymmetry(op, K, x, bValues, res, system, s, state);
     return [plainFlat(x), diag];
   }
-  if (method === "direct") return solveDirect(op, K, b, bNorm, system, s, s.solver === "auto", state);
-  const result = runKrylov(op, method as KrylovSolverName, K as LinearOperator, b, s);
+  if (method === "direct") return solveDirect(op, K, b, bNorm, system, s, auto, state);
+  // "auto" gives a Krylov solve about n products (what forming ∂F/∂y costs) when it could factorise instead.
+  const canSwitch = auto && n <= AUTO_DENSE_LIMIT;
+  const result = runKrylov(op, method as KrylovSolverName, K, b, s, state, canSwitch ? Math.min(s.maxIter, n) : s.maxIter);
   state.krylovSolves += 1;
   state.krylovProducts += result.iterations + 1;
-  const label = s.solver === "auto" ? `auto(${method})` : method;
+  const label = auto ? `auto(${method})` : method;
   const diag: SolveDiagnostics = { solver: method, iterations: result.iterations, residualNorm: result.residualNorm, converged: result.converged, status: result.status, system, tol: s.tol, residualHistory: result.residualHistory };
   if (!result.converged) {
-    const note = roundingNote(K, result.x, result.residualNorm, bNorm, s, state) || flagNote(label, method, result.status, K, s, state);
+    // A CG breakdown under a declared positiveDefinite says the flag is wrong: reported, not papered over.
+    const flagRefuted = result.status === "breakdown" && s.positiveDefinite;
+    if (canSwitch && result.status !== "nonFinite" && !flagRefuted) {
+      // Stalled (PDE-like conditioning, a restarted GMRES on a symmetric indefinite A, …): the LU of ∂F/∂y solves it within this solve.
+      const [x, direct] = solveDirect(op, K, b, bNorm, system, s, true, state);
+      return [x, { ...direct, solver: `${method}→${direct.solver}`, iterations: result.iterations + direct.iterations }];
+    }
+    const note = roundingNote(K, result.x, result.residualNorm, bNorm, s, state) || flagNote(label, method, result.status, K, s, state, choice?.probedSymmetric ?? false);
     throw notConverged(op, diag, note);
   }
   // A method for rectangular systems (lsqr) also stops at a least-squares solution; on a
@@ -430,11 +492,20 @@ function checkedPreconditioner(op: string, M: (v: Tensor) => Tensor): (v: Tensor
   };
 }
 
-/** Runs the Krylov solver `method` of the table, with the preconditioner when the method takes one. */
-function runKrylov(op: string, method: KrylovSolverName, A: LinearOperator, b: Tensor, s: SolveSettings): KrylovResult {
+/**
+ * Runs the Krylov solver `method` of the table for at most `maxIter`
+ * iterations, with the preconditioner when the method takes one: the user's,
+ * or Jacobi's from the call's probed diagonal (by |dᵢ| for the symmetric
+ * methods, whose M must be positive definite).
+ */
+function runKrylov(op: string, method: KrylovSolverName, K: LinearSystem, b: Tensor, s: SolveSettings, state: CallSolves, maxIter: number): KrylovResult {
   const row = SOLVERS[method];
-  const opts = { tol: s.tol, atol: s.atol, maxIter: s.maxIter, history: true, ...(row.preconditioner && s.preconditioner ? { M: checkedPreconditioner(op, s.preconditioner) } : {}) };
-  return (row.solve as (A: LinearOperator, b: Tensor, opts: KrylovOptions) => KrylovResult)(A, b, opts);
+  let M: KrylovOptions["M"] | undefined;
+  if (row.preconditioner && s.preconditioner !== undefined) {
+    M = s.preconditioner === "jacobi" ? jacobiPreconditioner(state.diagonal(K, s.precision).diagonal, row.symmetric) : checkedPreconditioner(op, s.preconditioner);
+  }
+  const opts = { tol: s.tol, atol: s.atol, maxIter, history: true, ...(M !== undefined ? { M } : {}) };
+  return (row.solve as (A: LinearOperator, b: Tensor, opts: KrylovOptions) => KrylovResult)(K as LinearOperator, b, opts);
 }
 
 /** ‖b − K x‖ computed independently of the solver. */
@@ -489,9 +560,10 @@ function roundingNote(K: LinearSystem, x: Tensor, res: number, bNorm: number, s:
  * this call already confirmed symmetry) and CG's breakdown (pᵀAp ≤ 0) for
  * positive definiteness.
  */
-function flagNote(label: string, method: string, status: SolveStatus, K: LinearSystem, s: SolveSettings, state: CallSolves): string {
+function flagNote(label: string, method: string, status: SolveStatus, K: LinearSystem, s: SolveSettings, state: CallSolves, probedSymmetric = false): string {
   const row = Object.hasOwn(SOLVERS, method) ? SOLVERS[method as KrylovSolverName] : null;
-  if (!s.symmetric && !row?.symmetric) return "";
+  // "auto" chose minres from its own probe: no flag to blame, the general advice applies.
+  if (probedSymmetric || (!s.symmetric && !row?.symmetric)) return "";
   const auto = label.startsWith("auto");
   const why = auto
     ? `${method} was chosen because of ${row?.positiveDefinite ? "positiveDefinite" : "symmetric"}: true`
@@ -554,6 +626,6 @@ function solveDirect(op: string, K: LinearSystem, b: Tensor, bNorm: number, syst
 }
 
 function notConverged(op: string, d: SolveDiagnostics, note = ""): ConvergenceError {
-  const advice = note !== "" ? note : ` Try linearSolver "direct" or "lsqr", a preconditioner, a larger maxIter, or check that the conditions determine y.`;
+  const advice = note !== "" ? note : ` Try linearSolver "direct" or "lsqr", a preconditioner (preconditioner: "jacobi" when the diagonal of ∂F/∂y varies widely), a larger maxIter, or check that the conditions determine y.`;
   return new ConvergenceError(`${op}: the ${d.system} linear solve with ${d.solver} did not converge: ${d.iterations} iterations, residual ${d.residualNorm.toExponential(3)} (tol ${formatNumber(d.tol)}, status ${d.status}).${advice}`, d);
 }

@@ -30,24 +30,25 @@ describe("linear solves: the solver table", () => {
     expect(SOLVER_NAMES).to.deep.equal(["auto", ...Object.keys(SOLVERS), "direct"]);
     const e = expectError(() => linearSystem([[2]], { linearSolver: "qr" }), "ImplicitFunction:", "linearSolver");
     expect(e.message).to.contain(SOLVER_NAMES.map((s) => `"${s}"`).join(", "));
-    // Each method gives M⁻¹1 for a symmetric positive definite M (which every method admits; "auto" without flags takes gmres).
+    // Each method gives M⁻¹1 for a symmetric positive definite M (which every method admits; "auto" without flags finds it symmetric and takes minres).
     const n = 20;
     const M = matrix(n, 2, n, true);
     const b = tensor(Array.from({ length: n }, (_, i) => Math.sin(i)));
     for (const linearSolver of SOLVER_NAMES) {
       const f = linearSystem(M, { linearSolver, directMaxSize: 4 });
       expectClose(grad((v: Tensor) => sum(f.call(v)))(b), gaussSolve(M, new Array<number>(n).fill(1)), 1e-8, 1e-10, linearSolver);
-      expect(f.lastSolve!.solver, linearSolver).to.equal(linearSolver === "auto" ? "gmres" : linearSolver);
+      expect(f.lastSolve!.solver, linearSolver).to.equal(linearSolver === "auto" ? "minres" : linearSolver);
     }
   });
 
-  it("\"auto\" above directMaxSize takes the most specialised Krylov method the flags allow: cg, minres, else gmres", () => {
+  it("\"auto\" above directMaxSize takes the most specialised Krylov method the flags (or its symmetry probe) allow: cg, minres, else gmres", () => {
     const n = 24;
     const M = matrix(n, 3, n, true);
+    const nonsymmetric = matrix(n, 3, n);
     const b = tensor(Array.from({ length: n }, (_, i) => Math.cos(i)));
-    for (const [flags, solver] of [[{ positiveDefinite: true }, "cg"], [{ symmetric: true }, "minres"], [{}, "gmres"]] as const) {
-      const f = linearSystem(M, flags);
-      expectClose(grad((v: Tensor) => sum(f.call(v)))(b), gaussSolve(M, new Array<number>(n).fill(1)), 1e-8, 1e-10, solver);
+    for (const [flags, solver, A] of [[{ positiveDefinite: true }, "cg", M], [{ symmetric: true }, "minres", M], [{}, "minres", M], [{}, "gmres", nonsymmetric]] as const) {
+      const f = linearSystem(A, flags);
+      expectClose(grad((v: Tensor) => sum(f.call(v)))(b), gaussSolve(transposeOf(A), new Array<number>(n).fill(1)), 1e-8, 1e-10, solver);
       expect(f.lastSolve!.solver).to.equal(solver);
       expect(SOLVERS[solver].square && !SOLVERS[solver].transpose).to.equal(true);
     }
@@ -239,10 +240,10 @@ describe("linear solves: the \"auto\" rule, set from bench/auto-solver.ts", () =
       for (let k = 0; k < n; k++) s += M[i][k] * Jv[k * n + j];
       expect(Math.abs(s - (i === j ? 1 : 0)), `(MJ)[${i}][${j}]`).to.be.below(1e-9);
     }
-    // A diagonal ∂F/∂y with unit right-hand sides takes one GMRES iteration each: no switch.
+    // A diagonal ∂F/∂y with unit right-hand sides takes one iteration each (of minres: the probe finds it symmetric): no switch.
     const diagonal = new ImplicitFunction({ forward: (v: Tensor) => tensor(Array.from(v.toFloat64Array(), (x) => x / 2)), conditions: (v: Tensor, y: Tensor) => sub(mul(2, y), v) });
     jacobian((v: Tensor) => diagonal.call(v), { mode: "rev" })(b);
-    expect(diagonal.lastSolve!.solver).to.equal("gmres");
+    expect(diagonal.lastSolve!.solver).to.equal("minres");
   });
 });
 
