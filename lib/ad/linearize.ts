@@ -31,6 +31,7 @@ import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, splitOper
 import { operand } from "../primitives/operands.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
+import { checkArity } from "./arity.js";
 import { sweep } from "./reverse.js";
 import { executableToString, fuse, readSlots, runInstruction, type Executable, type FusibleNode } from "./fuse.js";
 import { DtypeMismatchError } from "../errors.js";
@@ -491,6 +492,7 @@ export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[
   const op = "linearize";
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (primals.length === 0) throw new Error(`${op}: needs at least one primal to linearise at`);
+  checkArity(op, f, primals, null);
   const [out, program] = linearProgram(op, f, primals.map((p, i) => operand(op, p, undefined, `primal ${i}`)));
   const single = !Array.isArray(out);
   const lin = asFunction<LinearFunction>(op, program, "tangent", single, () => program.toString());
