@@ -77,7 +77,7 @@ function splitTopLevel(list: string): string[] | null {
   return parts.every((p) => p !== "") ? parts : null;
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 

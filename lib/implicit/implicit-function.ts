@@ -18,6 +18,7 @@ import { operand, type Operand } from "../primitives/operands.js";
 import { DtypeMismatchError, LinearSolveError, ResidualError } from "../errors.js";
 import { described, is, isPlainObject, kind, readOptions, required, type OptionKind } from "../primitives/options.js";
 import type { UserFunction } from "../primitives/util.js";
+import { declaredParameters, parametersText, plural } from "../ad/arity.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
 import {
   CallSolves, ProbeScratch, SOLVER_NAMES, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
@@ -223,7 +224,9 @@ export class ImplicitFunction {
     const op = this.name;
     const args = inputs.map((x, i) => operand(op, x, undefined, `input ${i}`));
     const plainInputs = args.map(concrete);
+    this.checkInputCount(args.length, null);
     const { y: yStar, byproduct, hasByproduct } = untraced(() => readForwardOutput(op, this.forward(...plainInputs)));
+    this.checkInputCount(args.length, hasByproduct && this.passByproduct);
 
     const extra = hasByproduct && this.passByproduct ? [byproduct] : [];
     const conditionsAt = (...all: Tensor[]): Tensor => {
@@ -278,6 +281,31 @@ export class ImplicitFunction {
         if (this.strict) this.checkStrict(residual.norm);
       },
     });
+  }
+
+  /**
+   * The number of inputs against the parameters forward and the conditions
+   * declare, where those are known for sure (lib/ad/arity.ts): forward takes
+   * the inputs; the conditions take the inputs, y and, when forward returned one
+   * and passByproduct is on, the byproduct (which they may leave undeclared).
+   * Before forward runs (`byproduct` null) only forward is checked, after it
+   * the conditions. An extra input would otherwise be read as y: a silent wrong
+   * value, or a misleading ResidualError when differentiated.
+   */
+  private checkInputCount(count: number, byproduct: boolean | null): void {
+    const got = `call got ${plural(count, "input")}`;
+    const conditions = declaredParameters(this.conditions);
+    if (byproduct === null) {
+      const forward = declaredParameters(this.forward);
+      if (forward === null || forward.count === count) return;
+      const also = conditions === null ? "" : ` (and the conditions declare ${parametersText(conditions)}: the inputs, then y)`;
+      throw new Error(`${this.name}: ${got} but forward declares ${parametersText(forward)}${also}; call passes its inputs to forward and then to the conditions before y, so it takes ${plural(forward.count, "input")}`);
+    }
+    if (conditions === null || conditions.count === count + 1 || (byproduct && conditions.count === count + 2)) return;
+    const layout = byproduct ? "the inputs, then y, then forward's byproduct (which they may leave out)" : "the inputs and then y";
+    const expected = byproduct && conditions.count >= 2 ? `${plural(conditions.count - 2, "input")} (or ${conditions.count - 1} if they leave the byproduct out)` : plural(conditions.count - 1, "input");
+    const byproductHint = !byproduct && conditions.count === count + 2 ? ", or forward must return { y, byproduct } to fill their last parameter" : "";
+    throw new Error(`${this.name}: ${got} but the conditions declare ${parametersText(conditions)}: they take ${layout}, so call takes ${expected}${byproductHint}`);
   }
 
   /**

@@ -240,3 +240,38 @@ describe("ImplicitFunction", () => {
     expectClose((ga as Tensor[])[1], [2 / 5], 1e-12);
   });
 });
+
+describe("ImplicitFunction: as many inputs as forward and the conditions declare (issue 25)", () => {
+  // y = 2x: forward takes x, the conditions (x, y).
+  const double = (forward: (...xs: Tensor[]) => Tensor) => new ImplicitFunction({ forward, conditions: (x: Tensor, y: Tensor) => sub(y, mul(x, 2)) });
+
+  it("one input more than forward takes is an Error naming the count, differentiated or not", () => {
+    const f = double((x: Tensor) => mul(x, 2));
+    expectError(() => f.call(tensor([1]), 7), "ImplicitFunction:", "call got 2 inputs", "forward declares 1 parameter (x)", "conditions declare 2 parameters (x, y)", "takes 1 input");
+    expectError(() => grad((x: Tensor) => sum(f.call(x, 7)))(tensor([1])), "ImplicitFunction:", "call got 2 inputs");
+    expectClose(f.call(tensor([1.5])), [3], 0, 0, "one input");
+  });
+
+  it("forward of unknown arity: the conditions name the count (7 would be read as y)", () => {
+    const f = double((...xs: Tensor[]) => mul(xs[0], 2));
+    expectError(() => f.call(tensor([1]), 7), "ImplicitFunction:", "call got 2 inputs", "conditions declare 2 parameters (x, y)", "the inputs and then y", "takes 1 input");
+    expectError(() => grad((x: Tensor) => sum(f.call(x, 7)))(tensor([1])), "ImplicitFunction:", "conditions declare 2 parameters");
+  });
+
+  it("one input fewer than the conditions take, and a byproduct the conditions may declare or leave out", () => {
+    const g = new ImplicitFunction({ forward: (...xs: Tensor[]) => mul(xs[0], 2), conditions: (x: Tensor, theta: Tensor, y: Tensor) => sub(y, mul(x, 2)) });
+    expectError(() => g.call(tensor([1])), "ImplicitFunction:", "call got 1 input", "3 parameters (x, theta, y)", "takes 2 inputs", "{ y, byproduct }");
+    const withByproduct = (conditions: (...args: never[]) => Tensor) => new ImplicitFunction({ forward: (...xs: Tensor[]) => ({ y: mul(xs[0], 2), byproduct: "b" }), conditions });
+    const declares = withByproduct((x: Tensor, y: Tensor, b: string) => (b === "b" ? sub(y, mul(x, 2)) : x));
+    expectClose(declares.call(tensor([2])), [4], 0, 0, "byproduct declared");
+    expectClose(withByproduct((x: Tensor, y: Tensor) => sub(y, mul(x, 2))).call(tensor([2])), [4], 0, 0, "byproduct left out");
+    expectError(() => declares.call(tensor([2]), 1, 2), "ImplicitFunction:", "call got 3 inputs", "forward's byproduct", "takes 1 input (or 2 if they leave the byproduct out)");
+  });
+
+  it("conditions with defaults or rest parameters, and the stock conditions, are not counted", () => {
+    const rest = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), conditions: (...args: Tensor[]) => sub(args[1], mul(args[0], 2)) });
+    expectClose(rest.call(tensor([1])), [2], 0, 0, "rest");
+    const fp = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), ...fixedPointConditions((x: Tensor, y: Tensor) => sub(add(y, mul(x, 2)), y)) });
+    expectClose(fp.call(tensor([1])), [2], 0, 0, "stock");
+  });
+});
