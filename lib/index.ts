@@ -13,7 +13,7 @@ export {
 export { sum, mean, max, min, logsumexp, softmax, norm } from "./primitives/reduce.js";
 export type { Axis } from "./primitives/reduce.js";
 export { reshape, transpose, broadcastTo, slice, concat, stack } from "./primitives/shape.js";
-export { matmul, dot, outer, solve } from "./primitives/linalg.js";
+export { matmul, dot, outer, solve, diag } from "./primitives/linalg.js";
 export { denseKernels } from "./tensor/wasm/dense.js";
 export type { DenseKernels } from "./tensor/wasm/dense.js";
 export type { Operand } from "./primitives/operands.js";

@@ -129,11 +129,11 @@ describe("primitives: no engine error ever leaks (fuzz)", () => {
   ];
   const OPS = [
     "tensor", "zeros", "ones", "eye", "full", "arange", ...BINARY, ...UNARY, ...REDUCE, "where", "softmax", "matmul", "dot", "outer", "transpose",
-    "reshape", "broadcastTo", "slice", "concat", "stack", "norm", "solve", "greater", "less", "equal", "astype",
+    "reshape", "broadcastTo", "slice", "concat", "stack", "norm", "solve", "diag", "greater", "less", "equal", "astype",
   ];
   const METHODS = [
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "sum", "mean", "max", "min", "logsumexp", "softmax", "norm", "matmul", "dot",
-    "transpose", "reshape", "broadcastTo", "slice", "astype", "item", "exp", "relu", "toArray", "toNdarray",
+    "transpose", "reshape", "broadcastTo", "slice", "diag", "astype", "item", "exp", "relu", "toArray", "toNdarray",
   ];
   const arg = fc.oneof(fc.nat({ max: junk.length - 1 }).map((i) => junk[i]), fc.nat({ max: valid.length - 1 }).map((i) => valid[i]));
   const args = fc.array(fc.oneof(arg, fc.array(arg, { maxLength: 3 })), { maxLength: 4 });
