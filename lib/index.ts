@@ -5,7 +5,7 @@
 import "./primitives/methods.js";
 
 export { Tensor, tensor, zeros, ones, eye, full, arange, astype } from "./tensor/tensor.js";
-export type { DType, NestedArray, TensorLike, TensorOptions, FloatArray } from "./tensor/tensor.js";
+export type { DType, NestedArray, ArrayOfRank, TensorLike, TensorOptions, FloatArray } from "./tensor/tensor.js";
 export {
   add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, sin, cos, tanh, sigmoid, softplus, relu,
   maximum, minimum, where, stopGradient, greater, greaterEqual, less, lessEqual, equal,

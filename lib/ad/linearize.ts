@@ -412,10 +412,14 @@ function paramsText(params: unknown): string {
 // ---------------------------------------------------------------------------
 // Public functions
 
-/** The linear part of f at a point, as returned by `linearize`. */
-export interface LinearFunction {
+/**
+ * The linear part of f at a point, as returned by `linearize`. `Out` is what it
+ * returns: `Tensor` when f returns one value (linearize's types say so when f's
+ * do), `Tensor[]` when f returns an array.
+ */
+export interface LinearFunction<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   /** J·tangents for tangents of the primals' shapes: a Tensor, or an array when f returns an array. */
-  (...tangents: unknown[]): Tensor | Tensor[];
+  (...tangents: unknown[]): Out;
   /** The recorded program (`program.toString()` prints it). */
   readonly program: LinearProgram;
   /**
@@ -485,8 +489,8 @@ function asFunction<F>(op: string, program: LinearProgram, what: string, single:
  * application only the tangent operations, fused, with storage reused between
  * applications. `lin.toString()` prints the linear program.
  */
-export function linearize(f: (...args: never[]) => Tensor | number, ...primals: unknown[]): [Tensor, LinearFunction];
-export function linearize(f: (...args: never[]) => (Tensor | number)[], ...primals: unknown[]): [Tensor[], LinearFunction];
+export function linearize(f: (...args: never[]) => Tensor | number, ...primals: unknown[]): [Tensor, LinearFunction<Tensor>];
+export function linearize(f: (...args: never[]) => (Tensor | number)[], ...primals: unknown[]): [Tensor[], LinearFunction<Tensor[]>];
 export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[]): [Tensor | Tensor[], LinearFunction];
 export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[]): [Tensor | Tensor[], LinearFunction] {
   const op = "linearize";
