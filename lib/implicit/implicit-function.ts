@@ -136,8 +136,13 @@ export function readForwardOutput(op: string, out: unknown): { y: Tensor; byprod
   try {
     return { y: concrete(operand(op, out, undefined, "forward's return value")), byproduct: undefined, hasByproduct: false };
   } catch (e) {
-    if (Array.isArray(out) && out.length === 2 && !(typeof out[1] === "number")) {
-      throw new Error(`${op}: forward returned a pair (${describe(out[0])}, ${describe(out[1])}), which is not tensor data: an array forward returns is always y. To hand the conditions a byproduct, return { y, byproduct }`);
+    // Not tensor data: a pair [y, extra] (a byproduct or an iteration count, as
+    // some solvers return), or Tensors in an array, are the likely intents.
+    if (Array.isArray(out) && out.length === 2 && (out[0] instanceof Tensor || Array.isArray(out[0]) || typeof out[1] !== "number")) {
+      throw new Error(`${op}: forward returned a pair (${describe(out[0])}, ${describe(out[1])}), which is not tensor data: an array forward returns is always y. To hand the conditions something besides y, return { y, byproduct } (here { y: ${out[0] instanceof Tensor ? "the Tensor" : "the first entry"}, byproduct: ${typeof out[1] === "number" ? out[1] : "the second"} }); to drop it, return y alone`, { cause: e });
+    }
+    if (Array.isArray(out) && out.some((v) => v instanceof Tensor)) {
+      throw new Error(`${op}: forward returned an array of ${out.length} entries holding Tensors, which is not tensor data: y is one Tensor. Join the parts into one (stack or concat), or return { y, byproduct } to hand the conditions the rest`, { cause: e });
     }
     throw e;
   }
@@ -178,6 +183,10 @@ export class ImplicitFunction {
   readonly strict: boolean;
   readonly strictTol: number;
   readonly passByproduct: boolean;
+  /** ∂F/∂y declared symmetric (by `symmetric` or `positiveDefinite`). */
+  readonly symmetric: boolean;
+  /** ∂F/∂y declared symmetric positive definite. */
+  readonly positiveDefinite: boolean;
   /** residualTol as given (undefined: the default of the call's precision). */
   private readonly residualTol: number | undefined;
   /** tol as given (undefined: the default of the call's precision). */
@@ -200,12 +209,14 @@ export class ImplicitFunction {
     this.passByproduct = o.passByproduct ?? true;
     this.tol = o.tol;
     const positiveDefinite = o.positiveDefinite ?? false;
+    this.positiveDefinite = positiveDefinite;
+    this.symmetric = (o.symmetric ?? false) || positiveDefinite;
     this.settings = {
       solver: o.linearSolver ?? "auto",
       atol: o.atol ?? 0,
       maxIter: o.maxIter ?? 1000,
       preconditioner: o.preconditioner,
-      symmetric: (o.symmetric ?? false) || positiveDefinite,
+      symmetric: this.symmetric,
       positiveDefinite,
       directMaxSize: o.directMaxSize ?? DIRECT_MAX_SIZE,
     };

@@ -45,6 +45,9 @@ describe("primitives: errors name the op, the shapes and the option", () => {
     // Typed arrays and ndarrays over them carry their dtype too.
     expectError(() => lib.add(new Float32Array(2), new Float64Array(2)), "add", "float32", "float64");
     expectError(() => lib.outer(ndarray(new Float32Array(2)), zeros([2])), "outer", "float32", "float64");
+    // Which operand is which (issue 25).
+    expectError(() => lib.add(zeros([2, 3], { dtype: "float32" }), zeros([3])), "add: dtypes differ", "the first operand (shape [2,3]) is float32", "the second operand (shape [3]) is float64", "astype");
+    expectError(() => lib.concat([d, d, f]), "concat: dtypes differ", "the first operand (shape [2,2]) is float64", "the third operand (shape [2,2]) is float32");
   });
 
   it("bad axes: out of range, repeated, fractional, non-numeric; bad keepdims", () => {
