@@ -19,8 +19,18 @@ export interface DeclaredParameters {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** Each function's answer, read once (a derivative taken in a loop would otherwise re-read its source every time). */
+const known = new WeakMap<object, DeclaredParameters | null>();
+
 /** f's declared parameters, or null when they cannot be known (see the module comment). */
 export function declaredParameters(f: (...args: never[]) => unknown): DeclaredParameters | null {
+  if (known.has(f)) return known.get(f)!;
+  const params = readParameters(f);
+  known.set(f, params);
+  return params;
+}
+
+function readParameters(f: (...args: never[]) => unknown): DeclaredParameters | null {
   const count = f.length;
   if (typeof count !== "number" || count <= 0) return null;
   let source: string;

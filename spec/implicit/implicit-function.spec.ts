@@ -9,7 +9,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   ImplicitFunction, Tensor, tensor, grad, valueAndGrad, jvp, vjp, jacobian, hessian, matmul, mul, sub, add, sum, tanh, solve, eye,
-  transpose, outer, fixedPointConditions, slice, zeros, pow,
+  transpose, outer, fixedPointConditions, slice, zeros, pow, exp, div, ones, hvp, stationarityConditions,
 } from "../../lib/index.js";
 import type { SolverName } from "../../lib/index.js";
 import { SOLVER_NAMES } from "../../lib/implicit/linear-solve.js";
@@ -273,5 +273,39 @@ describe("ImplicitFunction: as many inputs as forward and the conditions declare
     expectClose(rest.call(tensor([1])), [2], 0, 0, "rest");
     const fp = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), ...fixedPointConditions((x: Tensor, y: Tensor) => sub(add(y, mul(x, 2)), y)) });
     expectClose(fp.call(tensor([1])), [2], 0, 0, "stock");
+  });
+});
+
+describe("ImplicitFunction: transformations inside forward (issue 25, README)", () => {
+  it("a forward that runs grad (gradient descent) and hvp (Newton steps) is differentiated by the conditions only", () => {
+    // min_y Σ exp(y) − x·y: y = log x, dy/dx = 1/x.
+    const objective = (x: Tensor, y: Tensor): Tensor => sub(sum(exp(y)), sum(mul(x, y)));
+    const descent = new ImplicitFunction({
+      forward: (x: Tensor) => {
+        const g = grad((w: Tensor) => objective(x, w));
+        let y = zeros([2]);
+        for (let i = 0; i < 300; i++) y = sub(y, mul(0.2, g(y)));
+        return y;
+      },
+      ...stationarityConditions(objective, { positiveDefinite: true }),
+    });
+    const newton = new ImplicitFunction({
+      forward: (x: Tensor) => {
+        let y = zeros([2]);
+        // The Hessian is diagonal, exp(y): a Newton step divides the gradient by H·1.
+        for (let i = 0; i < 30; i++) {
+          const g = grad((w: Tensor) => objective(x, w))(y);
+          y = sub(y, div(g, hvp((w: Tensor) => objective(x, w), [y], [ones([2])])));
+        }
+        return y;
+      },
+      ...stationarityConditions(objective),
+    });
+    const x = tensor([2, 3]);
+    for (const f of [descent, newton]) {
+      expectClose(f.call(x), [Math.log(2), Math.log(3)], 1e-9, 1e-12);
+      expectClose(grad((v: Tensor) => sum(f.call(v)))(x), [1 / 2, 1 / 3], 1e-8, 1e-10);
+      expectClose(jvp((v: Tensor) => f.call(v), [x], [tensor([1, 1])])[1], [1 / 2, 1 / 3], 1e-8, 1e-10);
+    }
   });
 });
