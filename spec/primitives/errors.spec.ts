@@ -50,6 +50,14 @@ describe("primitives: errors name the op, the shapes and the option", () => {
     expectError(() => lib.concat([d, d, f]), "concat: dtypes differ", "the first operand (shape [2,2]) is float64", "the third operand (shape [2,2]) is float32");
   });
 
+  it("diag: a rank other than 1 or 2, a second argument, junk (issue 25)", () => {
+    expectError(() => lib.diag(tensor(3)), "diag:", "shape []", "1-D vector", "2-D matrix");
+    expectError(() => lib.diag(zeros([2, 2, 2])), "diag:", "shape [2,2,2]");
+    expectError(() => (lib.diag as (...a: unknown[]) => unknown)(zeros([3]), 1), "diag:", "one argument", "offset k");
+    expectError(() => (zeros([3, 3]) as unknown as { diag(k: number): unknown }).diag(1), "diag:", "one argument");
+    for (const junk of ["a", true, null, undefined, [[1], [2, 3]]]) expectError(() => lib.diag(junk as never), "diag:");
+  });
+
   it("bad axes: out of range, repeated, fractional, non-numeric; bad keepdims", () => {
     const x = zeros([2, 3]);
     for (const name of REDUCE) {
