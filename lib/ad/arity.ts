@@ -7,7 +7,9 @@
  * rest parameter, so `(x, y = 2) => …` and `(x, ...rest) => …` have length 1
  * and take more. The count is trusted only when the source shows a parameter
  * list with neither (no `=`, no `...`) and a body that does not read
- * `arguments` (down-levelled defaults and rest parameters do). Anything else
+ * `arguments` (down-levelled defaults and rest parameters do); fewer
+ * arguments than declared are also accepted from a body that compares with
+ * undefined (TypeScript's ES5 defaults: `if (y === void 0) y = 2`). Anything else
  * (length 0, a bound or native function, a class, a comment in the list) is
  * unknown, and unknown is never an error.
  */
@@ -15,6 +17,11 @@
 export interface DeclaredParameters {
   count: number;
   names: string[] | null;
+  /**
+   * The body compares with undefined (`y === void 0`, as TypeScript's ES5
+   * output writes a default): it may be meant to run with fewer arguments.
+   */
+  mayTakeFewer: boolean;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -44,7 +51,7 @@ function readParameters(f: (...args: never[]) => unknown): DeclaredParameters | 
   if (list === null) return null;
   const parts = splitTopLevel(list);
   if (parts === null || parts.length !== count) return null;
-  return { count, names: parts.every((p) => IDENTIFIER.test(p)) ? parts : null };
+  return { count, names: parts.every((p) => IDENTIFIER.test(p)) ? parts : null, mayTakeFewer: /\bvoid 0\b|\bundefined\b/.test(source) };
 }
 
 /** The text between the parentheses of the parameter list (or the lone parameter of `x => …`), or null. */
@@ -111,7 +118,7 @@ function shown(v: unknown, placeholder: string): string {
  */
 export function checkArity(op: string, f: (...args: never[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[] | null): void {
   const params = declaredParameters(f);
-  if (params === null || params.count === primals.length) return;
+  if (params === null || params.count === primals.length || (params.mayTakeFewer && primals.length < params.count)) return;
   const head = `${op}: f declares ${parametersText(params)} but ${plural(primals.length, "primal")} ${primals.length === 1 ? "was" : "were"} given; each primal is one argument of f`;
   if (params.count === 1 && primals.length > 1 && primals.every((p) => typeof p === "number")) {
     // The commonest slip: one vector argument written out as several primals.

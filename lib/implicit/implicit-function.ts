@@ -308,11 +308,11 @@ export class ImplicitFunction {
     const conditions = declaredParameters(this.conditions);
     if (byproduct === null) {
       const forward = declaredParameters(this.forward);
-      if (forward === null || forward.count === count) return;
+      if (forward === null || forward.count === count || (forward.mayTakeFewer && count < forward.count)) return;
       const also = conditions === null ? "" : ` (and the conditions declare ${parametersText(conditions)}: the inputs, then y)`;
       throw new Error(`${this.name}: ${got} but forward declares ${parametersText(forward)}${also}; call passes its inputs to forward and then to the conditions before y, so it takes ${plural(forward.count, "input")}`);
     }
-    if (conditions === null || conditions.count === count + 1 || (byproduct && conditions.count === count + 2)) return;
+    if (conditions === null || conditions.count === count + 1 || (byproduct && conditions.count === count + 2) || (conditions.mayTakeFewer && conditions.count > count + 1)) return;
     const layout = byproduct ? "the inputs, then y, then forward's byproduct (which they may leave out)" : "the inputs and then y";
     const expected = byproduct && conditions.count >= 2 ? `${plural(conditions.count - 2, "input")} (or ${conditions.count - 1} if they leave the byproduct out)` : plural(conditions.count - 1, "input");
     const byproductHint = !byproduct && conditions.count === count + 2 ? ", or forward must return { y, byproduct } to fill their last parameter" : "";

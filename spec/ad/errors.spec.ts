@@ -232,10 +232,16 @@ describe("errors: as many primals as f declares parameters (issue 25)", () => {
   });
 
   it("the count is read exactly from plain parameter lists and not from anything else", () => {
-    expect(declaredParameters((x: number, y: number) => x + y)).to.deep.equal({ count: 2, names: ["x", "y"] });
-    expect(declaredParameters(function f(a: number) { return a; })).to.deep.equal({ count: 1, names: ["a"] });
-    expect(declaredParameters(async (a: number, { b }: { b: number }) => a + b)).to.deep.equal({ count: 2, names: null });
-    expect(declaredParameters(((x: number) => x) as (x: number) => number)).to.deep.equal({ count: 1, names: ["x"] });
+    expect(declaredParameters((x: number, y: number) => x + y)).to.deep.equal({ count: 2, names: ["x", "y"], mayTakeFewer: false });
+    expect(declaredParameters(function f(a: number) { return a; })).to.deep.equal({ count: 1, names: ["a"], mayTakeFewer: false });
+    expect(declaredParameters(async (a: number, { b }: { b: number }) => a + b)).to.deep.equal({ count: 2, names: null, mayTakeFewer: false });
+    expect(declaredParameters(((x: number) => x) as (x: number) => number)).to.deep.equal({ count: 1, names: ["x"], mayTakeFewer: false });
+    // TypeScript's ES5 output for (x, y = 2): the count is right, but fewer arguments are meant to work.
+    // eslint-disable-next-line no-void
+    const es5Default = function (x: Tensor, y: Tensor | number) { if (y === void 0) { y = 2; } return mul(x, y); } as (x: Tensor, y?: Tensor) => Tensor;
+    expect(declaredParameters(es5Default)).to.include({ count: 2, mayTakeFewer: true });
+    expectClose(jvp(es5Default as (x: Tensor) => Tensor, [3], [1])[1], 2, 0, 0, "an ES5 default");
+    expectError(() => jvp(es5Default as (x: Tensor) => Tensor, [1, 2, 3], [1, 1, 1]), "jvp:", "2 parameters (x, y)");
     expect(declaredParameters((x: number, y = 1) => x + y)).to.equal(null);
     expect(declaredParameters((x: number, ...ys: number[]) => x + ys.length)).to.equal(null);
     expect(declaredParameters(() => 1)).to.equal(null);
@@ -243,6 +249,7 @@ describe("errors: as many primals as f declares parameters (issue 25)", () => {
     // Down-levelled defaults and rest parameters read `arguments`.
     // eslint-disable-next-line prefer-rest-params
     expect(declaredParameters(function (x: number) { return x + (arguments.length > 1 ? 1 : 0); })).to.equal(null);
-    expect(declaredParameters(new Function("x", "y /* , z */", "return x") as () => number)).to.equal(null);
+    expect(declaredParameters(class { constructor(readonly x: number) {} } as unknown as () => number)).to.equal(null);
+    expect(declaredParameters(((x: number, y: number) => x + y).bind(null))).to.equal(null);
   });
 });
