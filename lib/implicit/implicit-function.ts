@@ -297,18 +297,19 @@ export class ImplicitFunction {
   /**
    * The number of inputs against the parameters forward and the conditions
    * declare, where those are known for sure (lib/ad/arity.ts): forward takes
-   * the inputs; the conditions take the inputs, y and, when forward returned one
-   * and passByproduct is on, the byproduct (which they may leave undeclared).
-   * Before forward runs (`byproduct` null) only forward is checked, after it
-   * the conditions. An extra input would otherwise be read as y: a silent wrong
+   * the inputs (it may leave trailing ones undeclared); the conditions take the
+   * inputs, y and, when forward returned one and passByproduct is on, the
+   * byproduct (which they may leave undeclared). Before forward runs
+   * (`byproduct` null) only forward is checked, after it the conditions. An extra input would otherwise be read as y: a silent wrong
    * value, or a misleading ResidualError when differentiated.
    */
   private checkInputCount(count: number, byproduct: boolean | null): void {
     const got = `call got ${plural(count, "input")}`;
     const conditions = declaredParameters(this.conditions);
     if (byproduct === null) {
+      // A forward may ignore trailing inputs (one that scales F but not its root); it may not lack one.
       const forward = declaredParameters(this.forward);
-      if (forward === null || forward.count === count || (forward.mayTakeFewer && count < forward.count)) return;
+      if (forward === null || forward.count <= count || forward.mayTakeFewer) return;
       const also = conditions === null ? "" : ` (and the conditions declare ${parametersText(conditions)}: the inputs, then y)`;
       throw new Error(`${this.name}: ${got} but forward declares ${parametersText(forward)}${also}; call passes its inputs to forward and then to the conditions before y, so it takes ${plural(forward.count, "input")}`);
     }

@@ -245,11 +245,26 @@ describe("ImplicitFunction: as many inputs as forward and the conditions declare
   // y = 2x: forward takes x, the conditions (x, y).
   const double = (forward: (...xs: Tensor[]) => Tensor) => new ImplicitFunction({ forward, conditions: (x: Tensor, y: Tensor) => sub(y, mul(x, 2)) });
 
-  it("one input more than forward takes is an Error naming the count, differentiated or not", () => {
+  it("one input more than the conditions take is an Error naming the count, differentiated or not", () => {
     const f = double((x: Tensor) => mul(x, 2));
-    expectError(() => f.call(tensor([1]), 7), "ImplicitFunction:", "call got 2 inputs", "forward declares 1 parameter (x)", "conditions declare 2 parameters (x, y)", "takes 1 input");
+    expectError(() => f.call(tensor([1]), 7), "ImplicitFunction:", "call got 2 inputs", "conditions declare 2 parameters (x, y)", "the inputs and then y", "takes 1 input");
     expectError(() => grad((x: Tensor) => sum(f.call(x, 7)))(tensor([1])), "ImplicitFunction:", "call got 2 inputs");
     expectClose(f.call(tensor([1.5])), [3], 0, 0, "one input");
+  });
+
+  it("an input fewer than forward declares is an Error before forward runs; a forward may leave trailing inputs out", () => {
+    let runs = 0;
+    const f = double((x: Tensor, scale: Tensor) => {
+      runs++;
+      return mul(x, mul(scale, 0));
+    });
+    expectError(() => f.call(tensor([1])), "ImplicitFunction:", "call got 1 input", "forward declares 2 parameters (x, scale)");
+    expect(runs).to.equal(0);
+    // F = w·(y − 2x): w does not move the root, so forward can ignore it, and dy/dw = 0.
+    const weighted = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), conditions: (x: Tensor, w: Tensor, y: Tensor) => mul(w, sub(y, mul(x, 2))) });
+    const [dx, dw] = grad((x: Tensor, w: Tensor) => sum(weighted.call(x, w)), { argnums: [0, 1] })(tensor([1]), tensor(3));
+    expectClose(dx, [2], 1e-12, 0, "dy/dx");
+    expectClose(dw, 0, 0, 1e-12, "dy/dw");
   });
 
   it("forward of unknown arity: the conditions name the count (7 would be read as y)", () => {
