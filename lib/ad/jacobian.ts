@@ -11,8 +11,8 @@ import { reshape, stack } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { is, readOptions, type OptionKind } from "../primitives/options.js";
 import { jvpWithName } from "./forward.js";
-import { checkArity } from "./arity.js";
 import { gradWithName, pullBack, record, selectArgs, type ArgsOf, type ScalarFunction } from "./reverse.js";
+import { checkArity } from "./arity.js";
 
 export interface JacobianOptions {
   /** "fwd": one JVP per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
