@@ -125,14 +125,22 @@ export function solve(A: Operand, b: Operand): Tensor {
 }
 
 /**
- * The diagonal of an m×n matrix, entries (i, i) for i < min(m, n): a strided
- * view (stride = the sum of the matrix's strides), no copy. Linear; its
- * transpose is `diagEmbed` into the matrix's shape.
+ * The diagonal of an m×n matrix, entries (i, i) for i < min(m, n), read with
+ * stride = the sum of the matrix's strides. Copied out rather than returned as
+ * a view: min(m, n) entries cost nothing, and a result that owns its storage
+ * stays valid whatever later reuses the matrix's. Linear; its transpose is
+ * `diagEmbed` into the matrix's shape.
  */
 const diagPartPrim: Primitive = {
   name: "diagPart",
   saves: [],
-  impl: ([x]) => new Tensor(x.data, [Math.min(x.shape[0], x.shape[1])], [x.strides[0] + x.strides[1]], x.offset),
+  impl: ([x]) => {
+    const k = Math.min(x.shape[0], x.shape[1]);
+    const out = allocateOutput(x.dtype, k, false);
+    const stride = x.strides[0] + x.strides[1];
+    for (let i = 0, p = x.offset; i < k; i++, p += stride) out[i] = x.data[p];
+    return new Tensor(out, [k], [1], 0);
+  },
   shape: ([x]) => [Math.min(x.shape[0], x.shape[1])],
   jvp: (_, [t]) => (t === null ? null : bind(diagPartPrim, [t], undefined)),
   vjp: (ct, [x]) => [bind(diagEmbedPrim, [ct], x.shape.slice())],
@@ -161,8 +169,8 @@ const diagEmbedPrim: Primitive<number[]> = {
 /**
  * NumPy's diag: a 1-D `v` of length n gives the n×n matrix with v on its
  * diagonal (zeros elsewhere); a 2-D m×n matrix gives its diagonal, of length
- * min(m, n) (a view). The two are each other's transpose, which is how each
- * is differentiated.
+ * min(m, n). The two are each other's transpose, which is how each is
+ * differentiated.
  */
 export function diag(v: Operand): Tensor {
   const x = operand("diag", v);
