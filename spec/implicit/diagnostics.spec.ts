@@ -260,6 +260,10 @@ describe("ImplicitFunction: a solve that hit maxIter names the limit (issue 25)"
     expect(err.message.indexOf("maxIter: 2")).to.be.below(err.message.indexOf("positiveDefinite"));
   });
 
+  it("gmres (no flag involved) names the limit too", () => {
+    expectError(() => grad((v: Tensor) => sum(make({ linearSolver: "gmres", maxIter: 3 }).call(v)))(b), "ImplicitFunction:", "gmres did not converge", "the iteration limit maxIter: 3", "raise maxIter");
+  });
+
   it("a large enough maxIter solves it (so the limit was the reason)", () => {
     expect(() => grad((v: Tensor) => sum(make({ linearSolver: "cg", maxIter: 200 }).call(v)))(b)).not.to.throw();
   });
