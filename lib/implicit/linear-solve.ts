@@ -490,7 +490,6 @@ function roundingNote(K: LinearSystem, x: Tensor, res: number, bNorm: number, s:
  * positive definiteness.
  */
 function flagNote(label: string, method: string, status: SolveStatus, K: LinearSystem, s: SolveSettings, state: CallSolves): string {
-  if (status === "maxIter" && !s.symmetric && !(Object.hasOwn(SOLVERS, method) && SOLVERS[method as KrylovSolverName].symmetric)) return limitNote(s, " If no maxIter is enough, check that the conditions determine y.");
   const row = Object.hasOwn(SOLVERS, method) ? SOLVERS[method as KrylovSolverName] : null;
   if (!s.symmetric && !row?.symmetric) return "";
   const auto = label.startsWith("auto");
