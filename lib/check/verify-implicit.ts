@@ -222,7 +222,7 @@ function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tenso
 }
 
 /** Up to this many unknowns, property (5) forms ∂F/∂y (one JVP per column) and checks it entry by entry. */
-const DENSE_FLAG_CHECK = 200;
+const DENSE_FLAG_CHECK = 64;
 
 /**
  * Property (5): when f declares ∂F/∂y symmetric (or positive definite), it must
