@@ -5,7 +5,7 @@
 import "./primitives/methods.js";
 
 export { Tensor, tensor, zeros, ones, eye, full, arange, astype } from "./tensor/tensor.js";
-export type { DType, NestedArray, TensorLike, TensorOptions, FloatArray } from "./tensor/tensor.js";
+export type { DType, NestedArray, ArrayOfRank, TensorLike, TensorOptions, FloatArray } from "./tensor/tensor.js";
 export {
   add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, sin, cos, tanh, sigmoid, softplus, relu,
   maximum, minimum, where, stopGradient, greater, greaterEqual, less, lessEqual, equal,
@@ -13,7 +13,7 @@ export {
 export { sum, mean, max, min, logsumexp, softmax, norm } from "./primitives/reduce.js";
 export type { Axis } from "./primitives/reduce.js";
 export { reshape, transpose, broadcastTo, slice, concat, stack } from "./primitives/shape.js";
-export { matmul, dot, outer, solve } from "./primitives/linalg.js";
+export { matmul, dot, outer, solve, diag } from "./primitives/linalg.js";
 export { denseKernels } from "./tensor/wasm/dense.js";
 export type { DenseKernels } from "./tensor/wasm/dense.js";
 export type { Operand } from "./primitives/operands.js";

@@ -9,6 +9,7 @@ import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrac
 import { isOperand, operand } from "../primitives/operands.js";
 import { checkOutput, zerosLike } from "../primitives/util.js";
 import { DtypeMismatchError } from "../errors.js";
+import { checkArity } from "./arity.js";
 
 export class JVPTracer extends Tracer {
   declare readonly _trace: JVPTrace;
@@ -73,14 +74,19 @@ export function jvp(f: (...args: never[]) => Tensor | number, primals: unknown[]
 export function jvp(f: (...args: never[]) => (Tensor | number)[], primals: unknown[], tangents: unknown[]): [Tensor[], Tensor[]];
 export function jvp(f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput];
 export function jvp(f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
-  return jvpWithName("jvp", f, primals, tangents);
+  return jvpWithName("jvp", f, primals, tangents, true);
 }
 
-/** @internal jvp with the caller's public name in errors (hvp, jacobian). */
-export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[]): [JvpOutput, JvpOutput] {
+/**
+ * @internal jvp with the caller's public name in errors (hvp, jacobian).
+ * `checkCount`: f is the user's, so the number of primals is checked against
+ * the parameters it declares (lib/ad/arity.ts).
+ */
+export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[], checkCount = false): [JvpOutput, JvpOutput] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error(`${op}: primals and tangents must be arrays, got ${describe(primals)} and ${describe(tangents)}`);
   if (primals.length !== tangents.length) throw new Error(`${op}: ${primals.length} primals but ${tangents.length} tangents`);
+  if (checkCount) checkArity(op, f, primals, tangents);
   const ps = primals.map((p, i) => operand(op, p, undefined, `primal ${i}`));
   const ts = ps.map((p, i) => checkTangent(op, p, tangents[i], i));
   const trace = new JVPTrace(nextLevel());

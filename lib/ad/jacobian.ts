@@ -13,6 +13,7 @@ import { is, readOptions, type OptionKind } from "../primitives/options.js";
 import { jvpWithName } from "./forward.js";
 import { linearProgram, type LinearProgram } from "./linearize.js";
 import { gradWithName, pullBack, record, selectArgs, type ArgsOf, type ScalarFunction } from "./reverse.js";
+import { checkArity } from "./arity.js";
 
 export interface JacobianOptions {
   /** "fwd": f linearised once, applied once per input entry; "rev": one pullback per output entry; "auto" (default): the fewer. */
@@ -139,11 +140,15 @@ export function hessian(f: ScalarFunction, opts: { argnums?: number } = {}): (..
  * mode (cost: a few gradient evaluations, no Hessian formed). Returns a Tensor for
  * one primal, an array for several (the blocks Σⱼ Hᵢⱼ vⱼ).
  */
-export function hvp(f: ScalarFunction, primals: unknown[], tangents: unknown[]): Tensor | Tensor[] {
+export function hvp(f: ScalarFunction, primals: readonly [unknown], tangents: readonly [unknown]): Tensor;
+export function hvp(f: ScalarFunction, primals: readonly [unknown, unknown, ...unknown[]], tangents: readonly unknown[]): Tensor[];
+export function hvp(f: ScalarFunction, primals: readonly unknown[], tangents: readonly unknown[]): Tensor | Tensor[];
+export function hvp(f: ScalarFunction, primals: readonly unknown[], tangents: readonly unknown[]): Tensor | Tensor[] {
   if (typeof f !== "function") throw new Error(`hvp: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || primals.length === 0) throw new Error(`hvp: primals must be a non-empty array, got ${describe(primals)}`);
+  if (Array.isArray(tangents) && tangents.length === primals.length) checkArity("hvp", f, primals, tangents);
   const argnums = primals.map((_, i) => i);
   const gradient = gradWithName("hvp", f, { argnums });
-  const [, tangentOut] = jvpWithName("hvp", (...xs) => gradient(...xs), primals, tangents);
+  const [, tangentOut] = jvpWithName("hvp", (...xs) => gradient(...xs), primals as unknown[], tangents as unknown[]);
   return primals.length === 1 ? (tangentOut as Tensor[])[0] : (tangentOut as Tensor[]);
 }

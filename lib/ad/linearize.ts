@@ -31,6 +31,7 @@ import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, splitOper
 import { operand } from "../primitives/operands.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvpWithName } from "./forward.js";
+import { checkArity } from "./arity.js";
 import { sweep } from "./reverse.js";
 import { executableToString, fuse, readSlots, runInstruction, type Executable, type FusibleNode } from "./fuse.js";
 import { DtypeMismatchError } from "../errors.js";
@@ -413,10 +414,14 @@ function paramsText(params: unknown): string {
 // ---------------------------------------------------------------------------
 // Public functions
 
-/** The linear part of f at a point, as returned by `linearize`. */
-export interface LinearFunction {
+/**
+ * The linear part of f at a point, as returned by `linearize`. `Out` is what it
+ * returns: `Tensor` when f returns one value (linearize's types say so when f's
+ * do), `Tensor[]` when f returns an array.
+ */
+export interface LinearFunction<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   /** J·tangents for tangents of the primals' shapes: a Tensor, or an array when f returns an array. */
-  (...tangents: unknown[]): Tensor | Tensor[];
+  (...tangents: unknown[]): Out;
   /** The recorded program (`program.toString()` prints it). */
   readonly program: LinearProgram;
   /**
@@ -486,13 +491,14 @@ function asFunction<F>(op: string, program: LinearProgram, what: string, single:
  * application only the tangent operations, fused, with storage reused between
  * applications. `lin.toString()` prints the linear program.
  */
-export function linearize(f: (...args: never[]) => Tensor | number, ...primals: unknown[]): [Tensor, LinearFunction];
-export function linearize(f: (...args: never[]) => (Tensor | number)[], ...primals: unknown[]): [Tensor[], LinearFunction];
+export function linearize(f: (...args: never[]) => Tensor | number, ...primals: unknown[]): [Tensor, LinearFunction<Tensor>];
+export function linearize(f: (...args: never[]) => (Tensor | number)[], ...primals: unknown[]): [Tensor[], LinearFunction<Tensor[]>];
 export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[]): [Tensor | Tensor[], LinearFunction];
 export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[]): [Tensor | Tensor[], LinearFunction] {
   const op = "linearize";
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (primals.length === 0) throw new Error(`${op}: needs at least one primal to linearise at`);
+  checkArity(op, f, primals, null);
   const [out, program] = linearProgram(op, f, primals.map((p, i) => operand(op, p, undefined, `primal ${i}`)));
   const single = !Array.isArray(out);
   const lin = asFunction<LinearFunction>(op, program, "tangent", single, () => program.toString());

@@ -17,6 +17,7 @@ import { checkOutput, onesLike, zerosLike } from "../primitives/util.js";
 import { is, readOptions, type OptionKind } from "../primitives/options.js";
 import { DtypeMismatchError } from "../errors.js";
 import { keepingResident } from "../tensor/wasm/dense.js";
+import { checkArity } from "./arity.js";
 
 /** One recorded operation. Inputs of the transformation are nodes too (leaves). */
 export interface TapeNode {
@@ -228,6 +229,7 @@ function sharedMatrices(tape: readonly (TapeNode | null)[]): Tensor[] {
 export function vjp<F extends ScalarFunction>(f: F, ...primals: ArgsOf<F>): [Tensor, (cotangent: Operand) => Tensor[]];
 export function vjp(f: ScalarFunction, ...primals: unknown[]): [Tensor, (cotangent: Operand) => Tensor[]] {
   if (typeof f !== "function") throw new Error(`vjp: f must be a function, got ${describe(f)}`);
+  checkArity("vjp", f, primals, null);
   const rec = record("vjp", f as (...args: Tensor[]) => unknown, primals.map((p, i) => operand("vjp", p, undefined, `primal ${i}`)));
   return [rec.out, (ct) => pullBack("vjp", rec, ct)];
 }

@@ -10,6 +10,7 @@
  *   (2) pushforward matches:  jvp of f.call ≈ central differences of forward
  *   (3) pullback is adjoint:  ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩
  *   (4) linear solves converge (and ∂F/∂y is invertible where it should be).
+ *   (5) ∂F/∂y has the properties the flags declare: symmetric, positive definite.
  */
 import fc from "fast-check";
 import { LinearSolveError, ResidualError } from "../errors.js";
@@ -79,14 +80,17 @@ const PROPERTY = {
   pushforward: "(2) the pushforward matches finite differences of forward",
   adjoint: "(3) the pullback is the adjoint of the pushforward",
   solve: "(4) ∂F/∂y is nonsingular and the linear solves converge",
+  flags: "(5) ∂F/∂y is what its flags declare (symmetric, positiveDefinite)",
 } as const;
 
 /**
  * A failed property, carried out of the fast-check predicate: which property,
- * the discrepancy measured and its tolerance (absent for a failed solve).
+ * the discrepancy measured and its tolerance (absent for a failed solve), and
+ * for a property that fails in several ways, which (`kind`): shrinking keeps
+ * to one way, so a shrunk report explains the same fault as the first.
  */
 class PropertyFailure extends Error {
-  constructor(readonly property: string, readonly detail: string, readonly measured?: number, readonly tol?: number) {
+  constructor(readonly property: string, readonly detail: string, readonly measured?: number, readonly tol?: number, readonly kind = "") {
     super(`${property}: ${detail}`);
   }
 }
@@ -143,6 +147,7 @@ function runOnce(f: ImplicitFunction, inputs: ImplicitInput[], opts: Required<Om
 
   const rand = seededRandom(seed);
   checkNonsingular(f, inputs, y, extra, rand);
+  checkFlags(f, inputs, y, extra, rand);
   const primals = inputs.map((x) => concrete(operand(op, x)));
   const directions = primals.map((p) => new Float64Array(p.size).map(() => 2 * rand() - 1));
   const tangents = directions.map((d, i) => typed(d, primals[i].shape, primals[i].dtype));
@@ -211,9 +216,116 @@ function checkNonsingular(f: ImplicitFunction, inputs: ImplicitInput[], y: Tenso
   // Aδ = 0 for a random δ: A is singular (F may not depend on y at all).
   if (linear > 0 && remainder <= 0.5 * linear) return;
   if (linear <= 1e-3 * change || linear === 0) {
-    throw new PropertyFailure(PROPERTY.solve, `∂F/∂y is singular at the solution: along a step δ of size ${h.toExponential(2)}, ‖Aδ‖ = ${linear.toExponential(3)} while F changes by ${change.toExponential(3)}, so the derivative is not defined by these conditions`);
+    throw new PropertyFailure(PROPERTY.solve, `∂F/∂y is singular at the solution: along a step δ of size ${h.toExponential(2)}, ‖Aδ‖ = ${linear.toExponential(3)} while F changes by ${change.toExponential(3)}, so the derivative is not defined by these conditions`, undefined, undefined, "singular");
   }
-  throw new PropertyFailure(PROPERTY.solve, `∂F/∂y computed by differentiation disagrees with how the conditions change: along a step δ of size ${h.toExponential(2)}, ‖F(y + δ) − F(y)‖ = ${change.toExponential(3)} but ‖Aδ‖ = ${linear.toExponential(3)} (difference ${remainder.toExponential(3)}). Is part of the conditions hidden from differentiation (stopGradient, values computed outside the library)?`);
+  throw new PropertyFailure(PROPERTY.solve, `∂F/∂y computed by differentiation disagrees with how the conditions change: along a step δ of size ${h.toExponential(2)}, ‖F(y + δ) − F(y)‖ = ${change.toExponential(3)} but ‖Aδ‖ = ${linear.toExponential(3)} (difference ${remainder.toExponential(3)}). Is part of the conditions hidden from differentiation (stopGradient, values computed outside the library)?`, undefined, undefined, "hidden");
+}
+
+/** Up to this many unknowns, property (5) forms ∂F/∂y (one JVP per column) and checks it entry by entry. */
+const DENSE_FLAG_CHECK = 64;
+
+/**
+ * Property (5): when f declares ∂F/∂y symmetric (or positive definite), it must
+ * be, at forward's output: a wrong flag makes the adjoint solve use A for Aᵀ, or
+ * CG run on an indefinite matrix. Up to DENSE_FLAG_CHECK unknowns A is formed
+ * and the counterexample is exact: the most asymmetric pair of entries, or a
+ * direction v with vᵀAv ≤ 0 from an LDLᵀ factorisation of (A + Aᵀ)/2 without
+ * pivoting (Golub & Van Loan, "Matrix Computations", §4.1: a symmetric matrix
+ * is positive definite iff every pivot is positive). Above, random probes:
+ * ⟨u, A v⟩ against ⟨A u, v⟩, and vᵀAv. Tolerance √ε of y's precision, as the
+ * library's own symmetry check.
+ */
+function checkFlags(f: ImplicitFunction, inputs: ImplicitInput[], y: Tensor, extra: unknown[], rand: () => number): void {
+  if (!f.symmetric) return;
+  const flag = f.positiveDefinite ? "positiveDefinite: true" : "symmetric: true";
+  const n = y.size;
+  const apply = (v: Float64Array): Float64Array => untraced(() => concrete(jvp((w: Tensor) => conditionsAt(f, inputs, w, extra), [y], [typed(v, y.shape, y.dtype)])[1]).toFloat64Array());
+  const tol = Math.sqrt(y.dtype === "float32" ? 2 ** -23 : Number.EPSILON);
+  const dot = (a: Float64Array, b: Float64Array): number => a.reduce((t, v, i) => t + v * b[i], 0);
+  const notSymmetric = (evidence: string, relative: number): PropertyFailure =>
+    new PropertyFailure(PROPERTY.flags, `${flag} declares ∂F/∂y symmetric, but at forward's output it is not: ${evidence}, ${relative.toExponential(3)} > ${tol.toExponential(2)}. Remove the flag, or fix the conditions if ∂F/∂y should be symmetric (stationarity conditions ∇_y f = 0 have a symmetric Hessian)`, relative, tol, "symmetric");
+  const notDefinite = (v: Float64Array, vAv: number): PropertyFailure =>
+    new PropertyFailure(PROPERTY.flags, `positiveDefinite: true declares ∂F/∂y positive definite, but at forward's output the direction v = [${head(v)}] gives vᵀ(∂F/∂y)v = ${vAv.toExponential(3)} ≤ 0 (a saddle point or a maximum rather than a minimum?). Drop positiveDefinite and keep symmetric: true`, undefined, undefined, "positiveDefinite");
+  if (n <= DENSE_FLAG_CHECK) {
+    const A = new Float64Array(n * n);
+    const e = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      e.fill(0);
+      e[j] = 1;
+      const column = apply(e);
+      for (let i = 0; i < n; i++) A[i * n + j] = column[i];
+    }
+    let asymmetry = 0;
+    let worst = [0, 0];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const d = Math.abs(A[i * n + j] - A[j * n + i]);
+        asymmetry += 2 * d * d;
+        if (d > Math.abs(A[worst[0] * n + worst[1]] - A[worst[1] * n + worst[0]])) worst = [i, j];
+      }
+    }
+    const normA = norm(A);
+    const relative = normA > 0 ? Math.sqrt(asymmetry) / normA : 0;
+    if (relative > tol) {
+      const [i, j] = worst;
+      throw notSymmetric(`A[${i}][${j}] = ${A[i * n + j].toPrecision(6)} but A[${j}][${i}] = ${A[j * n + i].toPrecision(6)} for A = ∂F/∂y (formed by ${n} JVPs), and ‖A − Aᵀ‖/‖A‖ =`, relative);
+    }
+    if (!f.positiveDefinite) return;
+    const v = indefiniteDirection(A, n, n * Number.EPSILON * normA);
+    if (v !== null) throw notDefinite(v, dot(v, apply(v)));
+    return;
+  }
+  const random = (): Float64Array => new Float64Array(n).map(() => 2 * rand() - 1);
+  for (let probe = 0; probe < 3; probe++) {
+    const u = random();
+    const v = random();
+    const Au = apply(u);
+    const Av = apply(v);
+    const uAv = dot(u, Av);
+    const Auv = dot(Au, v);
+    const scale = norm(u) * norm(Av) + norm(Au) * norm(v);
+    const relative = scale > 0 ? Math.abs(uAv - Auv) / scale : 0;
+    if (relative > tol) throw notSymmetric(`for A = ∂F/∂y and pseudo-random u, v, ⟨u, A v⟩ = ${uAv.toPrecision(6)} but ⟨A u, v⟩ = ${Auv.toPrecision(6)}, a relative difference of`, relative);
+    if (f.positiveDefinite) {
+      const vAv = dot(v, Av);
+      if (!(vAv > 0)) throw notDefinite(v, vAv);
+    }
+  }
+}
+
+/**
+ * A direction v with vᵀSv ≤ `floor` for S = (A + Aᵀ)/2, or null when every
+ * pivot of S's LDLᵀ factorisation (no pivoting) exceeds it. With the first
+ * failing pivot d_k of the leading (k+1)×(k+1) block, v = L⁻ᵀe_k (zero below
+ * k) gives vᵀSv = d_k.
+ */
+function indefiniteDirection(A: Float64Array, n: number, floor: number): Float64Array | null {
+  const L = new Float64Array(n * n);
+  const d = new Float64Array(n);
+  const S = (i: number, j: number): number => 0.5 * (A[i * n + j] + A[j * n + i]);
+  for (let k = 0; k < n; k++) {
+    let dk = S(k, k);
+    for (let m = 0; m < k; m++) dk -= L[k * n + m] * L[k * n + m] * d[m];
+    if (!(dk > floor)) {
+      // Solve Lᵀ v = e_k on the leading block (L unit lower triangular).
+      const v = new Float64Array(n);
+      v[k] = 1;
+      for (let i = k - 1; i >= 0; i--) {
+        let t = 0;
+        for (let m = i + 1; m <= k; m++) t += L[m * n + i] * v[m];
+        v[i] = -t;
+      }
+      return v;
+    }
+    d[k] = dk;
+    L[k * n + k] = 1;
+    for (let i = k + 1; i < n; i++) {
+      let t = S(i, k);
+      for (let m = 0; m < k; m++) t -= L[i * n + m] * L[k * n + m] * d[m];
+      L[i * n + k] = t / dk;
+    }
+  }
+  return null;
 }
 
 function head(v: Float64Array): string {
@@ -238,6 +350,9 @@ function typed(values: Float64Array, shape: number[], dtype: DType): Tensor {
 function solveFailure(e: unknown): unknown {
   if (e instanceof ResidualError) return new PropertyFailure(PROPERTY.conditions, e.message);
   if (e instanceof LinearSolveError) return new PropertyFailure(PROPERTY.solve, e.message);
+  // The call's own refusal of a wrong symmetric/positiveDefinite flag (lib/implicit/linear-solve.ts),
+  // where property (5)'s probes passed: the same property.
+  if (e instanceof Error && e.constructor === Error && / declares ∂F\/∂y symmetric, but /.test(e.message)) return new PropertyFailure(PROPERTY.flags, e.message, undefined, undefined, "symmetric");
   return e;
 }
 
@@ -313,7 +428,7 @@ export function verifyImplicit(f: ImplicitFunction, arbitraries: readonly Arbitr
 
 /** Two failures of the same kind: the same property, or two errors of user code of the same class. */
 function sameFailure(a: unknown, b: unknown): boolean {
-  if (a instanceof PropertyFailure || b instanceof PropertyFailure) return a instanceof PropertyFailure && b instanceof PropertyFailure && a.property === b.property;
+  if (a instanceof PropertyFailure || b instanceof PropertyFailure) return a instanceof PropertyFailure && b instanceof PropertyFailure && a.property === b.property && a.kind === b.kind;
   return a instanceof Error && b instanceof Error && a.constructor === b.constructor;
 }
 

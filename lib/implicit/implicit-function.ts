@@ -18,6 +18,7 @@ import { operand, type Operand } from "../primitives/operands.js";
 import { DtypeMismatchError, LinearSolveError, ResidualError } from "../errors.js";
 import { described, is, isPlainObject, kind, readOptions, required, type OptionKind } from "../primitives/options.js";
 import type { UserFunction } from "../primitives/util.js";
+import { declaredParameters, parametersText, plural } from "../ad/arity.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
 import {
   CallSolves, ProbeScratch, SOLVER_NAMES, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
@@ -138,8 +139,13 @@ export function readForwardOutput(op: string, out: unknown): { y: Tensor; byprod
   try {
     return { y: concrete(operand(op, out, undefined, "forward's return value")), byproduct: undefined, hasByproduct: false };
   } catch (e) {
-    if (Array.isArray(out) && out.length === 2 && !(typeof out[1] === "number")) {
-      throw new Error(`${op}: forward returned a pair (${describe(out[0])}, ${describe(out[1])}), which is not tensor data: an array forward returns is always y. To hand the conditions a byproduct, return { y, byproduct }`);
+    // Not tensor data: a pair [y, extra] (a byproduct or an iteration count, as
+    // some solvers return), or Tensors in an array, are the likely intents.
+    if (Array.isArray(out) && out.length === 2 && (out[0] instanceof Tensor || Array.isArray(out[0]) || typeof out[1] !== "number")) {
+      throw new Error(`${op}: forward returned a pair (${describe(out[0])}, ${describe(out[1])}), which is not tensor data: an array forward returns is always y. To hand the conditions something besides y, return { y, byproduct } (here { y: ${out[0] instanceof Tensor ? "the Tensor" : "the first entry"}, byproduct: ${typeof out[1] === "number" ? out[1] : "the second"} }); to drop it, return y alone`, { cause: e });
+    }
+    if (Array.isArray(out) && out.some((v) => v instanceof Tensor)) {
+      throw new Error(`${op}: forward returned an array of ${out.length} entries holding Tensors, which is not tensor data: y is one Tensor. Join the parts into one (stack or concat), or return { y, byproduct } to hand the conditions the rest`, { cause: e });
     }
     throw e;
   }
@@ -180,6 +186,10 @@ export class ImplicitFunction {
   readonly strict: boolean;
   readonly strictTol: number;
   readonly passByproduct: boolean;
+  /** ∂F/∂y declared symmetric (by `symmetric` or `positiveDefinite`). */
+  readonly symmetric: boolean;
+  /** ∂F/∂y declared symmetric positive definite. */
+  readonly positiveDefinite: boolean;
   /** residualTol as given (undefined: the default of the call's precision). */
   private readonly residualTol: number | undefined;
   /** tol as given (undefined: the default of the call's precision). */
@@ -202,12 +212,14 @@ export class ImplicitFunction {
     this.passByproduct = o.passByproduct ?? true;
     this.tol = o.tol;
     const positiveDefinite = o.positiveDefinite ?? false;
+    this.positiveDefinite = positiveDefinite;
+    this.symmetric = (o.symmetric ?? false) || positiveDefinite;
     this.settings = {
       solver: o.linearSolver ?? "auto",
       atol: o.atol ?? 0,
       maxIter: o.maxIter ?? 1000,
       preconditioner: o.preconditioner,
-      symmetric: (o.symmetric ?? false) || positiveDefinite,
+      symmetric: this.symmetric,
       positiveDefinite,
       directMaxSize: o.directMaxSize ?? DIRECT_MAX_SIZE,
     };
@@ -226,7 +238,9 @@ export class ImplicitFunction {
     const op = this.name;
     const args = inputs.map((x, i) => operand(op, x, undefined, `input ${i}`));
     const plainInputs = args.map(concrete);
+    this.checkInputCount(args.length, null);
     const { y: yStar, byproduct, hasByproduct } = untraced(() => readForwardOutput(op, this.forward(...plainInputs)));
+    this.checkInputCount(args.length, hasByproduct && this.passByproduct);
 
     const extra = hasByproduct && this.passByproduct ? [byproduct] : [];
     const conditionsAt = (...all: Tensor[]): Tensor => {
@@ -281,6 +295,32 @@ export class ImplicitFunction {
         if (this.strict) this.checkStrict(residual.norm);
       },
     });
+  }
+
+  /**
+   * The number of inputs against the parameters forward and the conditions
+   * declare, where those are known for sure (lib/ad/arity.ts): forward takes
+   * the inputs (it may leave trailing ones undeclared); the conditions take the
+   * inputs, y and, when forward returned one and passByproduct is on, the
+   * byproduct (which they may leave undeclared). Before forward runs
+   * (`byproduct` null) only forward is checked, after it the conditions. An extra input would otherwise be read as y: a silent wrong
+   * value, or a misleading ResidualError when differentiated.
+   */
+  private checkInputCount(count: number, byproduct: boolean | null): void {
+    const got = `call got ${plural(count, "input")}`;
+    const conditions = declaredParameters(this.conditions);
+    if (byproduct === null) {
+      // A forward may ignore trailing inputs (one that scales F but not its root); it may not lack one.
+      const forward = declaredParameters(this.forward);
+      if (forward === null || forward.count <= count || forward.mayTakeFewer) return;
+      const also = conditions === null ? "" : ` (and the conditions declare ${parametersText(conditions)}: the inputs, then y)`;
+      throw new Error(`${this.name}: ${got} but forward declares ${parametersText(forward)}${also}; call passes its inputs to forward and then to the conditions before y, so it takes ${plural(forward.count, "input")}`);
+    }
+    if (conditions === null || conditions.count === count + 1 || (byproduct && conditions.count === count + 2) || (conditions.mayTakeFewer && conditions.count > count + 1)) return;
+    const layout = byproduct ? "the inputs, then y, then forward's byproduct (which they may leave out)" : "the inputs and then y";
+    const expected = byproduct && conditions.count >= 2 ? `${plural(conditions.count - 2, "input")} (or ${conditions.count - 1} if they leave the byproduct out)` : plural(conditions.count - 1, "input");
+    const byproductHint = !byproduct && conditions.count === count + 2 ? ", or forward must return { y, byproduct } to fill their last parameter" : "";
+    throw new Error(`${this.name}: ${got} but the conditions declare ${parametersText(conditions)}: they take ${layout}, so call takes ${expected}${byproductHint}`);
   }
 
   /**

@@ -577,13 +577,21 @@ function flagNote(label: string, method: string, status: SolveStatus, K: LinearS
     }
   }
   if (row?.positiveDefinite) {
+    // Advice about a flag only when the user set it; an explicit "cg" gets the methods for other matrices.
+    const instead = s.positiveDefinite ? `drop positiveDefinite and keep symmetric: true (then "auto" uses minres)` : `use linearSolver "minres" (symmetric ∂F/∂y) or "gmres"`;
     if (method === "cg" && status === "breakdown") {
-      return ` ${why}, but CG met a direction p with pᵀAp ≤ 0: ∂F/∂y is not positive definite (a saddle point or a maximum rather than a minimum?). Drop positiveDefinite and keep symmetric: true (then "auto" uses minres).`;
+      return ` ${why}, but CG met a direction p with pᵀAp ≤ 0: ∂F/∂y is not positive definite (a saddle point or a maximum rather than a minimum?). ${instead[0].toUpperCase()}${instead.slice(1)}.`;
     }
-    return ` ${why}; ∂F/∂y passed a symmetry probe, but if it is not positive definite, drop positiveDefinite and keep symmetric: true (then "auto" uses minres).`;
+    if (status === "maxIter") return limitNote(s, ` (${why}; ∂F/∂y passed a symmetry probe. Only if it is not positive definite, ${instead}.)`);
+    return ` ${why}; ∂F/∂y passed a symmetry probe, but if it is not positive definite, ${instead}.`;
   }
-  if (row?.symmetric) return ` ${why}; ∂F/∂y passed a symmetry probe, so the flag is not the problem.`;
+  if (row?.symmetric) return status === "maxIter" ? limitNote(s, ` (${why}; ∂F/∂y passed a symmetry probe, so the flag is not the problem.)`) : ` ${why}; ∂F/∂y passed a symmetry probe, so the flag is not the problem.`;
   return "";
+}
+
+/** A solve that stopped at its iteration limit: the limit, named with the ways past it (then `more`). */
+function limitNote(s: SolveSettings, more: string): string {
+  return ` It stopped at the iteration limit maxIter: ${s.maxIter}${s.maxIter === 1000 ? " (the default)" : ""}: raise maxIter, add a preconditioner, or use linearSolver "direct" (an LU of ∂F/∂y, for systems small enough to factorise).${more}`;
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * Linear algebra primitives: matmul (NumPy semantics, batched), dot, outer,
- * and the dense solve A x = b by LU with partial pivoting.
+ * the dense solve A x = b by LU with partial pivoting, and diag.
  */
 import { Tensor } from "../tensor/tensor.js";
+import { allocateOutput } from "../tensor/storage.js";
 import { matmulKernel, solveKernel } from "../tensor/kernels.js";
 import { broadcastShapes, contiguousStrides, shapeToString } from "../tensor/shape.js";
 import { bind, type MaybeTensor, type Primitive } from "./core.js";
-import { operands, type Operand } from "./operands.js";
+import { operand, operands, type Operand } from "./operands.js";
 import { reshape, swapLastAxes, unbroadcast } from "./shape.js";
 import { add, mul, neg, sub } from "./elementwise.js";
 
@@ -121,4 +122,61 @@ export function solve(A: Operand, b: Operand): Tensor {
   if (M.ndim !== 2 || M.shape[0] !== M.shape[1]) throw new Error(`solve: A must be a square matrix [n,n], got ${shapeToString(M.shape)}`);
   if ((rhs.ndim !== 1 && rhs.ndim !== 2) || rhs.shape[0] !== M.shape[0]) throw new Error(`solve: b must have shape [${M.shape[0]}] or [${M.shape[0]},k] to match A ${shapeToString(M.shape)}, got ${shapeToString(rhs.shape)}`);
   return bind(solvePrim, [M, rhs], undefined);
+}
+
+/**
+ * The diagonal of an m×n matrix, entries (i, i) for i < min(m, n), read with
+ * stride = the sum of the matrix's strides. Copied out rather than returned as
+ * a view: min(m, n) entries cost nothing, and a result that owns its storage
+ * stays valid whatever later reuses the matrix's. Linear; its transpose is
+ * `diagEmbed` into the matrix's shape.
+ */
+const diagPartPrim: Primitive = {
+  name: "diagPart",
+  saves: [],
+  impl: ([x]) => {
+    const k = Math.min(x.shape[0], x.shape[1]);
+    const out = allocateOutput(x.dtype, k, false);
+    const stride = x.strides[0] + x.strides[1];
+    for (let i = 0, p = x.offset; i < k; i++, p += stride) out[i] = x.data[p];
+    return new Tensor(out, [k], [1], 0);
+  },
+  shape: ([x]) => [Math.min(x.shape[0], x.shape[1])],
+  jvp: (_, [t]) => (t === null ? null : bind(diagPartPrim, [t], undefined)),
+  vjp: (ct, [x]) => [bind(diagEmbedPrim, [ct], x.shape.slice())],
+};
+
+/**
+ * A vector placed on the diagonal of a zero matrix of the shape given (m×n, with
+ * m, n ≥ its length): cost m·n to zero, one pass over the vector. Linear; its
+ * transpose is `diagPart`.
+ */
+const diagEmbedPrim: Primitive<number[]> = {
+  name: "diagEmbed",
+  saves: [],
+  impl: ([v], shape) => {
+    const [m, n] = shape;
+    const out = allocateOutput(v.dtype, m * n);
+    const [stride] = v.strides;
+    for (let i = 0, k = v.offset; i < v.shape[0]; i++, k += stride) out[i * n + i] = v.data[k];
+    return new Tensor(out, shape.slice(), contiguousStrides(shape), 0);
+  },
+  shape: (_, shape) => shape.slice(),
+  jvp: (_, [t], __, shape) => (t === null ? null : bind(diagEmbedPrim, [t], shape)),
+  vjp: (ct) => [bind(diagPartPrim, [ct], undefined)],
+};
+
+/**
+ * NumPy's diag: a 1-D `v` of length n gives the n×n matrix with v on its
+ * diagonal (zeros elsewhere); a 2-D m×n matrix gives its diagonal, of length
+ * min(m, n). The two are each other's transpose, which is how each is
+ * differentiated.
+ */
+export function diag(v: Operand): Tensor {
+  const x = operand("diag", v);
+  // A NumPy habit: diag(v, k) for an off-diagonal; not supported, so not ignored.
+  if (arguments.length > 1) throw new Error(`diag: takes one argument (a 1-D vector or a 2-D matrix), got ${arguments.length}; a diagonal offset k is not supported (use slice on the matrix)`);
+  if (x.ndim === 1) return bind(diagEmbedPrim, [x], [x.shape[0], x.shape[0]]);
+  if (x.ndim === 2) return bind(diagPartPrim, [x], undefined);
+  throw new Error(`diag: expects a 1-D vector (→ the square matrix with it on its diagonal) or a 2-D matrix (→ its diagonal), got shape ${shapeToString(x.shape)}${x.ndim === 0 ? "; for a 1×1 matrix use diag(reshape(x, [1]))" : ""}`);
 }

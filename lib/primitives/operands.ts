@@ -3,7 +3,6 @@
  * expected, and how it becomes one, with the public name in every error.
  */
 import { Tensor, isNdarray, toTensor, type DType, type TensorLike } from "../tensor/tensor.js";
-import { describe } from "../tensor/shape.js";
 import { DtypeMismatchError } from "../errors.js";
 
 /** What an op accepts where a tensor is expected. */
@@ -56,9 +55,25 @@ export function operands(op: string, xs: readonly unknown[]): Tensor[] {
     const own = ownDtype(x);
     if (own === undefined) continue;
     if (dtype !== undefined && dtype !== own) {
-      throw new DtypeMismatchError(`${op}: dtypes differ (${xs.map((v) => ownDtype(v) ?? describe(v)).join(" vs ")}); convert one with astype()`);
+      const parts = xs.flatMap((v, i) => {
+        const d = ownDtype(v);
+        return d === undefined ? [] : [`the ${ordinal(i, xs.length)} operand${shapeOf(v)} is ${d}`];
+      });
+      throw new DtypeMismatchError(`${op}: dtypes differ: ${parts.join(", ")}; convert one with astype(), e.g. the float32 one with .astype("float64")`);
     }
     dtype = own;
   }
   return xs.map((x) => operand(op, x, dtype));
+}
+
+/** "first", "second", … for the operands of an op (index i of n; "#7" beyond five). */
+function ordinal(i: number, n: number): string {
+  if (n === 2) return i === 0 ? "first" : "second";
+  return i < 5 ? ["first", "second", "third", "fourth", "fifth"][i] : `#${i + 1}`;
+}
+
+/** " (shape [2,3])" for a value that has a shape, "" otherwise. */
+function shapeOf(x: unknown): string {
+  const shape = x instanceof Tensor ? x.shape : x instanceof Float64Array || x instanceof Float32Array ? [x.length] : (x as { shape?: unknown })?.shape;
+  return Array.isArray(shape) ? ` (shape [${shape.join(",")}])` : "";
 }

@@ -72,6 +72,7 @@ export const OPS = {
   dot:          { fn: la.dot,          method: true },
   outer:        { fn: la.outer,        method: false },
   solve:        { fn: la.solve,        method: false },
+  diag:         { fn: la.diag,         method: true },
   // dtype
   astype:       { fn: astype,          method: true },
 } as const satisfies Record<string, OpRow>;

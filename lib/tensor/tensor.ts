@@ -14,6 +14,8 @@ export type DType = "float64" | "float32";
 export type FloatArray = Float64Array | Float32Array;
 /** Nested JS arrays of numbers, or a number (rank 0). */
 export type NestedArray = number | NestedArray[];
+/** What `toArray(rank)` returns: a number for rank 0, number[] for 1, number[][] for 2, … */
+export type ArrayOfRank<R extends number> = R extends 0 ? number : R extends 1 ? number[] : R extends 2 ? number[][] : R extends 3 ? number[][][] : R extends 4 ? number[][][][] : NestedArray;
 /** Anything `tensor()` accepts. */
 export type TensorLike = Tensor | number | NestedArray | FloatArray | ndarray.NdArray;
 
@@ -112,8 +114,20 @@ export class Tensor {
    * reads the numbers out, it throws on a value a live grad/jvp differentiates:
    * read `stopGradient(x)` instead to use them as constants.
    */
-  toArray(): NestedArray {
+  toArray(): NestedArray;
+  /**
+   * With the rank the caller expects, typed to match (`x.toArray(1)` is a
+   * `number[]`, `toArray(2)` a `number[][]`, `toArray(0)` a number) and checked:
+   * a tensor of another rank is an Error naming its shape, never a mistyped value.
+   */
+  toArray<R extends 0 | 1 | 2 | 3 | 4>(rank: R): ArrayOfRank<R>;
+  toArray(rank: number): NestedArray;
+  toArray(rank?: number): NestedArray {
     if (this._trace !== null) tracing.checkRead(this, "toArray");
+    if (rank !== undefined && rank !== this.ndim) {
+      if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 0) throw new Error(`toArray: rank must be a non-negative integer (the number of dimensions expected), got ${describe(rank)}`);
+      throw new Error(`toArray: rank ${rank} was expected but the tensor has shape ${shapeToString(this.shape)} (rank ${this.ndim})${this.size === 1 ? "; item() reads its one value" : rank < this.ndim ? "; reshape it first (reshape(x, [-1]) flattens)" : ""}`);
+    }
     return nestedValues(this);
   }
 

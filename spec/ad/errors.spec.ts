@@ -4,8 +4,9 @@
  */
 import { expect } from "chai";
 import {
-  Tensor, customJvp, customVjp, grad, hessian, hvp, jacobian, jvp, mul, sin, sum, tensor, valueAndGrad, vjp,
+  Tensor, customJvp, customVjp, grad, hessian, hvp, jacobian, jvp, linearize, mul, sin, sum, tensor, valueAndGrad, vjp,
 } from "../../lib/index.js";
+import { declaredParameters } from "../../lib/ad/arity.js";
 import { expectClose, expectError } from "../helpers.js";
 import { vec } from "./fixtures.js";
 
@@ -190,5 +191,65 @@ describe("errors: options and functions", () => {
       expect((caught as Error).constructor, attempt.toString()).to.equal(Error);
       expect((caught as Error).message, attempt.toString()).to.match(/^(grad|jvp|vjp|hvp|jacobian):/);
     }
+  });
+});
+
+describe("errors: as many primals as f declares parameters (issue 25)", () => {
+  const dot3 = (x: Tensor): Tensor => sum(mul(x, tensor([1, 2, 3])));
+
+  it("a vector written out as several primals is an Error showing the call meant, for jvp, vjp, hvp and linearize", () => {
+    expectError(() => jvp(dot3, [1, 2, 3], [1, 0, 0]), "jvp:", "1 parameter (x)", "3 primals", "jvp(f, [[1, 2, 3]], [[1, 0, 0]])");
+    expectError(() => vjp(dot3 as (...xs: Tensor[]) => Tensor, 1, 2, 3), "vjp:", "1 parameter (x)", "3 primals", "vjp(f, [1, 2, 3])");
+    expectError(() => hvp(square, [1, 2, 3], [1, 0, 0]), "hvp:", "1 parameter (x)", "hvp(f, [[1, 2, 3]], [[1, 0, 0]])");
+    expectError(() => linearize(dot3, 1, 2, 3), "linearize:", "1 parameter (x)", "linearize(f, [1, 2, 3])");
+    // What was meant works, and is what the message shows.
+    expectClose(jvp(dot3, [[1, 2, 3]], [[1, 0, 0]])[1], 1, 0, 0, "jvp as meant");
+  });
+
+  it("too few or too many primals for a function of several parameters names them", () => {
+    const f = (x: Tensor, y: Tensor): Tensor => sum(mul(x, y));
+    expectError(() => jvp(f, [vec([1])], [vec([1])]), "jvp:", "2 parameters (x, y)", "1 primal was given", "jvp(f, [x, y], [xTangent, yTangent])");
+    expectError(() => vjp(f as (...xs: Tensor[]) => Tensor, vec([1]), vec([2]), vec([3])), "vjp:", "2 parameters (x, y)", "3 primals", "vjp(f, x, y)");
+    expectError(() => hvp(f, [vec([1])], [vec([1])]), "hvp:", "2 parameters");
+    expectError(() => linearize(function named(a: Tensor, b: Tensor) { return mul(a, b); }, vec([1])), "linearize:", "2 parameters (a, b)");
+  });
+
+  it("functions whose parameter count is not known for sure are never refused: defaults, rest parameters, wrappers, bound functions", () => {
+    const withDefault = (x: Tensor, y: Tensor = tensor(2)): Tensor => mul(x, y);
+    expectClose(jvp(withDefault, [1, 3], [1, 0])[1], 3, 0, 0, "default given");
+    expectClose(jvp(withDefault, [1], [1])[1], 2, 0, 0, "default used");
+    const withRest = (x: Tensor, ...rest: Tensor[]): Tensor => mul(x, rest[0]);
+    expectClose(vjp(withRest, vec([1]), vec([5]))[1](vec([1]))[0], [5], 0, 0, "rest");
+    const variadic = (...xs: Tensor[]): Tensor => sum(mul(xs[0], xs[1]));
+    expectClose(hvp(variadic, [vec([1]), vec([2])], [vec([1]), vec([0])])[1], [1], 0, 0, "variadic");
+    // grad(f) is a wrapper of f's arguments; a bound function's source is not readable.
+    expectClose(jvp(grad(square), [vec([1, 2])], [vec([1, 0])])[1], [2, 0], 0, 0, "jvp of grad");
+    const bound = function (this: unknown, x: Tensor) { return mul(x, x); }.bind(null);
+    expectClose(jvp(bound, [vec([3])], [vec([1])])[1], [6], 0, 0, "bound");
+    // A destructured parameter is one parameter.
+    const pair = ([a, b]: Tensor[]): Tensor => mul(a, b);
+    expectError(() => linearize(pair as unknown as (x: Tensor) => Tensor, vec([1]), vec([2])), "linearize:", "1 parameter but 2 primals");
+  });
+
+  it("the count is read exactly from plain parameter lists and not from anything else", () => {
+    expect(declaredParameters((x: number, y: number) => x + y)).to.deep.equal({ count: 2, names: ["x", "y"], mayTakeFewer: false });
+    expect(declaredParameters(function f(a: number) { return a; })).to.deep.equal({ count: 1, names: ["a"], mayTakeFewer: false });
+    expect(declaredParameters(async (a: number, { b }: { b: number }) => a + b)).to.deep.equal({ count: 2, names: null, mayTakeFewer: false });
+    expect(declaredParameters(((x: number) => x) as (x: number) => number)).to.deep.equal({ count: 1, names: ["x"], mayTakeFewer: false });
+    // TypeScript's ES5 output for (x, y = 2): the count is right, but fewer arguments are meant to work.
+    // eslint-disable-next-line no-void
+    const es5Default = function (x: Tensor, y: Tensor | number) { if (y === void 0) { y = 2; } return mul(x, y); } as (x: Tensor, y?: Tensor) => Tensor;
+    expect(declaredParameters(es5Default)).to.include({ count: 2, mayTakeFewer: true });
+    expectClose(jvp(es5Default as (x: Tensor) => Tensor, [3], [1])[1], 2, 0, 0, "an ES5 default");
+    expectError(() => jvp(es5Default as (x: Tensor) => Tensor, [1, 2, 3], [1, 1, 1]), "jvp:", "2 parameters (x, y)");
+    expect(declaredParameters((x: number, y = 1) => x + y)).to.equal(null);
+    expect(declaredParameters((x: number, ...ys: number[]) => x + ys.length)).to.equal(null);
+    expect(declaredParameters(() => 1)).to.equal(null);
+    expect(declaredParameters(Math.max)).to.equal(null);
+    // Down-levelled defaults and rest parameters read `arguments`.
+    // eslint-disable-next-line prefer-rest-params
+    expect(declaredParameters(function (x: number) { return x + (arguments.length > 1 ? 1 : 0); })).to.equal(null);
+    expect(declaredParameters(class { constructor(readonly x: number) {} } as unknown as () => number)).to.equal(null);
+    expect(declaredParameters(((x: number, y: number) => x + y).bind(null))).to.equal(null);
   });
 });

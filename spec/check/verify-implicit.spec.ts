@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   ImplicitFunction, verifyImplicit, tensorArbitrary, scalarArbitrary, tensor, Tensor, sub, mul, add, matmul, transpose,
-  solve, eye, cos, pow, fixedPointConditions,
+  solve, eye, cos, pow, fixedPointConditions, stopGradient, concat, slice, zeros,
 } from "../../lib/index.js";
 
 const newtonSqrt = (iterations: number) => (x: Tensor | number) => {
@@ -160,5 +160,56 @@ describe("verifyImplicit", () => {
       expect(msg).to.match(/^verifyImplicit: property \(1\)/);
       expect(Math.hypot(...inputsAfter(msg, "shrunk counterexample"))).to.be.at.least(0.5);
     });
+  });
+});
+
+describe("verifyImplicit: wrong flags and hidden parts (issue 25)", () => {
+  it("a wrong symmetric flag is property (5) with its counterexample, not an Error from call", () => {
+    const M = tensor([[2, 1], [0, 3]]);
+    const f = new ImplicitFunction({ forward: (t: Tensor) => solve(M, t), conditions: (t: Tensor, y: Tensor) => sub(matmul(M, y), t), symmetric: true });
+    const msg = failure(() => verifyImplicit(f, [tensorArbitrary([2])], { numRuns: 5 }));
+    expect(msg).to.match(/^verifyImplicit: property \(5\) ∂F\/∂y is what its flags declare/);
+    expect(msg).to.contain("first counterexample: inputs = [tensor(");
+    expect(msg).to.contain("symmetric: true declares ∂F/∂y symmetric").and.to.contain("A[0][1] = 1.00000 but A[1][0] = 0.00000");
+    // Without the flag it passes.
+    expect(verifyImplicit(new ImplicitFunction({ forward: f.forward, conditions: f.conditions }), [tensorArbitrary([2])], { numRuns: 5 }).ok).to.equal(true);
+  });
+
+  it("a wrong positiveDefinite flag names a direction v with vᵀAv ≤ 0 (an exact one from LDLᵀ)", () => {
+    // Symmetric indefinite: the pivots are 1 and −2 − 0.25, and v = [−0.5, 1] gives vᵀNv = −2.25.
+    const N = tensor([[1, 0.5], [0.5, -2]]);
+    const f = new ImplicitFunction({ forward: (t: Tensor) => solve(N, t), conditions: (t: Tensor, y: Tensor) => sub(matmul(N, y), t), positiveDefinite: true });
+    const msg = failure(() => verifyImplicit(f, [tensorArbitrary([2])], { numRuns: 5 }));
+    expect(msg).to.match(/^verifyImplicit: property \(5\)/);
+    expect(msg).to.contain("positiveDefinite: true declares ∂F/∂y positive definite").and.to.contain("v = [-0.500000, 1.00000] gives vᵀ(∂F/∂y)v = -2.250e+0");
+    expect(verifyImplicit(new ImplicitFunction({ forward: f.forward, conditions: f.conditions, symmetric: true }), [tensorArbitrary([2])], { numRuns: 5 }).ok).to.equal(true);
+  });
+
+  it("above 64 unknowns the flags are probed: a nonsymmetric and a negative definite ∂F/∂y", () => {
+    const n = 80;
+    // F = y + ½·(y shifted down by one) − t: lower bidiagonal, solved by forward substitution.
+    const shifted = new ImplicitFunction({
+      forward: (t: Tensor) => {
+        const tv = t.toFloat64Array();
+        const y = new Float64Array(n);
+        for (let i = 0; i < n; i++) y[i] = tv[i] - (i > 0 ? 0.5 * y[i - 1] : 0);
+        return tensor(y);
+      },
+      conditions: (t: Tensor, y: Tensor) => sub(add(y, mul(0.5, concat([zeros([1]), slice(y, [0], [n - 1])]))), t),
+      symmetric: true,
+    });
+    expect(failure(() => verifyImplicit(shifted, [tensorArbitrary([n])], { numRuns: 2 }))).to.match(/property \(5\)[^]*pseudo-random u, v, ⟨u, A v⟩ = /);
+    const negative = new ImplicitFunction({ forward: (t: Tensor) => mul(t, -1), conditions: (t: Tensor, y: Tensor) => sub(mul(y, -1), t), positiveDefinite: true });
+    expect(failure(() => verifyImplicit(negative, [tensorArbitrary([n])], { numRuns: 2 }))).to.match(/property \(5\)[^]*vᵀ\(∂F\/∂y\)v = -/);
+  });
+
+  it("a part hidden by stopGradient stays the reported fault after shrinking, never \"∂F/∂y is singular\"", () => {
+    // y³ = x written y·stopGradient(y²): the visible ∂F/∂y is y², a third of the true 3y²; near x = 0 it vanishes.
+    const hidden = new ImplicitFunction({ forward: (x: Tensor) => tensor(Math.cbrt(x.item())), conditions: (x: Tensor, y: Tensor) => sub(mul(y, stopGradient(mul(y, y))), x) });
+    const msg = failure(() => verifyImplicit(hidden, [scalarArbitrary(0, 10)], { numRuns: 20 }));
+    expect(msg).to.match(/^verifyImplicit: property \(4\)/);
+    expect(msg).to.contain("shrunk counterexample");
+    expect(msg.match(/Is part of the conditions hidden from differentiation/g)).to.have.length(2);
+    expect(msg).not.to.contain("is singular");
   });
 });

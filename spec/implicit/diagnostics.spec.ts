@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import ndarray from "ndarray";
 import {
-  ImplicitFunction, Tensor, add, exp, grad, jacobian, jvp, log, mul, sqrt, sub, sum, tanh, tensor, verifyImplicit,
+  ImplicitFunction, Tensor, add, exp, grad, jacobian, jvp, log, matmul, mul, sqrt, sub, sum, tanh, tensor, verifyImplicit, zeros,
   scalarArbitrary,
 } from "../../lib/index.js";
 import { SOLVER_NAMES } from "../../lib/implicit/linear-solve.js";
@@ -210,6 +210,17 @@ describe("ImplicitFunction: byproducts are explicit (issue 15, item 6)", () => {
     expectError(() => junk.call(1), "ImplicitFunction:", "forward", "{ y, byproduct }");
   });
 
+  it("a pair [y, a number] (an iteration count) and an array of Tensors point to { y, byproduct } too (issue 25)", () => {
+    const withCount = new ImplicitFunction({ forward: (x: Tensor) => [mul(x, 1), 3000] as never, conditions: (x: Tensor, y: Tensor) => sub(y, x) });
+    const err = expectError(() => withCount.call(tensor([1, 2])), "ImplicitFunction:", "forward returned a pair (a Tensor, number 3000)", "return { y, byproduct }", "byproduct: 3000");
+    expect(err.message).not.to.contain("only numbers are accepted");
+    expectError(() => grad((x: Tensor) => sum(withCount.call(x)))(tensor([1, 2])), "ImplicitFunction:", "{ y, byproduct }");
+    const dataPair = new ImplicitFunction({ forward: () => [[1, 2], 7] as never, conditions: (x: Tensor, y: Tensor) => sub(y, x) });
+    expectError(() => dataPair.call(tensor([1, 2])), "ImplicitFunction:", "pair", "{ y, byproduct }");
+    const parts = new ImplicitFunction({ forward: (x: Tensor) => [x, x, x] as never, conditions: (x: Tensor, y: Tensor) => sub(y, x) });
+    expectError(() => parts.call(tensor([1, 2])), "ImplicitFunction:", "array of 3 entries holding Tensors", "stack or concat", "{ y, byproduct }");
+  });
+
   it("verifyImplicit reads { y, byproduct } too (the stock conditions' part is in conditions.spec.ts)", () => {
     const withByproduct = new ImplicitFunction({
       forward: (x: Tensor) => ({ y: tensor(Math.sqrt(x.item())), byproduct: 2 }),
@@ -224,5 +235,36 @@ describe("ImplicitFunction: a refused call leaves no state behind", () => {
     const f = new ImplicitFunction({ forward: (x: Tensor) => exp(x), conditions: (x: Tensor, y: Tensor) => sub(log(sub(y, 2)), x) });
     expect(() => grad((v: Tensor) => sum(f.call(v)))(tensor([1, 2]))).to.throw();
     expectClose(grad((v: Tensor) => sum(mul(v, add(v, 1))))(tensor([1, 2])), [3, 5]);
+  });
+});
+
+describe("ImplicitFunction: a solve that hit maxIter names the limit (issue 25)", () => {
+  // A symmetric positive definite tridiagonal system of 30 unknowns: CG needs about 30 steps, not 2.
+  const n = 30;
+  const A = tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 2 + i / n : Math.abs(i - j) === 1 ? -1 : 0))));
+  const make = (extra: Record<string, unknown>) => new ImplicitFunction({
+    forward: () => zeros([n]),
+    conditions: (b: Tensor, y: Tensor) => sub(matmul(A, y), b),
+    residualTol: Infinity,
+    ...extra,
+  });
+  const b = zeros([n]);
+
+  it("linearSolver \"cg\" with maxIter: 2 names maxIter and does not blame a positiveDefinite flag never set", () => {
+    const err = expectError(() => grad((v: Tensor) => sum(make({ linearSolver: "cg", maxIter: 2 }).call(v)))(b), "ImplicitFunction:", "cg did not converge", "status maxIter", "the iteration limit maxIter: 2", "raise maxIter");
+    expect(err.message).not.to.match(/drop positiveDefinite/i);
+  });
+
+  it("with positiveDefinite: true set, the limit comes first and the flag is mentioned only as a possibility", () => {
+    const err = expectError(() => grad((v: Tensor) => sum(make({ linearSolver: "cg", positiveDefinite: true, maxIter: 2 }).call(v)))(b), "ImplicitFunction:", "the iteration limit maxIter: 2", "Only if it is not positive definite");
+    expect(err.message.indexOf("maxIter: 2")).to.be.below(err.message.indexOf("positiveDefinite"));
+  });
+
+  it("gmres (no flag involved) says maxIter was the status and suggests a larger one", () => {
+    expectError(() => grad((v: Tensor) => sum(make({ linearSolver: "gmres", maxIter: 3 }).call(v)))(b), "ImplicitFunction:", "gmres did not converge: 3 iterations", "status maxIter", "a larger maxIter");
+  });
+
+  it("a large enough maxIter solves it (so the limit was the reason)", () => {
+    expect(() => grad((v: Tensor) => sum(make({ linearSolver: "cg", maxIter: 200 }).call(v)))(b)).not.to.throw();
   });
 });

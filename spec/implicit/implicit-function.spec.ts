@@ -9,7 +9,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   ImplicitFunction, Tensor, tensor, grad, valueAndGrad, jvp, vjp, jacobian, hessian, matmul, mul, sub, add, sum, tanh, solve, eye,
-  transpose, outer, fixedPointConditions, slice, zeros, pow,
+  transpose, outer, fixedPointConditions, slice, zeros, pow, exp, div, ones, hvp, stationarityConditions,
 } from "../../lib/index.js";
 import type { SolverName } from "../../lib/index.js";
 import { SOLVER_NAMES } from "../../lib/implicit/linear-solve.js";
@@ -238,5 +238,89 @@ describe("ImplicitFunction", () => {
     expectClose(va, [2]);
     expectClose((ga as Tensor[])[0], [-2 / 5], 1e-12);
     expectClose((ga as Tensor[])[1], [2 / 5], 1e-12);
+  });
+});
+
+describe("ImplicitFunction: as many inputs as forward and the conditions declare (issue 25)", () => {
+  // y = 2x: forward takes x, the conditions (x, y).
+  const double = (forward: (...xs: Tensor[]) => Tensor) => new ImplicitFunction({ forward, conditions: (x: Tensor, y: Tensor) => sub(y, mul(x, 2)) });
+
+  it("one input more than the conditions take is an Error naming the count, differentiated or not", () => {
+    const f = double((x: Tensor) => mul(x, 2));
+    expectError(() => f.call(tensor([1]), 7), "ImplicitFunction:", "call got 2 inputs", "conditions declare 2 parameters (x, y)", "the inputs and then y", "takes 1 input");
+    expectError(() => grad((x: Tensor) => sum(f.call(x, 7)))(tensor([1])), "ImplicitFunction:", "call got 2 inputs");
+    expectClose(f.call(tensor([1.5])), [3], 0, 0, "one input");
+  });
+
+  it("an input fewer than forward declares is an Error before forward runs; a forward may leave trailing inputs out", () => {
+    let runs = 0;
+    const f = double((x: Tensor, scale: Tensor) => {
+      runs++;
+      return mul(x, mul(scale, 0));
+    });
+    expectError(() => f.call(tensor([1])), "ImplicitFunction:", "call got 1 input", "forward declares 2 parameters (x, scale)");
+    expect(runs).to.equal(0);
+    // F = w·(y − 2x): w does not move the root, so forward can ignore it, and dy/dw = 0.
+    const weighted = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), conditions: (x: Tensor, w: Tensor, y: Tensor) => mul(w, sub(y, mul(x, 2))) });
+    const [dx, dw] = grad((x: Tensor, w: Tensor) => sum(weighted.call(x, w)), { argnums: [0, 1] })(tensor([1]), tensor(3));
+    expectClose(dx, [2], 1e-12, 0, "dy/dx");
+    expectClose(dw, 0, 0, 1e-12, "dy/dw");
+  });
+
+  it("forward of unknown arity: the conditions name the count (7 would be read as y)", () => {
+    const f = double((...xs: Tensor[]) => mul(xs[0], 2));
+    expectError(() => f.call(tensor([1]), 7), "ImplicitFunction:", "call got 2 inputs", "conditions declare 2 parameters (x, y)", "the inputs and then y", "takes 1 input");
+    expectError(() => grad((x: Tensor) => sum(f.call(x, 7)))(tensor([1])), "ImplicitFunction:", "conditions declare 2 parameters");
+  });
+
+  it("one input fewer than the conditions take, and a byproduct the conditions may declare or leave out", () => {
+    const g = new ImplicitFunction({ forward: (...xs: Tensor[]) => mul(xs[0], 2), conditions: (x: Tensor, theta: Tensor, y: Tensor) => sub(y, mul(x, 2)) });
+    expectError(() => g.call(tensor([1])), "ImplicitFunction:", "call got 1 input", "3 parameters (x, theta, y)", "takes 2 inputs", "{ y, byproduct }");
+    const withByproduct = (conditions: (...args: never[]) => Tensor) => new ImplicitFunction({ forward: (...xs: Tensor[]) => ({ y: mul(xs[0], 2), byproduct: "b" }), conditions });
+    const declares = withByproduct((x: Tensor, y: Tensor, b: string) => (b === "b" ? sub(y, mul(x, 2)) : x));
+    expectClose(declares.call(tensor([2])), [4], 0, 0, "byproduct declared");
+    expectClose(withByproduct((x: Tensor, y: Tensor) => sub(y, mul(x, 2))).call(tensor([2])), [4], 0, 0, "byproduct left out");
+    expectError(() => declares.call(tensor([2]), 1, 2), "ImplicitFunction:", "call got 3 inputs", "forward's byproduct", "takes 1 input (or 2 if they leave the byproduct out)");
+  });
+
+  it("conditions with defaults or rest parameters, and the stock conditions, are not counted", () => {
+    const rest = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), conditions: (...args: Tensor[]) => sub(args[1], mul(args[0], 2)) });
+    expectClose(rest.call(tensor([1])), [2], 0, 0, "rest");
+    const fp = new ImplicitFunction({ forward: (x: Tensor) => mul(x, 2), ...fixedPointConditions((x: Tensor, y: Tensor) => sub(add(y, mul(x, 2)), y)) });
+    expectClose(fp.call(tensor([1])), [2], 0, 0, "stock");
+  });
+});
+
+describe("ImplicitFunction: transformations inside forward (issue 25, README)", () => {
+  it("a forward that runs grad (gradient descent) and hvp (Newton steps) is differentiated by the conditions only", () => {
+    // min_y Σ exp(y) − x·y: y = log x, dy/dx = 1/x.
+    const objective = (x: Tensor, y: Tensor): Tensor => sub(sum(exp(y)), sum(mul(x, y)));
+    const descent = new ImplicitFunction({
+      forward: (x: Tensor) => {
+        const g = grad((w: Tensor) => objective(x, w));
+        let y = zeros([2]);
+        for (let i = 0; i < 300; i++) y = sub(y, mul(0.2, g(y)));
+        return y;
+      },
+      ...stationarityConditions(objective, { positiveDefinite: true }),
+    });
+    const newton = new ImplicitFunction({
+      forward: (x: Tensor) => {
+        let y = zeros([2]);
+        // The Hessian is diagonal, exp(y): a Newton step divides the gradient by H·1.
+        for (let i = 0; i < 30; i++) {
+          const g = grad((w: Tensor) => objective(x, w))(y);
+          y = sub(y, div(g, hvp((w: Tensor) => objective(x, w), [y], [ones([2])])));
+        }
+        return y;
+      },
+      ...stationarityConditions(objective),
+    });
+    const x = tensor([2, 3]);
+    for (const f of [descent, newton]) {
+      expectClose(f.call(x), [Math.log(2), Math.log(3)], 1e-9, 1e-12);
+      expectClose(grad((v: Tensor) => sum(f.call(v)))(x), [1 / 2, 1 / 3], 1e-8, 1e-10);
+      expectClose(jvp((v: Tensor) => f.call(v), [x], [tensor([1, 1])])[1], [1 / 2, 1 / 3], 1e-8, 1e-10);
+    }
   });
 });

@@ -45,6 +45,17 @@ describe("primitives: errors name the op, the shapes and the option", () => {
     // Typed arrays and ndarrays over them carry their dtype too.
     expectError(() => lib.add(new Float32Array(2), new Float64Array(2)), "add", "float32", "float64");
     expectError(() => lib.outer(ndarray(new Float32Array(2)), zeros([2])), "outer", "float32", "float64");
+    // Which operand is which (issue 25).
+    expectError(() => lib.add(zeros([2, 3], { dtype: "float32" }), zeros([3])), "add: dtypes differ", "the first operand (shape [2,3]) is float32", "the second operand (shape [3]) is float64", "astype");
+    expectError(() => lib.concat([d, d, f]), "concat: dtypes differ", "the first operand (shape [2,2]) is float64", "the third operand (shape [2,2]) is float32");
+  });
+
+  it("diag: a rank other than 1 or 2, a second argument, junk (issue 25)", () => {
+    expectError(() => lib.diag(tensor(3)), "diag:", "shape []", "1-D vector", "2-D matrix");
+    expectError(() => lib.diag(zeros([2, 2, 2])), "diag:", "shape [2,2,2]");
+    expectError(() => (lib.diag as (...a: unknown[]) => unknown)(zeros([3]), 1), "diag:", "one argument", "offset k");
+    expectError(() => (zeros([3, 3]) as unknown as { diag(k: number): unknown }).diag(1), "diag:", "one argument");
+    for (const junk of ["a", true, null, undefined, [[1], [2, 3]]]) expectError(() => lib.diag(junk as never), "diag:");
   });
 
   it("bad axes: out of range, repeated, fractional, non-numeric; bad keepdims", () => {
@@ -129,11 +140,11 @@ describe("primitives: no engine error ever leaks (fuzz)", () => {
   ];
   const OPS = [
     "tensor", "zeros", "ones", "eye", "full", "arange", ...BINARY, ...UNARY, ...REDUCE, "where", "softmax", "matmul", "dot", "outer", "transpose",
-    "reshape", "broadcastTo", "slice", "concat", "stack", "norm", "solve", "greater", "less", "equal", "astype",
+    "reshape", "broadcastTo", "slice", "concat", "stack", "norm", "solve", "diag", "greater", "less", "equal", "astype",
   ];
   const METHODS = [
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "sum", "mean", "max", "min", "logsumexp", "softmax", "norm", "matmul", "dot",
-    "transpose", "reshape", "broadcastTo", "slice", "astype", "item", "exp", "relu", "toArray", "toNdarray",
+    "transpose", "reshape", "broadcastTo", "slice", "diag", "astype", "item", "exp", "relu", "toArray", "toNdarray",
   ];
   const arg = fc.oneof(fc.nat({ max: junk.length - 1 }).map((i) => junk[i]), fc.nat({ max: valid.length - 1 }).map((i) => valid[i]));
   const args = fc.array(fc.oneof(arg, fc.array(arg, { maxLength: 3 })), { maxLength: 4 });

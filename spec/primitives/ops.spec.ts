@@ -70,6 +70,7 @@ const EXAMPLES: Record<OpName, (L: Library) => unknown[]> = {
   dot: (L) => [L.tensor([0.5, -2]), [3, 1.25]],
   outer: (L) => [L.tensor([0.5, -2]), [3, 1.25, -1]],
   solve: (L) => [L.tensor([[4, 1], [1, 3]]), [1, 2]],
+  diag: (L) => [L.tensor(X)],
   astype: (L) => [L.tensor(X), "float32"],
 };
 

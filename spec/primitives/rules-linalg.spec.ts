@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { Tensor, matmul, dot, outer, solve } from "../../lib/index.js";
+import { Tensor, matmul, dot, outer, solve, diag, linearize, linearTranspose, hessian, mul, reshape } from "../../lib/index.js";
 import { broadcastShapesArb, dimArb, makeOperand, operandOf, unitValues, layoutArb, runs } from "./reference.js";
 import { checkRules } from "./rules.js";
 import { expectClose } from "../helpers.js";
@@ -43,6 +43,37 @@ describe("primitives/linalg: derivative rules (FD, jvp, vjp, adjointness)", () =
     fc.assert(fc.property(arb, fc.integer(), ([A, b], seed) => {
       checkRules({ f: (M, r) => solve(M, r), args: [A.t, b.t], seed, label: `solve [${A.ref.shape}] [${b.ref.shape}]` });
     }), RUNS);
+  });
+
+  it("diag of a vector and of a matrix (square and rectangular), in every layout", () => {
+    const arb = fc.oneof(dimArb(4, false).map((n) => [n]), fc.tuple(dimArb(4, false), dimArb(4, false))).chain((shape) => operandOf(shape));
+    fc.assert(fc.property(arb, fc.integer(), (a, seed) => {
+      checkRules({ f: (x) => diag(x), args: [a.t], seed, label: `diag ${JSON.stringify(a.ref.shape)}` });
+      // Composed both ways (a matrix's diagonal back on a diagonal, a vector's matrix back to the vector).
+      checkRules({ f: (x) => diag(diag(x)), args: [a.t], seed, label: `diag∘diag ${JSON.stringify(a.ref.shape)}` });
+    }), RUNS);
+  });
+
+  it("diag: values against their definition, views of strided matrices, zero sizes, and linearize", () => {
+    const M = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(diag(M).toArray()).to.deep.equal([1, 5]);
+    expect(diag(M.T).toArray()).to.deep.equal([1, 5]);
+    expect(diag(tensor([[1, 2], [3, 4], [5, 6]]).T).toArray()).to.deep.equal([1, 4]);
+    expect(M.diag().toArray()).to.deep.equal([1, 5]);
+    expect(diag(tensor([2, -1, 3])).toArray()).to.deep.equal([[2, 0, 0], [0, -1, 0], [0, 0, 3]]);
+    expect(diag(lib.slice(tensor([9, 2, 9, 3]), [1], [2])).toArray()).to.deep.equal([[2, 0], [0, 9]]);
+    expect(diag(lib.zeros([0])).shape).to.deep.equal([0, 0]);
+    expect(diag(lib.zeros([3, 0])).shape).to.deep.equal([0]);
+    expect(diag(tensor([1, 2], { dtype: "float32" })).dtype).to.equal("float32");
+    // ∇ of Σ diag(A)ᵢ wᵢ is diag(w) padded to A's shape; the Hessian of ½ xᵀ diag(d) x is diag(d).
+    expectClose(grad((A: Tensor) => dot(diag(A), tensor([3, -2])))(M), tensor([[3, 0, 0], [0, -2, 0]]), 0, 0, "∇ diag");
+    const d = tensor([1, 4, 9]);
+    expectClose(hessian((x: Tensor) => mul(0.5, dot(x, matmul(diag(d), x))))(tensor([1, 1, 1])), tensor([[1, 0, 0], [0, 4, 0], [0, 0, 9]]), 1e-15, 0, "Hessian");
+    // A linear program through diag, and its transpose.
+    const [, lin] = linearize((x: Tensor) => diag(mul(x, x)), tensor([1, 2]));
+    expectClose(lin(tensor([1, 1])) as Tensor, tensor([[2, 0], [0, 4]]), 0, 0, "lin");
+    expectClose(linearTranspose(lin)(tensor([[1, 5], [7, 1]]))[0], [2, 4], 0, 0, "lt");
+    expectClose(reshape(diag(tensor([[7]])), []), 7, 0, 0, "1×1");
   });
 
   it("closed forms: ∂(aᵀb)/∂a = b, ∂(xᵀA⁻¹c)/∂c = A⁻ᵀx", () => {
