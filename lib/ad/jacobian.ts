@@ -6,7 +6,6 @@
  */
 import { Tensor, zeros } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
-import { operand } from "../primitives/operands.js";
 import { reshape, stack } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { is, readOptions, type OptionKind } from "../primitives/options.js";

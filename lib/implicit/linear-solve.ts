@@ -634,6 +634,7 @@ function solveDirect(op: string, K: LinearSystem, b: Tensor, bNorm: number, syst
 }
 
 function notConverged(op: string, d: SolveDiagnostics, note = ""): ConvergenceError {
-  const advice = note !== "" ? note : ` Try linearSolver "direct" or "lsqr", a preconditioner (preconditioner: "jacobi" when the diagonal of ∂F/∂y varies widely), a larger maxIter, or check that the conditions determine y.`;
+  const limit = d.status === "maxIter" ? ` It stopped at its iteration limit (maxIter, here ${d.iterations}).` : "";
+  const advice = note !== "" ? note : `${limit} Try linearSolver "direct" or "lsqr", a preconditioner (preconditioner: "jacobi" when the diagonal of ∂F/∂y varies widely), a larger maxIter, or check that the conditions determine y.`;
   return new ConvergenceError(`${op}: the ${d.system} linear solve with ${d.solver} did not converge: ${d.iterations} iterations, residual ${d.residualNorm.toExponential(3)} (tol ${formatNumber(d.tol)}, status ${d.status}).${advice}`, d);
 }
