@@ -15,7 +15,7 @@ export class ModesSection {
   private readonly slider = byTestId<HTMLInputElement>("modes-n");
   private readonly modeSelect = byTestId<HTMLSelectElement>("modes-mode");
   private readonly player = new SweepPlayer({
-    prefix: "modes-", argNames: Array.from({ length: MAX_INPUTS }, (_, i) => inputName(i)), table: false,
+    prefix: "modes-", argNames: Array.from({ length: MAX_INPUTS }, (_, i) => inputName(i)), table: false, compact: true,
   });
   private readonly byInputs = countsByInputs();
   private pending = false;

@@ -6,6 +6,7 @@
  * Parts 1, 1b and 2a each hold one, told apart by a data-testid prefix.
  */
 import { RULES, forwardState, forwardTangents, operandNames, scalarOf, sweepState, type ForwardState, type ScalarTape, type SweepState } from "./mechanics.js";
+import { COMPACT_SIZES, DEFAULT_SIZES } from "./graph-layout.js";
 import { TapeGraph, type EdgeView, type NodeState, type NodeView } from "./tape-graph.js";
 import { byTestId, fill, fmt, h } from "./format.js";
 import { whenMeasurable } from "./layout-phase.js";
@@ -25,6 +26,8 @@ export interface PlayerOptions {
   customRule?: (tape: ScalarTape, index: number) => { cell: string; edge: string };
   /** Offer "predict the next v̄ before it is revealed". */
   predict?: boolean;
+  /** Narrower boxes, for a long chain. */
+  compact?: boolean;
 }
 
 /** Is `guess` the value `truth`, to the 4 digits the page shows? */
@@ -53,7 +56,7 @@ export class SweepPlayer {
 
   constructor(private readonly opts: PlayerOptions) {
     this.p = opts.prefix;
-    this.graph = new TapeGraph(this.el("graph-wrap"), this.el("graph") as unknown as SVGSVGElement, `${this.p}graph-`);
+    this.graph = new TapeGraph(this.el("graph-wrap"), this.el("graph") as unknown as SVGSVGElement, `${this.p}graph-`, opts.compact ? COMPACT_SIZES : DEFAULT_SIZES);
     this.el("step-button").addEventListener("click", () => this.go(+1));
     this.el("back-button").addEventListener("click", () => this.go(-1));
     this.el("reset-button").addEventListener("click", () => this.goTo(0));

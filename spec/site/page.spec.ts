@@ -51,6 +51,45 @@ function sourceSnippets(): Map<string, string> {
   return out;
 }
 
+/**
+ * Where drawn edges cross boxes they do not join, in one graph of the page, from the rendered SVG:
+ * each path sampled every 2 px with getPointAtLength, each box from its group's translation and its
+ * rect (less a pixel each side). Also every edge label whose box leaves the drawing. Read in Chromium.
+ */
+async function graphFaults(p: Page, prefix: string): Promise<{ edges: number; crossings: string[]; labelsOutside: string[] }> {
+  return p.evaluate((pre) => {
+    const svg = document.querySelector(`[data-testid="${pre}graph"]`) as SVGSVGElement;
+    const boxes = [...svg.querySelectorAll<SVGGElement>(`g[data-testid^="${pre}graph-node-"]`)].map((g) => {
+      const m = g.transform.baseVal.consolidate()!.matrix;
+      const r = g.querySelector("rect")!;
+      const w = r.width.baseVal.value;
+      const h = r.height.baseVal.value;
+      return { index: Number(g.dataset.testid!.slice(`${pre}graph-node-`.length)), x0: m.e + 1, y0: m.f + 1, x1: m.e + w - 1, y1: m.f + h - 1 };
+    });
+    const crossings: string[] = [];
+    const paths = [...svg.querySelectorAll<SVGPathElement>(`path[data-testid^="${pre}graph-edge-"]`)];
+    for (const path of paths) {
+      const [from, to] = path.dataset.testid!.slice(`${pre}graph-edge-`.length).split("-").map(Number);
+      const length = path.getTotalLength();
+      for (let s = 0; s <= length; s += 2) {
+        const q = path.getPointAtLength(s);
+        const hit = boxes.find((b) => b.index !== from && b.index !== to && q.x > b.x0 && q.x < b.x1 && q.y > b.y0 && q.y < b.y1);
+        if (hit !== undefined) {
+          crossings.push(`edge #${from}→#${to} passes through #${hit.index} at (${q.x.toFixed(0)}, ${q.y.toFixed(0)})`);
+          break;
+        }
+      }
+    }
+    const width = svg.viewBox.baseVal.width;
+    const height = svg.viewBox.baseVal.height;
+    const labelsOutside = [...svg.querySelectorAll<SVGTextElement>(".edge-label")].filter((t) => t.textContent !== "").flatMap((t) => {
+      const b = t.getBBox();
+      return b.x < -0.5 || b.y < -0.5 || b.x + b.width > width + 0.5 || b.y + b.height > height + 0.5 ? [`"${t.textContent}" at x ${b.x.toFixed(0)}–${(b.x + b.width).toFixed(0)} of ${width}`] : [];
+    });
+    return { edges: paths.length, crossings, labelsOutside };
+  }, prefix);
+}
+
 describe("teaching page (site/dist/index.html in Chromium)", function () {
   this.timeout(60000);
   let browser: Browser | null = null;
@@ -650,6 +689,48 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(new Set(labels).size, `labels: ${labels.join(" | ")}`).to.equal(labels.length);
   });
 
+  /** Every preset's graph, the 1b graph at a few n and 2a's graph: no edge through a box it does not join, no label cut. */
+  const checkEveryGraph = async (p: Page, where: string): Promise<void> => {
+    const ids = await p.locator(`${byId("preset-select")} optgroup option`).evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+    expect(ids.length).to.equal(15);
+    const faults: string[] = [];
+    let edges = 0;
+    for (const id of ids) {
+      await p.selectOption(byId("preset-select"), id);
+      const g = await graphFaults(p, "");
+      edges += g.edges;
+      faults.push(...[...g.crossings, ...g.labelsOutside].map((c) => `${where}, preset ${id}: ${c}`));
+    }
+    for (const n of [1, 6, 16]) {
+      await setRange(p, "modes-n", n);
+      await p.waitForFunction((v) => document.querySelector("[data-testid='modes-n-value']")?.getAttribute("data-value") === String(v), n);
+      const g = await graphFaults(p, "modes-");
+      edges += g.edges;
+      faults.push(...[...g.crossings, ...g.labelsOutside].map((c) => `${where}, part 1b at n = ${n}: ${c}`));
+    }
+    const g = await graphFaults(p, "sqrt-tape-");
+    edges += g.edges;
+    faults.push(...[...g.crossings, ...g.labelsOutside].map((c) => `${where}, part 2a: ${c}`));
+    expect(edges, "edges checked").to.be.above(100);
+    expect(faults, faults.join("\n")).to.deep.equal([]);
+    await p.selectOption(byId("preset-select"), "sin-mul");
+    await p.fill(byId("x-input"), "1.5");
+    await p.fill(byId("y-input"), "2");
+    await setRange(p, "modes-n", 6);
+  };
+
+  it("draws no edge through a box it does not join, in any preset, part 1b or 2a (rendered geometry)", async function () {
+    await checkEveryGraph(page, "1366 px");
+  });
+
+  it("fits part 1b's graph in its box at the default n = 6, without scrolling", async function () {
+    await setRange(page, "modes-n", 6);
+    await waitForValue("modes-n-value", 6);
+    const box = await page.locator(byId("modes-graph-wrap")).evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth, height: e.scrollHeight, clientHeight: e.clientHeight }));
+    expect(box.scroll, "graph width against its box").to.be.at.most(box.client);
+    expect(box.height, "graph height against its box").to.be.at.most(box.clientHeight);
+  });
+
   it("fits 1366 px without horizontal overflow", async function () {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(1366);
   });
@@ -686,6 +767,10 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         })
         .map((e) => `${e.tagName}: ${e.textContent!.slice(0, 40)}`));
       expect(cut).to.deep.equal([]);
+    });
+
+    it("draws no edge through a box it does not join, and cuts no edge label, at 390 px", async function () {
+      await checkEveryGraph(phone, "390 px");
     });
 
     it("draws plot text at 12 px or more", async function () {
