@@ -337,3 +337,50 @@ export function forwardState(tape: ScalarTape, arg: number, step: number): Forwa
   const products = order.reduce((s, i) => s + termsOf(i).length, 0);
   return { arg, step: k, total: order.length, order, tangents, current, products };
 }
+
+/** One path from an input to the output through the tape: the edges it takes and the product of their local derivatives. */
+export interface TapePath {
+  /** Entries along the path, from the input to the output. */
+  nodes: number[];
+  /** The local derivative on each edge (nodes[k] → nodes[k + 1]). */
+  locals: number[];
+  product: number;
+}
+
+/**
+ * The chain rule as a sum over paths: ∂f/∂(input) = Σ over the paths from the
+ * input to the output of the product of the local derivatives along the path
+ * (two operands fed by one node are two edges, hence two paths). Listed up to
+ * `limit` paths; `count` is their number (which can grow exponentially with
+ * depth: that is why the modes factor the sum instead of listing it).
+ */
+export function pathsFrom(tape: ScalarTape, arg: number, limit = 24): { paths: TapePath[]; count: number; sum: number } {
+  const entries = tape.trace.entries;
+  const output = tape.trace.output;
+  const input = entries.find((e) => e.op === "input" && e.argIndex === arg);
+  if (output === null || input === undefined) return { paths: [], count: 0, sum: 0 };
+  const consumers: { to: number; slot: number }[][] = entries.map(() => []);
+  for (const e of entries) e.inputs.forEach((src, slot) => { if (src !== null) consumers[src].push({ to: e.index, slot }); });
+  // Paths from each node to the output, counted from the end (a DAG in tape order).
+  const count = new Array<number>(entries.length).fill(0);
+  count[output] = 1;
+  for (let i = output - 1; i >= 0; i--) count[i] = consumers[i].reduce((s, c) => s + count[c.to], 0);
+  const paths: TapePath[] = [];
+  let sum = 0;
+  const walk = (node: number, nodes: number[], locals: number[]): void => {
+    if (paths.length >= limit) return;
+    if (node === output) {
+      const product = locals.reduce((p, d) => p * d, 1);
+      paths.push({ nodes, locals, product });
+      return;
+    }
+    for (const c of consumers[node]) {
+      if (count[c.to] === 0) continue;
+      walk(c.to, [...nodes, c.to], [...locals, tape.local[c.to][c.slot] ?? NaN]);
+    }
+  };
+  walk(input.index, [input.index], []);
+  if (count[input.index] <= limit) sum = paths.reduce((s, p) => s + p.product, 0);
+  else sum = NaN;
+  return { paths, count: count[input.index], sum };
+}

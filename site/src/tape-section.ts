@@ -1,6 +1,6 @@
 /** Part 1 of the page: the function menu, the tape as a graph and a table, the stepped sweep, the tangents, finite differences, and why numbers break. */
 import { parse, format, toCode, ParseError, type Expr } from "./expr.js";
-import { analyse, type Analysis } from "./mechanics.js";
+import { analyse, pathsFrom, type Analysis } from "./mechanics.js";
 import { diagnose, firstNonFiniteNode, type Finding } from "./diagnosis.js";
 import { SweepPlayer } from "./sweep-view.js";
 import { byTestId, fill, fmt, h, showError, showNumber } from "./format.js";
@@ -168,6 +168,7 @@ export class TapeSection {
     this.renderFindings(findings);
     this.player.setTape(a.tape, resetSweep, firstNonFiniteNode(findings));
     this.renderLadder();
+    this.renderPaths();
 
     byTestId("code-part1-f").textContent = `const f = (x, y) => ${toCode(this.expr!)};`;
     byTestId("code-part1-x").textContent = String(a.x);
@@ -183,6 +184,35 @@ export class TapeSection {
     fill(byTestId("findings-list"), ...findings.map((f, i) => h("li", {
       "data-testid": `finding-${i}`, "data-kind": f.kind, "data-node": f.node === null ? "" : String(f.node), "data-coordinate": f.coordinate ?? "",
     }, f.text)));
+  }
+
+  /** ∂f/∂x and ∂f/∂y as sums over the graph's paths of the products of local derivatives. */
+  private renderPaths(): void {
+    const a = this.analysis!;
+    const entries = a.tape.trace.entries;
+    const name = (i: number): string => (entries[i].op === "input" ? (entries[i].argIndex === 0 ? "x" : "y") : `#${i} ${entries[i].op}`);
+    fill(byTestId("paths"), ...(["x", "y"] as const).map((c, arg) => {
+      const { paths, count, sum } = pathsFrom(a.tape, arg);
+      const box = h("div", { "data-testid": `paths-${c}`, "data-count": String(count) });
+      box.append(h("p", {}, h("strong", {}, `∂f/∂${c}: `), count === 0 ? `no path from ${c} to the output, so ∂f/∂${c} = 0.` : `${count} path${count === 1 ? "" : "s"} from ${c} to the output.`));
+      if (count === 0) return box;
+      const list = h("ol", { className: "paths" });
+      for (const path of paths) {
+        const route = path.nodes.map(name).join(" → ");
+        const product = path.locals.map((d) => fmt(d, 4)).join(" × ");
+        list.append(h("li", { "data-product": String(path.product) }, h("span", { className: "route" }, route), ": ", h("span", { className: "num" }, `${product} = ${fmt(path.product, 6)}`)));
+      }
+      box.append(list);
+      if (paths.length < count) {
+        box.append(h("p", { className: "muted" }, `… and ${count - paths.length} more paths: too many to list, which is why neither mode lists them.`));
+        return box;
+      }
+      const reverse = a.gradient[arg];
+      const agree = Number.isFinite(sum) && Math.abs(sum - reverse) <= 1e-12 * Math.max(1, Math.abs(reverse));
+      box.append(h("p", {}, "Sum of the products: ", h("strong", { className: "num", "data-testid": `paths-${c}-sum`, "data-value": String(sum) }, fmt(sum, 10)),
+        agree ? ` = reverse mode's ∂f/∂${c} ✓` : `; reverse mode gives ${fmt(reverse, 10)} (a NaN or ∞ on a path, or a symbolic zero, changes which products the modes form).`));
+      return box;
+    }));
   }
 
   private renderLadder(): void {

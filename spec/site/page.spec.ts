@@ -218,6 +218,34 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(await page.getAttribute(byId("findings"), "data-count")).to.equal("0");
   });
 
+  it("defines v̄, v̇, pullback and pushforward before using them, and sums local-derivative products over the paths", async function () {
+    expect(await page.textContent(byId("def-cotangent"))).to.equal("v̄ᵢ = ∂f/∂vᵢ");
+    expect(await page.textContent(byId("def-tangent"))).to.equal("v̇ᵢ = ∂vᵢ/∂x");
+    // The first time the page says "pullback" or "pushforward", it is where the word is defined.
+    const firstUse = await page.evaluate(() => ["pullback", "pushforward"].map((word) => {
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n !== null; n = walker.nextNode()) {
+        if (n.parentElement?.closest("script, style") || !n.textContent!.toLowerCase().includes(word)) continue;
+        return n.parentElement!.closest("dfn")?.textContent ?? `undefined at "${n.textContent!.trim().slice(0, 60)}"`;
+      }
+      return "never used";
+    }));
+    expect(firstUse).to.deep.equal(["pullback", "pushforward"]);
+    // sin(x)·y + x² at (1.5, 2): x → sin → mul → add and x → pow → add; y → mul → add.
+    const [x, y] = [1.5, 2];
+    expect(await page.getAttribute(byId("paths-x"), "data-count")).to.equal("2");
+    const products = (await page.locator(`${byId("paths-x")} li`).evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-product"))))).sort((p, q) => p - q);
+    close(products[0], Math.cos(x) * y, 1e-14, "path x → sin → mul → add");
+    close(products[1], 2 * x, 1e-14, "path x → pow → add");
+    close(await value("paths-x-sum"), Math.cos(x) * y + 2 * x, 1e-14, "the sum over paths is ∂f/∂x");
+    close(await value("paths-y-sum"), Math.sin(x), 1e-14, "one path from y");
+    // x·x·x: three paths from x (two into the first mul, one into the second), each worth x².
+    await page.selectOption(byId("preset-select"), "cube");
+    expect(await page.getAttribute(byId("paths-x"), "data-count")).to.equal("3");
+    close(await value("paths-x-sum"), 3 * x * x, 1e-14, "3x² from three paths");
+    expect(await page.getAttribute(byId("paths-y"), "data-count")).to.equal("0");
+  });
+
   it("follows a new function from the menu and a new point", async function () {
     await page.selectOption(byId("preset-select"), "pow");
     expect(await page.inputValue(byId("expr-input"))).to.equal("x^y");
