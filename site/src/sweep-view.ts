@@ -9,6 +9,7 @@ import { RULES, forwardState, forwardTangents, operandNames, scalarOf, sweepStat
 import { COMPACT_SIZES, DEFAULT_SIZES } from "./graph-layout.js";
 import { TapeGraph, type EdgeView, type NodeState, type NodeView } from "./tape-graph.js";
 import { byTestId, fill, fmt, h } from "./format.js";
+import { ParseError, evaluateNumber, parse, uses } from "./expr.js";
 import { whenMeasurable } from "./layout-phase.js";
 
 export type Mode = { kind: "reverse" } | { kind: "forward"; arg: number };
@@ -36,12 +37,25 @@ export function closeEnough(guess: number, truth: number): boolean {
   return Math.abs(guess - truth) <= 5e-4 * Math.max(1, Math.abs(truth));
 }
 
-/** Reads a number as a person types it: −, ∞ and NaN included. */
+/**
+ * Reads a number as a person types it: −, ∞ and NaN included, and arithmetic
+ * such as 1/2, −3/4, 2*0.5 or cos(1.5)*2, read by the page's expression parser
+ * (never eval). Text that mentions x or y, or does not parse, is NaN.
+ */
 export function readTypedNumber(text: string): number {
-  const t = text.trim().replace(/−/g, "-").replace(/\s+/g, "");
+  const t = text.trim().replace(/−/g, "-").replace(/×/g, "*").replace(/\s+/g, "");
   if (/^[+-]?(∞|inf(inity)?)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return NaN;
-  return t === "" ? NaN : Number(t);
+  if (t === "") return NaN;
+  const plain = Number(t);
+  if (!Number.isNaN(plain)) return plain;
+  try {
+    const expr = parse(t);
+    return uses(expr, "x") || uses(expr, "y") ? NaN : evaluateNumber(expr, NaN, NaN);
+  } catch (err) {
+    if (err instanceof ParseError) return NaN;
+    throw err;
+  }
 }
 
 export class SweepPlayer {
@@ -114,6 +128,11 @@ export class SweepPlayer {
     return this.mode.kind === "reverse" ? this.tape.trace.sweep.length : forwardState(this.tape, this.mode.arg, 0).total;
   }
 
+  /** The node whose v̄ the reader is asked for: shown as "?" everywhere until answered. */
+  private hiddenNode(): number | null {
+    return this.predicting !== null && this.predictOn() ? this.predicting : null;
+  }
+
   private predictOn(): boolean {
     return this.opts.predict === true && this.mode.kind === "reverse" && this.el<HTMLInputElement>("predict-toggle").checked;
   }
@@ -124,7 +143,7 @@ export class SweepPlayer {
       const next = sweepState(this.tape, this.step).next;
       if (next !== null && this.predicting !== next) {
         this.predicting = next;
-        this.renderPredict();
+        this.render(false);
         this.el<HTMLInputElement>("predict-input").focus();
         return;
       }
@@ -152,7 +171,7 @@ export class SweepPlayer {
       this.el("step-button").focus();
     } else {
       feedback.textContent = Number.isNaN(guess)
-        ? "Type a number (−, ∞ and NaN are accepted)."
+        ? "Type a number: 0.5, 1/2, −3/4 and 2*cos(1.5) are read, and so are ∞ and NaN."
         : `✗ Not ${fmt(guess, 6)}. Add up what #${this.predicting}'s consumers sent it: each visited consumer sent its own v̄ times the local derivative on the edge.`;
       feedback.className = "mismatch";
     }
@@ -197,7 +216,9 @@ export class SweepPlayer {
       const st = sweepState(tape, this.step);
       ({ nodes, edges } = this.reverseViews(tape, st));
       focus = st.visit?.index ?? tape.trace.output;
-      text = this.describeReverse(tape, st);
+      const hidden = this.hiddenNode();
+      text = hidden === null ? this.describeReverse(tape, st)
+        : `Your turn: #${hidden} now holds its whole v̄ = ∂f/∂v${subscript(hidden)}. Its value is hidden until you answer: add up, over the edges that leave #${hidden}, the consumer's v̄ times the local derivative ∂ on the edge.`;
       step = st.step;
       total = st.total;
       if (this.opts.table) this.renderTable(tape, st);
@@ -264,10 +285,18 @@ export class SweepPlayer {
   }
 
   private reverseViews(tape: ScalarTape, st: SweepState): { nodes: NodeView[]; edges: EdgeView[] } {
+    const hidden = this.hiddenNode();
     const nodes = tape.trace.entries.map((e): NodeView => {
       const n = st.nodes[e.index];
       const state: NodeState = n.current ? "current" : n.visited ? "visited" : st.next === e.index ? "next" : n.unreachable ? "inactive" : n.cotangent !== null ? "waiting" : "idle";
       const value = tape.values[e.index];
+      if (hidden === e.index) {
+        return {
+          index: e.index, title: this.title(tape, e.index), state, kind: this.kind(tape, e.index),
+          lines: [`v = ${fmt(value, 4)}`, "v̄ = ?"], nonFinite: !Number.isFinite(value), origin: this.origin === e.index,
+          data: { value: String(value), cotangent: "?" },
+        };
+      }
       return {
         index: e.index, title: this.title(tape, e.index), state, kind: this.kind(tape, e.index),
         lines: [`v = ${fmt(value, 4)}`, n.unreachable ? "v̄: never reached" : `v̄ = ${n.cotangent === null ? "—" : fmt(n.cotangent, 4)}`],
@@ -280,7 +309,7 @@ export class SweepPlayer {
     if (st.visit !== null) {
       for (const s of st.visit.sent) {
         const edge = edges.find((e) => e.to === st.visit!.index && e.slot === s.slot);
-        if (edge) edge.active = { text: `sends ${fmt(s.amount, 4)}`, direction: "back", amount: s.amount };
+        if (edge) edge.active = { text: s.to === hidden ? "sends ?" : `sends ${fmt(s.amount, 4)}`, direction: "back", amount: s.amount };
       }
     }
     return { nodes, edges };
@@ -353,13 +382,14 @@ export class SweepPlayer {
       const node = st.nodes[index];
       const cls = [node.current ? "current" : node.visited ? "visited" : "", node.unreachable ? "unreachable" : "", this.origin === index ? "origin" : ""].filter(Boolean).join(" ");
       // Only rows whose state changed are touched: a step changes a handful of a long tape's rows.
-      const signature = `${cls}|${node.cotangent}|${node.contributions.length}`;
+      const hide = index === this.hiddenNode();
+      const signature = `${cls}|${node.cotangent}|${node.contributions.length}|${hide}`;
       if (tr.dataset.signature === signature) return;
       tr.dataset.signature = signature;
       tr.className = cls;
       if (node.current) tr.setAttribute("aria-current", "step");
       else tr.removeAttribute("aria-current");
-      tr.lastElementChild!.replaceWith(this.cotangentCell(tape, st, index));
+      tr.lastElementChild!.replaceWith(hide ? h("td", { className: "cotangent num", "data-testid": `${this.p}ct-${index}`, "data-hidden": "true" }, h("strong", {}, "?"), h("span", { className: "terms" }, "hidden until you answer")) : this.cotangentCell(tape, st, index));
     });
   }
 
@@ -438,6 +468,13 @@ export class SweepPlayer {
     if (node.visited && e.op === "input") td.append(h("span", { className: "terms" }, `= ∂f/∂${this.argName(e.argIndex)}`));
     return td;
   }
+}
+
+const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
+
+/** 12 → ₁₂ */
+function subscript(n: number): string {
+  return String(n).split("").map((d) => SUBSCRIPTS[Number(d)]).join("");
 }
 
 function shapeText(shape: number[]): string {

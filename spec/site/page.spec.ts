@@ -375,6 +375,14 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await page.click(byId("predict-check"));
     expect(await page.textContent(byId("predict-feedback"))).to.match(/^✗ Not/);
     expect(await value("sweep-step")).to.equal(1);
+    // While asked, the answer shows nowhere: not in the graph, the table, the edge labels or the announcement.
+    const shown = (second.cotangent as number).toPrecision(4).replace(/0+$/, "").replace(/\.$/, "");
+    expect(await page.getAttribute(byId(`graph-node-${second.index}`), "data-cotangent")).to.equal("?");
+    expect(await page.textContent(byId(`graph-node-${second.index}`))).to.contain("v̄ = ?");
+    expect(await page.getAttribute(byId(`ct-${second.index}`), "data-hidden")).to.equal("true");
+    expect(await page.getAttribute(byId(`ct-${second.index}`), "data-value")).to.equal(null);
+    expect(await page.textContent(byId("sweep-announce"))).to.contain("Your turn").and.not.contain(shown);
+    expect(await page.locator(`${byId("graph")} .edge-label`).allTextContents(), "the last step's send to it").to.include("sends ?");
     await page.fill(byId("predict-input"), (second.cotangent as number).toPrecision(6));
     await page.click(byId("predict-check"));
     expect(await page.textContent(byId("predict-feedback"))).to.match(/^✓ Right/);
@@ -385,6 +393,20 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await page.uncheck(byId("predict-toggle"));
     await page.click(byId("step-button"));
     expect(await value("sweep-step")).to.equal(4);
+
+    // x·x·x at x = 1/2: the sweep asks for v̄ = 1, then x = 1/2 at #2, then 3x² = 3/4 at x; fractions are answers.
+    await setFunction("x*x*x", 0.5, 2);
+    await page.check(byId("predict-toggle"));
+    await page.focus(byId("step-button"));
+    for (const [answer, node] of [["1", 3], ["1/2", 2], ["−3/4 + 6/4", 0]] as const) {
+      await page.click(byId("step-button"));
+      expect(await page.textContent(byId("predict-question"))).to.contain(`#${node}`);
+      await page.fill(byId("predict-input"), answer);
+      await page.keyboard.press("Enter");
+      expect(await page.textContent(byId("predict-feedback")), `answer ${answer}`).to.match(/^✓ Right/);
+    }
+    expect(await value("sweep-step")).to.equal(3);
+    await page.uncheck(byId("predict-toggle"));
   });
 
   it("keeps the visited row in view on a long tape, near the Step button", async function () {
