@@ -118,6 +118,7 @@ export class SweepPlayer {
 
   setMode(mode: Mode): void {
     this.mode = mode;
+    this.rowsOf = null;
     this.step = 0;
     this.predicting = null;
     this.render(true);
@@ -229,6 +230,7 @@ export class SweepPlayer {
       text = this.describeForward(tape, st);
       step = st.step;
       total = st.total;
+      if (this.opts.table) this.renderForwardTable(tape, st);
     }
     this.graph.render(tape.trace.entries, nodes, edges, focus);
     this.el("sweep-step").textContent = String(step);
@@ -247,12 +249,12 @@ export class SweepPlayer {
     // All writes are done: one layout serves both scrolls.
     whenMeasurable(this, () => {
       this.graph.scrollToFocus();
-      if (this.opts.table && this.mode.kind === "reverse") this.scrollTable(tape);
+      if (this.opts.table) this.scrollTable(tape);
     });
   }
 
   private scrollTable(tape: ScalarTape): void {
-    const current = sweepState(tape, this.step).visit?.index;
+    const current = this.mode.kind === "reverse" ? sweepState(tape, this.step).visit?.index : forwardState(tape, this.mode.arg, this.step).current?.index;
     if (current !== undefined) scrollRowIntoView(this.el("tape-wrap"), this.el(`tape-row-${current}`));
     else this.el("tape-wrap").scrollTop = 0;
   }
@@ -364,9 +366,50 @@ export class SweepPlayer {
       return `Ready: input ${name} holds the tangent v̇ = 1 and every other input none. The pass visits the ${st.total} node${st.total === 1 ? "" : "s"} downstream of ${name}, in tape order. Press Step (or →).`;
     }
     const c = st.current;
-    const terms = c.terms.map((t) => `${fmt(t.local, 5)} × ${fmt(t.tangent, 5)}`).join(" + ");
+    const terms = c.terms.map((t) => `${fmt(t.local, 5)} × ${fmt(t.tangent, 5)} (∂ on the edge from #${t.from} × its v̇)`).join(" + ");
     const end = c.index === tape.trace.output ? ` That is the output: ∂f/∂${name} = ${fmt(c.tangent, 8)}.` : "";
     return `Step ${st.step} of ${st.total}: #${c.index} ${tape.trace.entries[c.index].op} gets v̇ = ${terms} = ${fmt(c.tangent, 8)}.${end}`;
+  }
+
+  /**
+   * Forward mode in the table: rows light up in the pass's order, and the
+   * stepped input's tangent column fills in as the pass reaches each node, with
+   * its terms ∂(node)/∂(operand) × (operand's v̇); the other columns keep the
+   * finished passes' values.
+   */
+  private renderForwardTable(tape: ScalarTape, st: ForwardState): void {
+    if (this.rowsOf?.tape !== tape) {
+      const rows = tape.trace.entries.map((e) => this.staticRow(tape, e.index));
+      fill(this.el("tape-body"), ...rows);
+      this.rowsOf = { tape, rows };
+    }
+    const done = new Set(st.order.slice(0, st.step));
+    const name = this.opts.argNames[st.arg];
+    this.rowsOf.rows.forEach((tr, index) => {
+      const current = st.current?.index === index;
+      tr.className = current ? "current" : done.has(index) ? "visited" : "";
+      delete tr.dataset.signature;
+      if (current) tr.setAttribute("aria-current", "step");
+      else tr.removeAttribute("aria-current");
+      const old = tr.querySelector(`[data-testid="${this.p}tan-${name}-${index}"]`);
+      if (old !== null) old.replaceWith(this.steppedTangentCell(tape, st, index));
+    });
+  }
+
+  private steppedTangentCell(tape: ScalarTape, st: ForwardState, index: number): HTMLTableCellElement {
+    const name = this.opts.argNames[st.arg];
+    const t = st.tangents[index];
+    const testId = `${this.p}tan-${name}-${index}`;
+    if (t === null) return h("td", { className: "num", "data-testid": testId, "data-value": "none", title: "no tangent: a symbolic zero (this node does not depend on the input)" }, "0 (none)");
+    if (t === undefined) return h("td", { className: "num stepped", "data-testid": testId }, h("span", { className: "muted" }, "…"));
+    const td = h("td", { className: `num stepped${Number.isFinite(t) ? "" : " nonfinite"}`, "data-testid": testId, "data-value": String(t) }, h("strong", {}, fmt(t, 8)));
+    const e = tape.trace.entries[index];
+    const terms = e.op === "input" ? "seed: v̇ = 1" : "= " + e.inputs.flatMap((src, j) => {
+      if (src === null || st.tangents[src] === null || st.tangents[src] === undefined) return [];
+      return [`${fmt(tape.local[index][j]!, 4)}×${fmt(st.tangents[src]!, 4)} (from #${src})`];
+    }).join(" + ");
+    td.append(h("span", { className: "terms" }, terms));
+    return td;
   }
 
   /** The rows of the tape shown now; the cells that do not change with the step are built once per tape. */

@@ -75,6 +75,11 @@ export class TapeSection {
       this.matchPreset();
       this.update(false);
     });
+    const modeSelect = byTestId<HTMLSelectElement>("mode");
+    modeSelect.value = "reverse";
+    modeSelect.addEventListener("change", () => {
+      this.player.setMode(modeSelect.value === "reverse" ? { kind: "reverse" } : { kind: "forward", arg: Number(modeSelect.value) });
+    });
     this.update(true);
   }
 
@@ -153,7 +158,8 @@ export class TapeSection {
     showNumber(byTestId("fwd-dy"), a.jvpY);
     showNumber(byTestId("fd-dx"), a.fd.dx);
     showNumber(byTestId("fd-dy"), a.fd.dy);
-    showNumber(byTestId("fd-h"), a.fd.h, 3);
+    showNumber(byTestId("fd-hx"), a.fd.hx, 3);
+    showNumber(byTestId("fd-hy"), a.fd.hy, 3);
     showError(byTestId("err-rev-dx"), Math.abs(a.gradient[0] - a.fd.dx));
     showError(byTestId("err-rev-dy"), Math.abs(a.gradient[1] - a.fd.dy));
     showError(byTestId("err-fwd-dx"), Math.abs(a.jvpX - a.fd.dx));
@@ -184,6 +190,13 @@ export class TapeSection {
     fill(byTestId("findings-list"), ...findings.map((f, i) => h("li", {
       "data-testid": `finding-${i}`, "data-kind": f.kind, "data-node": f.node === null ? "" : String(f.node), "data-coordinate": f.coordinate ?? "",
     }, f.text)));
+  }
+
+  /** Where the steps used sit on the error plot: one guide when both round to the same power of ten. */
+  private stepGuides(hx: number, hy: number): { x: number; label: string }[] {
+    const [px, py] = [hx, hy].map((v) => Math.round(Math.log10(v)));
+    if (px === py) return [{ x: hx, label: `hₓ, hᵧ ≈ ${powerOfTen(px)}` }];
+    return [{ x: hx, label: `hₓ ≈ ${powerOfTen(px)}` }, { x: hy, label: `hᵧ ≈ ${powerOfTen(py)}` }];
   }
 
   /** ∂f/∂x and ∂f/∂y as sums over the graph's paths of the products of local derivatives. */
@@ -233,7 +246,7 @@ export class TapeSection {
         { label: "∂f/∂x", color: "#0072B2", markers: true, points: a.fdLadder.map((r) => [r.h, Math.max(r.errorX, floor)]) },
         { label: "∂f/∂y", color: "#D55E00", markers: true, dash: "6 4", points: a.fdLadder.map((r) => [r.h, Math.max(r.errorY, floor)]) },
       ],
-      guides: [{ x: a.fd.h, label: `h used ≈ ${powerOfTen(Math.round(Math.log10(a.fd.h)))}` }],
+      guides: this.stepGuides(a.fd.hx, a.fd.hy),
       emptyMessage: "No finite points to draw: with a NaN or ∞ in f or in its derivative, the error of a finite difference has no value (see “Why these numbers?” above).",
     });
   }

@@ -216,6 +216,16 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     const sinNode = trace.entries.find((e) => e.op === "sin")!;
     expect(await page.getAttribute(byId(`graph-edge-0-${sinNode.index}-0`), "data-local")).to.equal(`∂ ${Math.cos(x).toPrecision(4)}`);
     expect(await page.getAttribute(byId("findings"), "data-count")).to.equal("0");
+    // The finite-difference row names each coordinate's own step, the one its quotient used.
+    const [hx, hy] = [Math.cbrt(Number.EPSILON) * 1.5, Math.cbrt(Number.EPSILON) * 2];
+    close(await value("fd-hx"), hx, 1e-15, "h along x");
+    close(await value("fd-hy"), hy, 1e-15, "h along y");
+    const plain = (a: number, b: number): number => Math.sin(a) * b + a ** 2;
+    close(await value("fd-dx"), (plain(x + hx, y) - plain(x - hx, y)) / (2 * hx), 1e-12, "∂f/∂x's quotient with hx");
+    close(await value("fd-dy"), (plain(x, y + hy) - plain(x, y - hy)) / (2 * hy), 1e-12, "∂f/∂y's quotient with hy");
+    // The legend names every state the graph draws, the dashed next node included.
+    expect(await page.textContent("#graph-caption")).to.contain("dashed outline");
+    expect(await page.getAttribute(byId(`graph-node-${trace.output}`), "data-state")).to.equal("next");
   });
 
   it("defines v̄, v̇, pullback and pushforward before using them, and sums local-derivative products over the paths", async function () {
@@ -354,6 +364,45 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await page.focus(byId("tape-wrap"));
     await page.keyboard.press("ArrowLeft");
     expect(await value("sweep-step")).to.equal(total);
+  });
+
+  it("steps forward mode on the typed function: the tangent column fills node by node with local × tangent terms", async function () {
+    const [x, y] = [1.7, 0.6];
+    const f = (a: Tensor, b: Tensor): Tensor => add(sub(pow(a, 3), mul(mul(2, a), b)), div(sin(b), a));
+    const trace = traceTape(f, x, y);
+    await page.selectOption(byId("mode"), "0");
+    // The nodes downstream of x, in tape order; before any step their tangents are not shown.
+    const downstream = new Set<number>([0]);
+    for (const e of trace.entries) if (e.inputs.some((s) => s !== null && downstream.has(s))) downstream.add(e.index);
+    const order = trace.entries.filter((e) => e.op !== "input" && downstream.has(e.index)).map((e) => e.index);
+    expect(await value("sweep-total")).to.equal(order.length);
+    expect(await page.getAttribute(byId(`tan-x-${order[0]}`), "data-value"), "not computed yet").to.equal(null);
+    expect(await page.textContent(byId(`tan-x-${order[0]}`))).to.equal("…");
+    // Each step's tangent against a jvp of the tape prefix that ends at that node, run here.
+    await page.focus(byId("step-button"));
+    for (let k = 1; k <= order.length; k++) {
+      await page.keyboard.press("ArrowRight");
+      const index = order[k - 1];
+      const prefix = (a: Tensor, b: Tensor): Tensor => {
+        const v: Tensor[] = [a, b];
+        for (const e of trace.entries.slice(2, index + 1)) {
+          const args = e.inputs.map((src, j) => (src === null ? (e.constants[j] as number) : v[src]));
+          v.push((lib as unknown as Record<string, (...o: unknown[]) => Tensor>)[e.op](...args));
+        }
+        return v[index];
+      };
+      const truth = jvp(prefix, [x, y], [1, 0])[1].item();
+      close(await value(`tan-x-${index}`), truth, 1e-13, `v̇ of #${index} at step ${k}`);
+      expect(await page.getAttribute(byId(`tape-row-${index}`), "aria-current")).to.equal("step");
+      const cell = (await page.textContent(byId(`tan-x-${index}`)))!;
+      expect(cell, "the terms local × tangent").to.match(/= .*×.*\(from #\d+\)/);
+      expect(await page.textContent(byId("sweep-announce"))).to.contain(`#${index}`).and.to.contain("×");
+      if (k < order.length) expect(await page.getAttribute(byId(`tan-x-${order[k]}`), "data-value"), "the next node waits").to.equal(null);
+    }
+    close(await value(`tan-x-${trace.output}`), jvp(f, [x, y], [1, 0])[1].item(), 1e-14, "the output's v̇ is ∂f/∂x");
+    expect(await page.textContent(byId("sweep-announce"))).to.contain("∂f/∂x");
+    await page.selectOption(byId("mode"), "reverse");
+    expect(await value("sweep-total")).to.equal(trace.sweep.length);
   });
 
   it("asks for the next v̄ before revealing it, when asked to", async function () {
