@@ -1,7 +1,7 @@
 /** Part 1b of the page: the cost of each mode for a function of n inputs, with either mode steppable on its tape. */
-import { analyseModes, countsByInputs, MAX_INPUTS } from "./modes.js";
+import { analyseFanOut, analyseModes, countsByInputs, MAX_INPUTS } from "./modes.js";
 import { SweepPlayer } from "./sweep-view.js";
-import { byTestId, fill, fmt, fmtError, h, numberCell, showNumber } from "./format.js";
+import { byTestId, fill, fmt, fmtError, h, numberCell, showError, showNumber } from "./format.js";
 import { renderPlot } from "./plot.js";
 
 const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
@@ -61,6 +61,24 @@ export class ModesSection {
     showNumber(byTestId("modes-fwd-per-pass"), forward.partialsPerPass);
     byTestId("modes-rev-ms").textContent = `${fmt(a.ms.reverse, 2)} ms`;
     byTestId("modes-fwd-ms").textContent = `${fmt(a.ms.forward, 2)} ms`;
+    byTestId("modes-lin-passes").textContent = `1 run of f + ${n} of its linear part`;
+    byTestId("modes-lin-passes").dataset.value = "1";
+    showNumber(byTestId("modes-lin-evals"), reverse.evaluations);
+    showNumber(byTestId("modes-lin-per-pass"), 1);
+    byTestId("modes-lin-ms").textContent = `${fmt(a.ms.linearized, 2)} ms`;
+    byTestId("modes-lin-ms").dataset.agrees = String(a.linearized.every((v, i) => Math.abs(v - a.forward[i]) <= 1e-14));
+    showNumber(byTestId("modes-tape-kept"), a.tape.trace.entries.length);
+
+    const g = analyseFanOut(n);
+    const maxError = (v: number[]): number => Math.max(...v.map((x, i) => Math.abs(x - g.exact[i])));
+    byTestId("fanout-fwd-passes").textContent = "1 JVP (one per input)";
+    byTestId("fanout-fwd-passes").dataset.value = String(g.passes.forward);
+    byTestId("fanout-rev-passes").textContent = `${g.passes.reverse} VJPs (one per output)`;
+    byTestId("fanout-rev-passes").dataset.value = String(g.passes.reverse);
+    showError(byTestId("fanout-fwd-err"), maxError(g.forward));
+    showError(byTestId("fanout-rev-err"), maxError(g.reverse));
+    byTestId("fanout-fwd-ms").textContent = `${fmt(g.ms.forward, 2)} ms`;
+    byTestId("fanout-rev-ms").textContent = `${fmt(g.ms.reverse, 2)} ms`;
 
     fill(byTestId("modes-partials").querySelector("tbody")!, ...a.point.map((x, i) => h("tr", {},
       h("th", { scope: "row" }, inputName(i)),

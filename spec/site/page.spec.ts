@@ -610,7 +610,19 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         close(await value(`modes-fwd-${i}`), weights[i] / total, 1e-14, `forward ∂f/∂x${i + 1} = softmax`);
       }
       expect(await page.locator(`${byId("modes-graph")} [data-testid^="modes-graph-node-"]`).count()).to.equal(3 * n);
+      // linearize runs f once (2n primitives) and gets the same partials; the tape reverse mode keeps holds 3n entries.
+      expect(await value("modes-lin-evals")).to.equal(primitives);
+      expect(await page.getAttribute(byId("modes-lin-ms"), "data-agrees")).to.equal("true");
+      expect(await value("modes-tape-kept")).to.equal(3 * n);
+      // One input, n outputs: forward mode needs 1 pass, reverse mode n, and both get the column cᵢ cos t e^{sin t}.
+      expect(await value("fanout-fwd-passes")).to.equal(1);
+      expect(await value("fanout-rev-passes")).to.equal(n);
+      expect(await value("fanout-fwd-err")).to.be.below(1e-13);
+      expect(await value("fanout-rev-err")).to.be.below(1e-13);
     }
+    expect(await page.textContent(byId("def-jvp"))).to.equal("JVP");
+    expect(await page.textContent(byId("def-vjp"))).to.equal("VJP");
+    expect(await page.textContent("#modes")).to.contain("m × n").and.to.contain("n forward passes or m backward sweeps");
     // The forward pass along x₃ visits the nodes downstream of x₃, one per step, and ends on ∂f/∂x₃.
     const n = 9;
     await page.selectOption(byId("modes-mode"), "2");
@@ -640,7 +652,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
   it("shows the code that ran: the snippets are the page's own source, and f is the expression's library calls", async function () {
     const snippets = sourceSnippets();
     const boxes = await page.locator("pre[data-snippet]").evaluateAll((els) => els.map((e) => [e.getAttribute("data-snippet")!, e.textContent!] as [string, string]));
-    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls", "sqrt-define sqrt-calls sqrt-calls-tape", "ridge-define ridge-calls ridge-calls-tape"]);
+    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls modes-linearize modes-fanout modes-fanout-calls", "sqrt-define sqrt-calls sqrt-calls-tape", "ridge-define ridge-calls ridge-calls-tape"]);
     for (const [names, text] of boxes) {
       const expected = names.split(" ").map((n) => {
         expect(snippets.has(n), `snippet ${n} in site/src`).to.equal(true);
