@@ -48,9 +48,9 @@ export class ModesSection {
     showNumber(byTestId("modes-value"), a.value, 8);
 
     const { reverse, forward } = a.counts;
-    byTestId("modes-rev-passes").textContent = "1 recording + 1 backward sweep";
+    byTestId("modes-rev-passes").textContent = "1 run + 1 sweep";
     byTestId("modes-rev-passes").dataset.value = String(reverse.passes);
-    byTestId("modes-fwd-passes").textContent = `${forward.passes} (one per input)`;
+    byTestId("modes-fwd-passes").textContent = `${forward.passes}, one per input`;
     byTestId("modes-fwd-passes").dataset.value = String(forward.passes);
     showNumber(byTestId("modes-rev-evals"), reverse.evaluations);
     showNumber(byTestId("modes-fwd-evals"), forward.evaluations);
@@ -61,7 +61,7 @@ export class ModesSection {
     showNumber(byTestId("modes-fwd-per-pass"), forward.partialsPerPass);
     byTestId("modes-rev-ms").textContent = `${fmt(a.ms.reverse, 2)} ms`;
     byTestId("modes-fwd-ms").textContent = `${fmt(a.ms.forward, 2)} ms`;
-    byTestId("modes-lin-passes").textContent = `1 run of f + ${n} of its linear part`;
+    byTestId("modes-lin-passes").textContent = `1 run + ${n} of lin`;
     byTestId("modes-lin-passes").dataset.value = "1";
     showNumber(byTestId("modes-lin-evals"), reverse.evaluations);
     showNumber(byTestId("modes-lin-per-pass"), 1);

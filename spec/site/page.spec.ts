@@ -652,7 +652,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
   it("shows the code that ran: the snippets are the page's own source, and f is the expression's library calls", async function () {
     const snippets = sourceSnippets();
     const boxes = await page.locator("pre[data-snippet]").evaluateAll((els) => els.map((e) => [e.getAttribute("data-snippet")!, e.textContent!] as [string, string]));
-    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls modes-linearize modes-fanout modes-fanout-calls", "sqrt-define sqrt-calls sqrt-calls-tape", "ridge-define ridge-calls ridge-calls-tape"]);
+    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls modes-linearize modes-fanout modes-fanout-calls", "sqrt-define sqrt-calls sqrt-calls-tape sqrt-early", "ridge-define ridge-calls ridge-calls-tape"]);
     for (const [names, text] of boxes) {
       const expected = names.split(" ").map((n) => {
         expect(snippets.has(n), `snippet ${n} in site/src`).to.equal(true);
@@ -734,6 +734,49 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(await page.getAttribute(byId("sqrt-section"), "data-stale")).to.equal(null);
   });
 
+  it("shows what the implicit derivative needs: A invertible, and forward converged (error bounded by the solution's), with warmed-up times", async function () {
+    const a = 2;
+    await page.fill(byId("sqrt-a"), String(a));
+    await waitForValue("sqrt-exact", 1 / (2 * Math.sqrt(a)));
+    expect(await page.textContent(byId("sqrt-invertible"))).to.contain("∂F/∂y must be invertible").and.to.contain("a = 0");
+    expect(await page.textContent(byId("sqrt-warmup"))).to.contain("warm-up");
+    expect(await page.textContent(byId("sqrt-implicit-cost"))).to.contain("ms per call");
+    const early = async (): Promise<Record<string, number>> => page.locator(byId("sqrt-early")).evaluate((e) => {
+      const d = (e as HTMLElement).dataset;
+      return { y: Number(d.y), solutionError: Number(d.solutionError), derivative: Number(d.derivative), derivativeError: Number(d.derivativeError) };
+    });
+    // K = 1: y₁ = (2 + 2/2)/2 = 1.5, so the derivative taken there is 1/(2·1.5) = 1/3, not 1/(2√2).
+    await page.fill(byId("sqrt-K"), "1");
+    let e = await early();
+    close(e.y, 1.5, 0, "y after one Newton step from y₀ = 2");
+    close(e.derivative, 1 / 3, 1e-15, "the implicit derivative at y₁");
+    close(e.derivativeError, Math.abs(1 / 3 - 1 / (2 * Math.sqrt(2))), 1e-15, "its error");
+    expect(e.derivativeError, "Theorem 1: bounded by C·|y − y*|, C = 1/(2y√a)").to.be.at.most(e.solutionError / (2 * 1.5 * Math.sqrt(2)) * (1 + 1e-12));
+    expect(await page.textContent(byId("sqrt-early-refusal"))).to.contain("refuses").and.to.contain("residualTol");
+    // The error curves: the implicit error never exceeds the bound; the unrolled one needs more steps for the same accuracy.
+    const curve = async (name: string): Promise<number[]> => ((await page.getAttribute(byId("plot-sqrt-errors"), `data-${name}`)) ?? "").split(" ").map(Number);
+    const [solution, implicit, unrolled] = [await curve("solution"), await curve("implicit"), await curve("unrolled")];
+    expect(solution.length).to.be.at.least(9);
+    let y = 2;
+    for (let k = 0; k < solution.length; k++) {
+      close(solution[k], Math.abs(y - Math.sqrt(2)), 1e-15, `|y_${k} − √2|`);
+      expect(implicit[k], `implicit error at k = ${k}`).to.be.at.most(solution[k] / (2 * y * Math.sqrt(2)) + 1e-16);
+      y = y - (y * y - 2) / (2 * y) === y ? y : 0.5 * (y + 2 / y);
+    }
+    for (const k of [1, 2, 3]) expect(unrolled[k], `unrolled error after T = ${k}`).to.be.above(implicit[k]);
+    // Converged: exact to rounding, and the default check accepts it.
+    await page.fill(byId("sqrt-K"), "60");
+    e = await early();
+    expect(e.derivativeError).to.be.below(1e-15);
+    expect(await page.textContent(byId("sqrt-early-refusal"))).to.contain("accepts");
+    // A tiny a: the central difference's step is relative to a, so forward never runs at a negative a.
+    await page.fill(byId("sqrt-a"), "1e-8");
+    await waitForValue("sqrt-exact", 1 / (2 * Math.sqrt(1e-8)));
+    expect(await value("sqrt-h")).to.be.below(1e-8);
+    close(await value("sqrt-fd"), 5000, 1e-5, "the central difference at a = 1e-8 (5000, not 485)");
+    await page.fill(byId("sqrt-a"), String(a));
+  });
+
   it("moves λ with the keyboard and shows dw/dλ, dL/dλ and the implicit tape that match Node", async function () {
     const slider = page.locator(byId("lambda-slider"));
     await slider.focus();
@@ -789,6 +832,15 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     const roles = await page.locator(`${byId("ridge-tape-table")} tbody tr`).evaluateAll((els) => els.map((e) => [e.getAttribute("data-op"), e.getAttribute("data-role")]));
     expect(roles.map(([op]) => op)).to.deep.equal(implicit.entries.map((e) => e.op));
     expect(roles.filter(([, role]) => role === "solve").map(([op]) => op)).to.deep.equal(implicit.entries.filter((e) => e.custom).map((e) => e.op));
+    // The note under the table counts what the table lists, and the difference costs the two runs it makes.
+    expect(Number(await page.getAttribute(byId("ridge-tape-story"), "data-entries"))).to.equal(implicit.entries.length);
+    const conditionRows = roles.filter(([, role]) => role === "conditions").length;
+    expect(Number(await page.getAttribute(byId("ridge-tape-story"), "data-conditions"))).to.equal(conditionRows);
+    if (conditionRows === 0) expect(await page.textContent(byId("ridge-tape-story"))).to.contain("The conditions are not on it");
+    expect(await page.textContent(byId("ridge-fd-cost"))).to.match(/^2 runs of forward/);
+    // A and B in square brackets: no side bars on the table (a determinant's), corners drawn by its holder.
+    expect(await page.locator(byId("ridge-A")).evaluate((t) => getComputedStyle(t).borderLeftWidth)).to.equal("0px");
+    expect(await page.locator(byId("ridge-A-holder")).evaluate((t) => getComputedStyle(t, "::before").borderTopWidth)).to.equal("2px");
 
     // A bad T says the tables are stale; the two T fields have distinct labels.
     await page.fill(byId("ridge-T"), "0");
@@ -882,6 +934,15 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
 
     it("draws no edge through a box it does not join, and cuts no edge label, at 390 px", async function () {
       await checkEveryGraph(phone, "390 px");
+    });
+
+    it("fits 1b's cost tables in their boxes, and keeps 2a's tape rows short", async function () {
+      for (const id of ["modes-counts", "fanout-table"]) {
+        const fit = await phone.locator(byId(id)).evaluate((t) => ({ table: t.getBoundingClientRect().width, box: t.parentElement!.clientWidth }));
+        expect(fit.table, `${id} against its box`).to.be.at.most(fit.box + 0.5);
+      }
+      const heights = await phone.locator(`${byId("sqrt-tape-tape-body")} tr`).evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+      expect(Math.max(...heights), "tallest row of 2a's tape, px").to.be.below(220);
     });
 
     it("draws plot text at 12 px or more", async function () {
