@@ -685,6 +685,30 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(ops2).to.deep.equal(trace.entries.map((e) => e.op));
   });
 
+  it("shows the engine's own recording and backward loop, cut from lib/ as it stands", async function () {
+    /** Where `shown` sits in the file as consecutive lines (each one indented alike), or −1. */
+    const locate = (file: string, shown: string): number => {
+      const lines = readFileSync(join(ROOT, file), "utf8").split("\n");
+      const want = shown.split("\n");
+      return lines.findIndex((l, i) => {
+        const indent = l.length - l.trimStart().length;
+        if (l.trimStart() !== want[0]) return false;
+        return want.every((w, k) => lines[i + k] === (w === "" ? "" : " ".repeat(indent) + w) || (w === "" && lines[i + k].trim() === ""));
+      });
+    };
+    const boxes: [string, string, string[]][] = [
+      ["code-engine-sweep", "lib/ad/reverse.ts", ["export function sweep<", "for (let i = last; i >= 0; i--) {", "node.prim.vjp(ct, node.primals, node.out, node.params, needs)", "add(prev, g)"]],
+      ["code-engine-record", "lib/ad/reverse.ts", ["process<P>(prim: Primitive<P>", "const out = bind(prim, primals, params);", "this.tape.push(node);"]],
+      ["code-engine-mul", "lib/primitives/elementwise.ts", ["const mulPrim = binaryPrimitive(\"mul\""]],
+    ];
+    for (const [id, file, must] of boxes) {
+      const text = (await page.textContent(byId(id)))!;
+      for (const piece of must) expect(text, `${id} shows ${piece}`).to.contain(piece);
+      // Each declaration shown (they are separated by a blank line) is a run of consecutive lines of the file.
+      for (const block of text.split(/\n\n(?=\S)/)) expect(locate(file, block), `${id}: a block of ${file} as it stands`).to.be.at.least(0);
+    }
+  });
+
   it("differentiates √a by Newton implicitly, shows its tape with the one solve node, and unrolled", async function () {
     const a = 5;
     const T = 4;
