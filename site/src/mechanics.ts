@@ -38,6 +38,18 @@ export const RULES: Record<string, string[]> = {
   relu: ["1 if u > 0 else 0"],
 };
 
+/**
+ * The rule for ∂/∂(operand `slot`) as the page prints it beside its value: the
+ * formula, plus the library's convention where the formula itself has no value
+ * (pow: b·a^(b−1) is taken as 0 where b = 0, a^b·ln a as 0 where a = 0).
+ */
+export function ruleText(op: string, slot: number, args: number[]): string {
+  const rule = RULES[op]?.[slot] ?? "?";
+  if (op === "pow" && slot === 0 && args[1] === 0) return `${rule}, taken as 0 where b = 0`;
+  if (op === "pow" && slot === 1 && args[0] === 0) return `${rule}, taken as 0 where a = 0`;
+  return rule;
+}
+
 /** Operand names in the rules: u for one operand, a and b for two. */
 export function operandNames(count: number): string[] {
   return count === 1 ? ["u"] : count === 2 ? ["a", "b"] : Array.from({ length: count }, (_, j) => `arg${j}`);
@@ -148,6 +160,9 @@ export interface FiniteDifference {
   /** One-sided differences (f(p) − f(p − h))/h and (f(p + h) − f(p))/h along each coordinate: the slopes from the left and the right. */
   left: [number, number];
   right: [number, number];
+  /** The same one-sided slopes with the step h/16: a kink's jump between them stays, a smooth function's shrinks with h. */
+  fineLeft: [number, number];
+  fineRight: [number, number];
 }
 
 export interface Analysis {
@@ -202,6 +217,8 @@ export function analyse(expr: Expr, x: number, y: number): Analysis {
     around,
     left: [(f0 - around[0][0]) / hx, (f0 - around[1][0]) / hy],
     right: [(around[0][1] - f0) / hx, (around[1][1] - f0) / hy],
+    fineLeft: [(f0 - plain(x - hx / 16, y)) * 16 / hx, (f0 - plain(x, y - hy / 16)) * 16 / hy],
+    fineRight: [(plain(x + hx / 16, y) - f0) * 16 / hx, (plain(x, y + hy / 16) - f0) * 16 / hy],
   };
   const gradient: [number, number] = [scalarOf(trace.gradients[0]), scalarOf(trace.gradients[1])];
   const fdLadder = [];

@@ -5,7 +5,7 @@
  * tangent v̇ of one input through the nodes downstream of it, in tape order.
  * Parts 1, 1b and 2a each hold one, told apart by a data-testid prefix.
  */
-import { RULES, forwardState, forwardTangents, operandNames, scalarOf, sweepState, type ForwardState, type ScalarTape, type SweepState } from "./mechanics.js";
+import { forwardState, operandValues, ruleText, forwardTangents, operandNames, scalarOf, sweepState, type ForwardState, type ScalarTape, type SweepState } from "./mechanics.js";
 import { COMPACT_SIZES, DEFAULT_SIZES } from "./graph-layout.js";
 import { TapeGraph, type EdgeView, type NodeState, type NodeView } from "./tape-graph.js";
 import { byTestId, fill, fmt, h } from "./format.js";
@@ -477,12 +477,11 @@ export class SweepPlayer {
       return td;
     }
     const names = operandNames(e.inputs.length);
-    const rules = RULES[e.op] ?? [];
     const lines: HTMLElement[] = [];
     e.inputs.forEach((src, j) => {
       const d = tape.local[index][j];
       if (src === null || d === null) return;
-      lines.push(h("span", { className: Number.isFinite(d) ? undefined : "nonfinite" }, `∂/∂${names[j]}: ${rules[j] ?? "?"} = ${fmt(d, 6)}`));
+      lines.push(h("span", { className: Number.isFinite(d) ? undefined : "nonfinite", "data-testid": `${this.p}rule-${index}-${j}` }, `∂/∂${names[j]}: ${ruleText(e.op, j, operandValues(e, tape.values))} = ${fmt(d, 6)}`));
     });
     lines.forEach((line, i) => {
       if (i > 0) td.append(h("br"));

@@ -34,6 +34,10 @@ export const HARD_CASES: Preset[] = [
   { id: "pole-y", label: "x/(y − 2) at y = 2: a pole", expression: "x/(y - 2)", point: [1, 2] },
   { id: "kink", label: "relu(x)·y at x = 0: a kink", expression: "relu(x) * y", point: [0, 1] },
   { id: "cone", label: "√(x² + y²) at (0, 0): ∞·0", expression: "sqrt(x^2 + y^2)", point: [0, 0] },
+  { id: "sqrt-square", label: "√(x²) at x = 0: |x| in disguise", expression: "sqrt(x^2)", point: [0, 1] },
+  { id: "abs-product", label: "abs(x)·y at (0, 0): a kink that f does not have", expression: "abs(x) * y", point: [0, 0] },
+  { id: "concave-kink", label: "relu(x)·y at (0, −1): a concave kink", expression: "relu(x) * y", point: [0, -1] },
+  { id: "pow-zero", label: "xʸ at (0, 0): 0⁰ and the rules' conventions", expression: "x^y", point: [0, 0] },
 ];
 const CUSTOM = "__custom__";
 
@@ -172,6 +176,7 @@ export class TapeSection {
 
     const findings = diagnose(a);
     this.renderFindings(findings);
+    this.flagDifferences(findings);
     this.player.setTape(a.tape, resetSweep, firstNonFiniteNode(findings));
     this.renderLadder();
     this.renderPaths();
@@ -179,6 +184,36 @@ export class TapeSection {
     byTestId("code-part1-f").textContent = `const f = (x, y) => ${toCode(this.expr!)};`;
     byTestId("code-part1-x").textContent = String(a.x);
     byTestId("code-part1-y").textContent = String(a.y);
+  }
+
+  /**
+   * A central difference that is not a derivative (across a kink or a pole, or
+   * NaN or ∞) is marked as such in the table, and so are the errors measured
+   * against it: they compare the modes with something that is not the truth.
+   */
+  private flagDifferences(findings: Finding[]): void {
+    for (const c of ["x", "y"] as const) {
+      const why = findings.find((f) => f.coordinate === c && (f.kind === "fd-not-derivative" || f.kind === "fd-pole" || f.kind === "fd-nonfinite"));
+      const cell = byTestId(`fd-d${c}`);
+      cell.classList.toggle("flagged", why !== undefined);
+      if (why === undefined) {
+        delete cell.dataset.flag;
+        continue;
+      }
+      cell.dataset.flag = "not-a-derivative";
+      cell.append(h("span", { className: "flag" }, "not a derivative"));
+      for (const id of [`err-rev-d${c}`, `err-fwd-d${c}`]) {
+        const err = byTestId(id);
+        err.classList.add("flagged");
+        err.title = "measured against a central difference that is not a derivative here";
+      }
+    }
+    for (const c of ["x", "y"]) for (const id of [`err-rev-d${c}`, `err-fwd-d${c}`]) {
+      if (!byTestId(`fd-d${c}`).classList.contains("flagged")) {
+        byTestId(id).classList.remove("flagged");
+        byTestId(id).removeAttribute("title");
+      }
+    }
   }
 
   private renderFindings(findings: Finding[]): void {

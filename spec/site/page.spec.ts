@@ -580,6 +580,51 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
       expect(kink.text).to.contain("relu′(0) = 0").and.to.contain("averages them: 0.5");
     });
 
+    it("flags a central difference across a kink as not a derivative: √(x² + y²) at the origin, √(x²) and relu at 0", async function () {
+      for (const [id, x, y, flagged] of [["cone", 0, 0, ["x", "y"]], ["sqrt-square", 0, 1, ["x"]], ["kink", 0, 1, ["x"]]] as const) {
+        await pick(id, x, y);
+        const list = await findings();
+        expect(list.filter((f) => f.kind === "fd-not-derivative").map((f) => f.coordinate), id).to.deep.equal([...flagged]);
+        for (const c of ["x", "y"]) {
+          const flag = await page.getAttribute(byId(`fd-d${c}`), "data-flag");
+          expect(flag, `${id}: the FD cell along ${c}`).to.equal((flagged as readonly string[]).includes(c) ? "not-a-derivative" : null);
+        }
+      }
+      await pick("cone", 0, 0);
+      expect(await page.textContent(byId("fd-dx"))).to.contain("not a derivative");
+      expect((await findings()).find((f) => f.kind === "fd-not-derivative")!.text).to.contain("−1 from the left and 1 from the right");
+    });
+
+    it("abs(x)·y at (0, 0) is differentiable: the kink of abs is not blamed, and the finite difference stands", async function () {
+      await pick("abs-product", 0, 0);
+      const list = await findings();
+      expect(list.map((f) => f.kind)).to.deep.equal(["kink-harmless"]);
+      expect(list[0].text).to.contain("f has no kink here").and.to.contain("v̄").and.not.to.contain("no single derivative");
+      expect(await page.getAttribute(byId("fd-dx"), "data-flag")).to.equal(null);
+      close(await value("rev-dx"), 0, 0, "∂f/∂x = 0");
+      close(await value("rev-dy"), 0, 0, "∂f/∂y = 0");
+    });
+
+    it("calls a concave kink's slopes supergradients, a convex kink's subgradients", async function () {
+      await pick("concave-kink", 0, -1);
+      const concave = (await findings()).find((f) => f.kind === "kink")!.text;
+      expect(concave).to.contain("supergradient").and.to.contain("concave").and.not.to.contain("is a subgradient");
+      await pick("kink", 0, 1);
+      expect((await findings()).find((f) => f.kind === "kink")!.text).to.contain("is a subgradient (f is convex");
+    });
+
+    it("xʸ at (0, 0): 0⁰ = 1, and the rules' cells state the conventions their formulas need", async function () {
+      await pick("pow-zero", 0, 0);
+      close(await value("f-value"), 1, 0, "0⁰ = 1");
+      const powNode = nodeOf((a, b) => pow(a, b), 0, 0, "pow");
+      expect(await page.textContent(byId(`rule-${powNode}-0`))).to.equal("∂/∂a: b·a^(b−1), taken as 0 where b = 0 = 0");
+      expect(await page.textContent(byId(`rule-${powNode}-1`))).to.equal("∂/∂b: a^b·ln a, taken as 0 where a = 0 = 0");
+      const convention = (await findings()).find((f) => f.kind === "convention")!;
+      expect(convention.node).to.equal(powNode);
+      expect(convention.text).to.contain("0⁰ = 1").and.to.contain("0·∞").and.to.contain("no derivative");
+      expect(await page.getAttribute(byId("fd-dy"), "data-flag")).to.equal("not-a-derivative");
+    });
+
     it("√(x² + y²) at the origin: an infinite slope times a zero makes NaN, and the page names the node", async function () {
       await pick("cone", 0, 0);
       const sqrtNode = nodeOf((a, b) => sqrt(add(pow(a, 2), pow(b, 2))), 0, 0, "sqrt");
@@ -879,7 +924,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
   /** Every preset's graph, the 1b graph at a few n and 2a's graph: no edge through a box it does not join, no label cut. */
   const checkEveryGraph = async (p: Page, where: string): Promise<void> => {
     const ids = await p.locator(`${byId("preset-select")} optgroup option`).evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
-    expect(ids.length).to.equal(15);
+    expect(ids.length).to.equal(19);
     const faults: string[] = [];
     let edges = 0;
     for (const id of ids) {
