@@ -76,7 +76,7 @@ export class SqrtSection {
       `${fmtError(e.solutionError)} from √a. The implicit derivative taken there is ${fmt(e.derivative, 12)}, ` +
       `${fmtError(e.derivativeError)} from 1/(2√a)` +
       (Number.isFinite(ratio) && e.derivativeError > 0
-        ? `: ${fmt(ratio, 3)} times the solution's error, within the bound 1/(2y√a) = ${fmt(bound, 3)} that F = y² − a gives.`
+        ? `: ${fmt(ratio, 3)} times the solution's error. For F = y² − a that factor is exactly 1/(2y√a) = ${fmt(bound, 3)}, the constant in the bound.`
         : ": forward has converged, and the derivative is exact to rounding.");
     byTestId("sqrt-early-refusal").textContent = e.refusal === null
       ? "With its default check the library accepts this y."

@@ -186,6 +186,9 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await reset(p, "sqrt-tape-");
     for (let k = 0; k < 2; k++) await p.keyboard.press("ArrowRight");
     await clip("#sqrt-tape-heading", byId("sqrt-tape-tape-wrap"), "site-implicit.png");
+    await p.fill(byId("sqrt-K"), "2");
+    await clip("#sqrt-caveats-heading", byId("plot-sqrt-errors"), "site-caveats.png");
+    await p.fill(byId("sqrt-K"), "60");
     await p.locator(byId("lambda-slider")).blur();
     await clip("#ridge-heading", "#ridge .grid-2", "site-ridge.png");
     await p.screenshot({ path: join(SHOTS, "site-page.png"), fullPage: true });
@@ -984,7 +987,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         await reset(phone, "");
         for (let k = 0; k < 2; k++) await phone.keyboard.press("ArrowRight");
         // The announcement and the graph, under the step bar that sticks to the top while the part scrolls.
-        await phone.evaluate(() => window.scrollBy(0, document.querySelector("[data-testid='sweep-announce']")!.getBoundingClientRect().top - 110));
+        await phone.evaluate(() => window.scrollBy(0, document.querySelector("[data-testid='sweep-announce']")!.getBoundingClientRect().top - document.querySelector("[data-testid='sweep-controls']")!.getBoundingClientRect().height - 12));
         await phone.screenshot({ path: join(SHOTS, "site-phone.png") });
       }
       await phone.setViewportSize({ width: 1366, height: 900 });
