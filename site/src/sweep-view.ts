@@ -80,7 +80,8 @@ export class SweepPlayer {
     if (opts.predict) {
       this.el("predict-toggle").addEventListener("change", () => {
         this.predicting = null;
-        this.renderPredict();
+        this.el("predict-feedback").textContent = "";
+        this.render(false);
       });
       this.el("predict-form").addEventListener("submit", (ev) => {
         ev.preventDefault();
@@ -110,6 +111,7 @@ export class SweepPlayer {
   /** Shows a new tape; the step is kept (clamped) unless `reset`. */
   setTape(tape: ScalarTape, reset: boolean, origin: number | null = null): void {
     this.tape = tape;
+    if (this.opts.predict) this.el("predict-feedback").textContent = "";
     this.origin = origin;
     this.predicting = null;
     this.step = reset ? 0 : Math.min(this.step, this.total());
@@ -154,6 +156,8 @@ export class SweepPlayer {
 
   goTo(step: number): void {
     if (this.tape === null) return;
+    // A verdict on an earlier answer goes with the step it was given at (checkPrediction writes its own after this).
+    if (this.opts.predict) this.el("predict-feedback").textContent = "";
     this.step = Math.max(0, Math.min(step, this.total()));
     this.predicting = null;
     this.render(true);
