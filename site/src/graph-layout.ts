@@ -42,6 +42,8 @@ export interface GraphLayout {
   height: number;
   nodeWidth: number;
   nodeHeight: number;
+  /** The gap between layers, which holds the edge labels. */
+  layerGap: number;
   nodes: PlacedNode[];
   edges: PlacedEdge[];
 }
@@ -292,6 +294,7 @@ export function layoutGraph(entries: GraphEntry[], orientation: Orientation, siz
     height: orientation === "lr" ? extentAcross : extentAlong,
     nodeWidth: w,
     nodeHeight: h,
+    layerGap,
     nodes,
     edges,
   };

@@ -114,7 +114,7 @@ export class SqrtSection {
     if (r === null || d === null) return { cell: "the adjoint solve Aᵀu = v̄, then −Bᵀu sent to a", edge: "solve" };
     const factor = -r.B / r.A;
     const agrees = Math.abs(d - factor) <= 1e-12 * Math.max(1, Math.abs(d));
-    const how = r.solve === null ? "" : /direct/.test(r.solve.solver) ? " (a direct solve here)" : ` (${r.solve.solver}, ${r.solve.iterations} iterations)`;
+    const how = r.solve === null ? "" : /direct/.test(r.solve.solver) ? ", a direct solve here" : `, ${r.solve.solver} in ${r.solve.iterations} iterations`;
     return {
       cell: `the adjoint solve Aᵀu = v̄ (A = ${fmt(r.A, 6)}${how}), then −Bᵀu to a (B = ${fmt(r.B, 6)}): the factor −B/A = ${fmt(factor, 8)} ${agrees ? "✓" : `✗ (the sweep: ${fmt(d, 8)})`}`,
       edge: `−B/A = ${fmt(d, 4)}`,
@@ -183,7 +183,7 @@ export class SqrtSection {
     story.textContent = `the input a; ${conditions === "none" ? "" : `the conditions F(a, y*) on the traced a (${conditions}); `}` +
       `a single solve node, ${solve}, whose value is forward's answer y* and whose backward rule is the adjoint solve followed by a product with ∂F/∂a ` +
       `(the conditions are linearised once, off the tape)${list("after") === "none" ? "" : `; and what follows it (${list("after")})`}. None of Newton's ${r.iterates.length - 1} iterations is on the tape. ` +
-      `Step the sweep: the solve node solves Aᵀu = v̄ and sends −Bu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}: on a scalar v̄·(−B/A), so dy/da = −A⁻¹B.`;
+      `Step the sweep: the solve node solves Aᵀu = v̄ and sends −Bᵀu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}: on a scalar v̄·(−B/A), so dy/da = −A⁻¹B.`;
   }
 }
 

@@ -82,10 +82,12 @@ export function countWork(trace: TapeTrace, n: number): ModesAnalysis["counts"] 
 
 /**
  * Mean time per call of f, over as many calls as fit in `budgetMs` (at least
- * one): browsers round performance.now() to 0.1 ms or coarser, finer than a
- * single small gradient takes.
+ * one), after one uncounted call: browsers round performance.now() to 0.1 ms or
+ * coarser, finer than a single small gradient takes, and a first call also pays
+ * for the JavaScript engine compiling the code.
  */
 function timePerCall(budgetMs: number, f: () => void): number {
+  f();
   const t0 = performance.now();
   let calls = 0;
   let elapsed = 0;

@@ -315,7 +315,7 @@ export class SweepPlayer {
     if (st.visit !== null) {
       for (const s of st.visit.sent) {
         const edge = edges.find((e) => e.to === st.visit!.index && e.slot === s.slot);
-        if (edge) edge.active = { text: s.to === hidden ? "sends ?" : `sends ${fmt(s.amount, 4)}`, direction: "back", amount: s.amount };
+        if (edge) edge.active = { text: s.to === hidden ? "sends ?" : `sends ${fmt(s.amount, 4)}`, short: s.to === hidden ? "?" : fmt(s.amount, 4), direction: "back", amount: s.amount };
       }
     }
     return { nodes, edges };
@@ -341,7 +341,7 @@ export class SweepPlayer {
     if (st.current !== null) {
       for (const term of st.current.terms) {
         const edge = edges.find((e) => e.to === st.current!.index && e.slot === term.slot);
-        if (edge) edge.active = { text: `adds ${fmt(term.amount, 4)}`, direction: "forward", amount: term.amount };
+        if (edge) edge.active = { text: `adds ${fmt(term.amount, 4)}`, short: `+${fmt(term.amount, 4)}`, direction: "forward", amount: term.amount };
       }
     }
     return { nodes, edges };

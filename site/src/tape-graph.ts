@@ -33,7 +33,7 @@ export interface EdgeView {
   slot: number;
   label: string;
   /** What travels along the edge at this step, and which way (back to the operand, or forward to the consumer). */
-  active?: { text: string; direction: "back" | "forward"; amount: number };
+  active?: { text: string; direction: "back" | "forward"; amount: number; /** A shorter text, for a gap too narrow for `text`. */ short?: string };
   nonFinite?: boolean;
 }
 
@@ -191,6 +191,8 @@ export class TapeGraph {
       const shown = active ? active.text : view.label;
       if (e.label.textContent !== shown) {
         e.label.textContent = shown;
+        // Left to right, a label lies across the gap between two layers: one wider than the gap takes its short form.
+        if (active?.short !== undefined && this.layout!.orientation === "lr" && e.label.getComputedTextLength() > this.layout!.layerGap - 6) e.label.textContent = active.short;
         this.fitLabel(e.label, e.at);
       }
       // The step's edges go on top of the others.
