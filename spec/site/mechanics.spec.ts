@@ -9,7 +9,7 @@ import fc from "fast-check";
 import * as lib from "../../lib/index.js";
 import { jvp, traceTape, Tensor } from "../../lib/index.js";
 import { evaluate, parse, toCode } from "../../site/src/expr.js";
-import { analyse, forwardState, scalarTape, sweepState } from "../../site/src/mechanics.js";
+import { analyse, forwardState, pathsFrom, scalarTape, sweepState } from "../../site/src/mechanics.js";
 import { diagnose, firstNonFiniteNode } from "../../site/src/diagnosis.js";
 import { chooseLayout, layersOf, layoutGraph } from "../../site/src/graph-layout.js";
 import { analyseModes, countWork, logSumExp, modesPoint } from "../../site/src/modes.js";
@@ -42,6 +42,21 @@ describe("teaching page: mechanics (Node)", () => {
     expectClose(end.nodes[0].cotangent!, trace.gradients[0] as number, 1e-14);
     expectClose(end.nodes[1].cotangent!, trace.gradients[1] as number, 1e-14);
     expect(end.next).to.equal(null);
+  });
+
+  it("sums the products of local derivatives over the paths to the library's gradient", () => {
+    fc.assert(fc.property(fc.constantFrom(...SMOOTH), fc.double({ min: 0.2, max: 2, noNaN: true }), fc.double({ min: 0.2, max: 2, noNaN: true }), (text, x, y) => {
+      const a = analyse(parse(text), x, y);
+      for (const arg of [0, 1]) {
+        const { paths, count, sum } = pathsFrom(a.tape, arg);
+        expect(paths.length).to.equal(count);
+        expectClose(sum, a.gradient[arg], 1e-12);
+      }
+    }), { numRuns: 25 });
+    // x·x·x·x: x feeds the first mul twice, then each later mul once: 2 + 1 + 1 = 4 paths, each worth x³.
+    const quartic = pathsFrom(analyse(parse("x*x*x*x"), 1.5, 0).tape, 0);
+    expect(quartic.count).to.equal(4);
+    for (const p of quartic.paths) expectClose(p.product, 1.5 ** 3, 1e-14);
   });
 
   it("steps a forward pass through exactly the nodes downstream of its input", () => {
