@@ -5,7 +5,8 @@
 //
 // The code the page shows is cut from the page's own sources at build time: a
 // <pre data-snippet="a b"> gets the regions marked `// #region snippet a` …
-// `// #endregion` in site/src/*.ts, so what it shows is the code that runs.
+// `// #endregion` in site/src/*.ts, so what it shows is the code that runs; a
+// <pre data-lib="lib/ad/reverse.ts#sweep"> gets a declaration of the library itself.
 import { build } from "esbuild";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -50,6 +51,39 @@ async function readSnippets() {
   return snippets;
 }
 
+/**
+ * The text of one declaration in a library file, for a <pre data-lib="lib/ad/reverse.ts#sweep">: `#name` is a
+ * function, class or method; `#Outer.name` looks for `name` inside `Outer` (a class). The declaration runs from
+ * its doc comment to the closing brace at its own indentation, dedented. The page shows the library's code as it is.
+ */
+async function readLibDeclaration(spec) {
+  const [file, path] = spec.split("#");
+  if (!file.startsWith("lib/") || !path) throw new Error(`build-site: data-lib wants lib/FILE.ts#name, got ${spec}`);
+  const lines = (await readFile(join(root, file), "utf8")).split("\n");
+  let from = 0;
+  let found = -1;
+  for (const name of path.split(".")) {
+    const decl = new RegExp(`^\\s*(export\\s+)?(default\\s+)?(abstract\\s+)?(private\\s+|public\\s+|protected\\s+)?(static\\s+)?(async\\s+)?(function\\s+|class\\s+)?${name}\\b\\s*[<({]|^\\s*(export\\s+)?const\\s+${name}\\s*=`);
+    const classDecl = new RegExp(`^\\s*(export\\s+)?(abstract\\s+)?class\\s+${name}\\b`);
+    found = lines.findIndex((l, i) => i >= from && (decl.test(l) || classDecl.test(l)));
+    if (found < 0) throw new Error(`build-site: no declaration ${path} in ${file} (data-lib="${spec}")`);
+    from = found + 1;
+  }
+  const indent = lines[found].length - lines[found].trimStart().length;
+  // A function, class or method ends at a brace at its own indentation; a constant at the line ending its statement.
+  const isConst = /^\s*(export\s+)?const\s/.test(lines[found]);
+  const end = isConst
+    ? lines.findIndex((l, i) => i >= found && /\);\s*$/.test(l) && (i === lines.length - 1 || lines[i + 1].trim() === ""))
+    : lines.findIndex((l, i) => i > found && l === `${" ".repeat(indent)}}`);
+  if (end < 0) throw new Error(`build-site: ${spec}: no closing brace at the declaration's indentation`);
+  let start = found;
+  if (/^\s*\*\/\s*$/.test(lines[start - 1] ?? "")) {
+    while (start > 0 && !/^\s*\/\*\*/.test(lines[start - 1])) start--;
+    start--;
+  }
+  return lines.slice(start, end + 1).map((l) => l.slice(indent)).join("\n");
+}
+
 const escapeHtml = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 const replaceOnce = (text, marker, replacement) => {
@@ -65,8 +99,15 @@ const withCode = template.replace(/(<pre[^>]*data-snippet="([^"]+)"[^>]*><code>)
   }).join("\n\n");
   return `${open}${escapeHtml(text)}${close}`;
 });
+const libParts = [];
+for (const m of withCode.matchAll(/<pre[^>]*data-lib="([^"]+)"[^>]*><code><!-- LIB --><\/code><\/pre>/g)) {
+  libParts.push(await Promise.all(m[1].split(/\s+/).map(readLibDeclaration)));
+}
+let libIndex = 0;
+const withLib = withCode.replace(/(<pre[^>]*data-lib="[^"]+"[^>]*><code>)<!-- LIB -->(<\/code><\/pre>)/g, (_, open, close) => `${open}${escapeHtml(libParts[libIndex++].join("\n\n"))}${close}`);
+if (withLib.includes("<!-- LIB -->")) throw new Error("build-site: a <!-- LIB --> placeholder sits outside <pre data-lib=…><code>");
 if (withCode.includes("<!-- SNIPPET -->")) throw new Error("build-site: a <!-- SNIPPET --> placeholder sits outside <pre data-snippet=…><code>");
-let html = replaceOnce(withCode, "<!-- STYLE -->", `<style>\n${style}</style>`);
+let html = replaceOnce(withLib, "<!-- STYLE -->", `<style>\n${style}</style>`);
 html = replaceOnce(html, "<!-- SCRIPT -->", `<script>\n${script}</script>`);
 
 await mkdir(join(site, "dist"), { recursive: true });

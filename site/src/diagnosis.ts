@@ -30,8 +30,14 @@ export type FindingKind =
   | "propagation"
   /** A derivative stays finite beside a non-finite local derivative, because of the path it takes. */
   | "symbolic-zero"
-  /** relu or abs exactly at 0. */
+  /** relu or abs exactly at 0, and f has a kink there too. */
   | "kink"
+  /** relu or abs exactly at 0, but f has no kink: the node's slope is multiplied by v̄ = 0. */
+  | "kink-harmless"
+  /** A rule whose formula has no value at the point, where the library uses a convention (pow at a = 0 or b = 0). */
+  | "convention"
+  /** f's one-sided slopes differ along a coordinate: no derivative exists, and the central difference is only their average. */
+  | "fd-not-derivative"
   /** f is infinite at the point and the central difference is a large finite number. */
   | "fd-pole"
   /** The central difference itself is NaN or ∞. */
@@ -112,6 +118,19 @@ function explainLocal(op: string, slot: number, args: number[], d: number): { ki
   if (op === "sqrt" && a === 0) return { kind: "vertical", why: `${ruleText} is ∞ at u = 0: √u rises with a vertical tangent there, an infinite slope` };
   if (op === "pow" && slot === 0 && a === 0) return { kind: "vertical", why: `${ruleText} is ${nonFiniteName(d)} at a = 0 with b = ${fmt(b, 6)} < 1: a vertical tangent, an infinite slope` };
   return { kind: "vertical", why: `${ruleText} is ${nonFiniteName(d)} at ${call(op, args)}: an infinite slope` };
+}
+
+/**
+ * Whether f has a kink along coordinate `ci` at the point: its one-sided slopes
+ * differ, by the same amount at steps h and h/16. A smooth function's slopes
+ * differ by about f''·h, which shrinks with h; a kink's jump does not.
+ */
+export function hasKink(a: Analysis, ci: number): boolean {
+  const [l, r, fl, fr] = [a.fd.left[ci], a.fd.right[ci], a.fd.fineLeft[ci], a.fd.fineRight[ci]];
+  if (![l, r, fl, fr].every(Number.isFinite)) return false;
+  const jump = r - l;
+  const scale = Math.max(1, Math.abs(l), Math.abs(r));
+  return Math.abs(jump) > 1e-3 * scale && Math.abs(fr - fl) > 0.5 * Math.abs(jump);
 }
 
 /** The partial derivative by reverse mode, as a sentence fragment. */
@@ -249,7 +268,9 @@ export function diagnose(a: Analysis): Finding[] {
     });
   }
 
-  // 4. Kinks: relu and abs exactly at 0, where the library picks a convention.
+  // 4. Kinks: relu and abs exactly at 0, where the library picks a convention; rules whose formula has no value.
+  const ends = sweepState(a.tape, Number.MAX_SAFE_INTEGER).nodes;
+  const kinked = COORDINATES.map((_, ci) => hasKink(a, ci));
   for (const e of entries) {
     if ((e.op !== "relu" && e.op !== "abs") || !live.has(e.index)) continue;
     const u = operandValues(e, values)[0];
@@ -257,14 +278,49 @@ export function diagnose(a: Analysis): Finding[] {
     const slopes = e.op === "relu" ? "0 on the left and 1 on the right" : "−1 on the left and 1 on the right";
     const convention = e.op === "relu" ? "relu′(0) = 0" : "abs′(0) = sign(0) = 0";
     const affected = COORDINATES.filter((_, ci) => tangents[ci][e.index] !== null);
-    const sides = affected.map((c) => {
+    const bar = ends[e.index].cotangent ?? 0;
+    if (!affected.some((c) => kinked[c === "x" ? 0 : 1])) {
+      const flat = affected.map((c) => {
+        const ci = c === "x" ? 0 : 1;
+        return `along ${c} its one-sided slopes agree (${fmt(a.fd.left[ci], 4)} and ${fmt(a.fd.right[ci], 4)})`;
+      });
+      findings.push({
+        kind: "kink-harmless", node: e.index, coordinate: null,
+        text: `${label(e.index)} sits exactly on its kink (u = 0), where its slope jumps from ${slopes}, but f has no kink here: ${flat.join(", and ")}.${bar === 0 ? ` The node's v̄ = ∂f/∂v${e.index} is 0, so whichever slope the library picks (${convention}) is multiplied by 0 before it reaches an input.` : ""} The modes' numbers are f's derivatives, not a convention.`,
+      });
+      continue;
+    }
+    const sides = affected.filter((c) => kinked[c === "x" ? 0 : 1]).map((c) => {
       const ci = c === "x" ? 0 : 1;
       const central = ci === 0 ? a.fd.dx : a.fd.dy;
-      return `along ${c}, f's slope is ${fmt(a.fd.left[ci], 4)} from the left and ${fmt(a.fd.right[ci], 4)} from the right, and the central difference straddles the kink and averages them: ${fmt(central, 4)}`;
+      const [left, right] = [a.fd.left[ci], a.fd.right[ci]];
+      const word = left < right
+        ? "every number between them is a subgradient (f is convex across this kink)"
+        : "every number between them is a supergradient (f is concave across this kink, so “subgradient”, the word for convex kinks, does not apply)";
+      return `along ${c}, f's slope is ${fmt(left, 4)} from the left and ${fmt(right, 4)} from the right, and ${word}; the central difference straddles the kink and averages them: ${fmt(central, 4)}`;
     });
     findings.push({
       kind: "kink", node: e.index, coordinate: null,
-      text: `${label(e.index)} sits exactly on its kink (u = 0): its slope is ${slopes}, so no single derivative exists there. The library uses the convention ${convention}, which both modes apply. ${sides.length > 0 ? `Here ${sides.join("; ")}.` : ""} Any number between the two slopes is a valid subgradient; the convention picks one.`,
+      text: `${label(e.index)} sits exactly on its kink (u = 0): its slope is ${slopes}, so no single derivative exists there. The library uses the convention ${convention}, which both modes apply, and picks one of the admissible slopes. ${sides.length > 0 ? `Here ${sides.join("; ")}.` : ""}`,
+    });
+  }
+  for (const e of entries) {
+    if (e.op !== "pow" || !live.has(e.index)) continue;
+    const [base, exponent] = operandValues(e, values);
+    if (base !== 0 && exponent !== 0) continue;
+    if (base !== 0 || exponent < 0) continue;
+    const parts: string[] = [];
+    if (exponent === 0 && e.inputs[0] !== null) parts.push("its rule for ∂/∂a, b·a^(b−1), is 0·0⁻¹ = 0·∞ at (0, 0), which has no value; the library takes it as 0 where b = 0, the true slope, since a⁰ = 1 for every a");
+    if (e.inputs[1] !== null) {
+      parts.push(exponent === 0
+        ? "its rule for ∂/∂b, a^b·ln a, is 1·ln 0 = −∞ at (0, 0); the library takes it as 0 where a = 0, a convention only: 0^b is 0 for b > 0, 1 at b = 0 and ∞ for b < 0, so along b f jumps and has no derivative"
+        : `its rule for ∂/∂b, a^b·ln a, is 0·ln 0 = 0·(−∞) at a = 0, which has no value; the library takes it as 0 where a = 0, the true slope, since 0^b = 0 for every b > 0`);
+    }
+    if (parts.length === 0) continue;
+    const zeroZero = base === 0 && exponent === 0 ? " 0⁰ = 1 by the convention of IEEE 754 pow (and of JavaScript's Math.pow)." : "";
+    findings.push({
+      kind: "convention", node: e.index, coordinate: null,
+      text: `${label(e.index)} computes ${fmt(base, 4)}^${fmt(exponent, 4)} = ${fmt(values[e.index], 4)}.${zeroZero} Where a formula has no value, the table shows the library's convention beside it: ${parts.join("; ")}.`,
     });
   }
 
@@ -294,6 +350,13 @@ export function diagnose(a: Analysis): Finding[] {
       });
       return;
     }
+    if (kinked[ci]) {
+      findings.push({
+        kind: "fd-not-derivative", node: null, coordinate: c,
+        text: `The central difference along ${c}, ${fmt(central, 4)}, is not a derivative: f has a kink at the point along ${c}. Its slope is ${fmt(a.fd.left[ci], 4)} from the left and ${fmt(a.fd.right[ci], 4)} from the right, the same at h = ${fmt(h, 3)} and at h/16, so no derivative exists, and the central difference is only the average of the two slopes.`,
+      });
+      return;
+    }
     const scale = Math.max(1, Math.abs(rev));
     if (Number.isFinite(rev) && Math.abs(central - rev) > 1e-4 * scale && !findings.some((f) => f.kind === "kink")) {
       findings.push({
@@ -320,6 +383,6 @@ export function diagnose(a: Analysis): Finding[] {
 
 /** The tape entry where the first NaN or ∞ appears (in a value, a local derivative, a cotangent or a tangent), or null. */
 export function firstNonFiniteNode(findings: Finding[]): number | null {
-  const first = findings.find((f) => f.node !== null && f.kind !== "kink" && f.kind !== "no-value" && f.kind !== "symbolic-zero");
+  const first = findings.find((f) => f.node !== null && f.kind !== "kink" && f.kind !== "kink-harmless" && f.kind !== "convention" && f.kind !== "no-value" && f.kind !== "symbolic-zero");
   return first?.node ?? null;
 }

@@ -1,6 +1,6 @@
 /** Part 2 of the page: √a by Newton with its tape in part 1's format, and ridge regression with its λ slider and plots. */
 import type { SolveDiagnostics, TapeTrace } from "../../lib/index.js";
-import { analyseSqrt, solveNodesOf, type SqrtAnalysis } from "./sqrt-newton.js";
+import { analyseEarlyStop, analyseSqrt, errorCurves, solveNodesOf, type SqrtAnalysis } from "./sqrt-newton.js";
 import { RidgeProblem, type RidgeAnalysis, type UnrolledAnalysis } from "./ridge.js";
 import { makeRidgeData } from "./ridge-data.js";
 import type { ScalarTape } from "./mechanics.js";
@@ -50,10 +50,58 @@ export class SqrtSection {
     customRule: (tape, index) => this.solveRule(tape, index),
   });
 
+  private readonly kInput = byTestId<HTMLInputElement>("sqrt-K");
+
   constructor() {
     this.aInput.addEventListener("input", () => this.update());
     this.tInput.addEventListener("input", () => this.update());
+    this.kInput.addEventListener("input", () => this.renderEarly());
     this.update();
+  }
+
+  /** forward stopped after K iterations: the implicit derivative at y_K, its error against the solution's, and the error curves. */
+  private renderEarly(): void {
+    const r = this.last;
+    const K = readNumber(this.kInput, (v) => Number.isInteger(v) && v >= 0 && v <= 60);
+    if (r === null || K === null) return;
+    const e = analyseEarlyStop(r.a, K);
+    const ratio = e.solutionError === 0 ? NaN : e.derivativeError / e.solutionError;
+    const bound = 1 / (2 * e.y * Math.sqrt(r.a));
+    const text = byTestId("sqrt-early");
+    text.dataset.y = String(e.y);
+    text.dataset.solutionError = String(e.solutionError);
+    text.dataset.derivative = String(e.derivative);
+    text.dataset.derivativeError = String(e.derivativeError);
+    text.textContent = `forward stopped after K = ${K} iteration${K === 1 ? "" : "s"} returns y = ${fmt(e.y, 12)}, ` +
+      `${fmtError(e.solutionError)} from √a. The implicit derivative taken there is ${fmt(e.derivative, 12)}, ` +
+      `${fmtError(e.derivativeError)} from 1/(2√a)` +
+      (Number.isFinite(ratio) && e.derivativeError > 0
+        ? `: ${fmt(ratio, 3)} times the solution's error. For F = y² − a that factor is exactly 1/(2y√a) = ${fmt(bound, 3)}, the constant in the bound.`
+        : ": forward has converged, and the derivative is exact to rounding.");
+    byTestId("sqrt-early-refusal").textContent = e.refusal === null
+      ? "With its default check the library accepts this y."
+      : `With its default check (residualTol 1e-5) the library refuses this y rather than return a wrong derivative: “${e.refusal.split(";")[0]}.”`;
+    const kMax = Math.max(8, r.iterates.length + 1);
+    const curves = errorCurves(r.a, kMax);
+    const floor = 1e-17;
+    renderPlot(byTestId("plot-sqrt-errors") as unknown as SVGSVGElement, {
+      title: "Errors against the iteration count",
+      description: `For k = 0 to ${kMax}: solution error ${curves.map((c) => fmt(c.solution, 2)).join(", ")}; implicit derivative error ${curves.map((c) => fmt(c.implicit, 2)).join(", ")}; unrolled derivative error ${curves.map((c) => fmt(c.unrolled, 2)).join(", ")}.`,
+      xLabel: "iterations k (forward's K, or unrolled T)",
+      yLabel: "error",
+      yScale: "log",
+      xTickFormat: (v) => (Number.isInteger(v) ? String(v) : ""),
+      series: [
+        { label: "forward's |yₖ − √a|", color: COLORS[0], markers: true, points: curves.map((c) => [c.k, Math.max(c.solution, floor)] as [number, number]) },
+        { label: "implicit dy/da at yₖ", color: COLORS[1], markers: true, dash: "6 4", points: curves.map((c) => [c.k, Math.max(c.implicit, floor)] as [number, number]) },
+        { label: "unrolled dy/da, T = k", color: COLORS[2], markers: true, dash: "2 3", points: curves.map((c) => [c.k, Math.max(c.unrolled, floor)] as [number, number]) },
+      ],
+      guides: [{ x: Math.min(K, kMax), label: `K = ${K}` }],
+    });
+    const plot = byTestId("plot-sqrt-errors");
+    plot.dataset.implicit = curves.map((c) => c.implicit).join(" ");
+    plot.dataset.unrolled = curves.map((c) => c.unrolled).join(" ");
+    plot.dataset.solution = curves.map((c) => c.solution).join(" ");
   }
 
   /**
@@ -66,9 +114,9 @@ export class SqrtSection {
     if (r === null || d === null) return { cell: "the adjoint solve Aᵀu = v̄, then −Bᵀu sent to a", edge: "solve" };
     const factor = -r.B / r.A;
     const agrees = Math.abs(d - factor) <= 1e-12 * Math.max(1, Math.abs(d));
-    const how = r.solve === null ? "" : /direct/.test(r.solve.solver) ? " (a direct solve here)" : ` (${r.solve.solver}, ${r.solve.iterations} iterations)`;
+    const how = r.solve === null ? "" : /direct/.test(r.solve.solver) ? ", a direct solve here" : `, ${r.solve.solver} in ${r.solve.iterations} iterations`;
     return {
-      cell: `not a formula but the adjoint solve: it solves Aᵀu = v̄ with A = ∂F/∂y = ${fmt(r.A, 8)}${how}, then sends −Bᵀu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}. On a scalar that is the factor −B/A = ${fmt(factor, 8)}; the library's sweep sent ${fmt(d, 8)} per unit of v̄ ${agrees ? "✓" : "✗"}`,
+      cell: `the adjoint solve Aᵀu = v̄ (A = ${fmt(r.A, 6)}${how}), then −Bᵀu to a (B = ${fmt(r.B, 6)}): the factor −B/A = ${fmt(factor, 8)} ${agrees ? "✓" : `✗ (the sweep: ${fmt(d, 8)})`}`,
       edge: `−B/A = ${fmt(d, 4)}`,
     };
   }
@@ -104,17 +152,19 @@ export class SqrtSection {
     byTestId("sqrt-solve-info").textContent = solveText(r.solve);
     showNumber(byTestId("sqrt-implicit"), r.implicit, 16);
     showError(byTestId("sqrt-implicit-err"), Math.abs(r.implicit - r.exact));
-    byTestId("sqrt-implicit-cost").textContent = `forward + one 1×1 solve, ${fmt(r.implicitMs, 2)} ms`;
+    byTestId("sqrt-implicit-cost").textContent = `forward + one 1×1 solve, ${fmt(r.implicitMs, 2)} ms per call`;
+    showNumber(byTestId("sqrt-h"), r.fd.h, 3);
     showNumber(byTestId("sqrt-exact"), r.exact, 16);
     showNumber(byTestId("sqrt-fd"), r.fd.value, 16);
     showError(byTestId("sqrt-fd-err"), Math.abs(r.fd.value - r.exact));
     showNumber(byTestId("sqrt-unrolled"), r.unrolled.value, 16);
     showError(byTestId("sqrt-unrolled-err"), Math.abs(r.unrolled.value - r.exact));
     const cost = byTestId("sqrt-unrolled-cost");
-    cost.textContent = `T = ${T}: ${r.unrolled.tapeLength} tape ${r.unrolled.tapeLength === 1 ? "entry" : "entries"}, ${fmt(r.unrolled.ms, 2)} ms`;
+    cost.textContent = `T = ${T}: ${r.unrolled.tapeLength} tape ${r.unrolled.tapeLength === 1 ? "entry" : "entries"}, ${fmt(r.unrolled.ms, 2)} ms per call`;
     cost.dataset.tapeLength = String(r.unrolled.tapeLength);
     this.renderStory(r);
     this.player.setTape(r.tape, false);
+    this.renderEarly();
   }
 
   /** The tape told in words, from traceTape's entries as they are (not from a fixed layout). */
@@ -133,7 +183,7 @@ export class SqrtSection {
     story.textContent = `the input a; ${conditions === "none" ? "" : `the conditions F(a, y*) on the traced a (${conditions}); `}` +
       `a single solve node, ${solve}, whose value is forward's answer y* and whose backward rule is the adjoint solve followed by a product with ∂F/∂a ` +
       `(the conditions are linearised once, off the tape)${list("after") === "none" ? "" : `; and what follows it (${list("after")})`}. None of Newton's ${r.iterates.length - 1} iterations is on the tape. ` +
-      `Step the sweep: the solve node solves Aᵀu = v̄ and sends −Bu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}: on a scalar v̄·(−B/A), so dy/da = −A⁻¹B.`;
+      `Step the sweep: the solve node solves Aᵀu = v̄ and sends −Bᵀu to a, with B = ∂F/∂a = ${fmt(r.B, 6)}: on a scalar v̄·(−B/A), so dy/da = −A⁻¹B.`;
   }
 }
 
@@ -307,6 +357,15 @@ export class RidgeSection {
         default: return "the loss L(w)";
       }
     };
+    const count = (role: string): number => trace.entries.filter((e) => roles[e.index] === role).length;
+    const story = byTestId("ridge-tape-story");
+    story.dataset.entries = String(trace.entries.length);
+    story.dataset.conditions = String(count("conditions"));
+    const conditions = count("conditions");
+    story.textContent = `The implicit tape holds ${trace.entries.length} entries: the input λ, ${solveNodes.length === 1 ? "one solve node" : `${solveNodes.length} solve nodes`}` +
+      `${conditions === 0 ? "" : `, ${conditions} for the conditions on the traced λ`} and ${count("after")} for the loss. ` +
+      `${conditions === 0 ? "The conditions are not on it: the solve node's rule linearises them off the tape when the sweep reaches it. " : ""}` +
+      `None of forward's ${r.forward.iterations} iterations is on it.`;
     fill(byTestId("ridge-tape-table").querySelector("tbody")!, ...trace.entries.map((e) => h("tr", {
       className: roles[e.index] === "solve" ? "solve" : undefined, "data-testid": `ridge-tape-row-${e.index}`, "data-op": e.op, "data-role": roles[e.index],
     },

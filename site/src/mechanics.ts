@@ -38,6 +38,18 @@ export const RULES: Record<string, string[]> = {
   relu: ["1 if u > 0 else 0"],
 };
 
+/**
+ * The rule for ∂/∂(operand `slot`) as the page prints it beside its value: the
+ * formula, plus the library's convention where the formula itself has no value
+ * (pow: b·a^(b−1) is taken as 0 where b = 0, a^b·ln a as 0 where a = 0).
+ */
+export function ruleText(op: string, slot: number, args: number[]): string {
+  const rule = RULES[op]?.[slot] ?? "?";
+  if (op === "pow" && slot === 0 && args[1] === 0) return `${rule}, taken as 0 where b = 0`;
+  if (op === "pow" && slot === 1 && args[0] === 0) return `${rule}, taken as 0 where a = 0`;
+  return rule;
+}
+
 /** Operand names in the rules: u for one operand, a and b for two. */
 export function operandNames(count: number): string[] {
   return count === 1 ? ["u"] : count === 2 ? ["a", "b"] : Array.from({ length: count }, (_, j) => `arg${j}`);
@@ -148,6 +160,9 @@ export interface FiniteDifference {
   /** One-sided differences (f(p) − f(p − h))/h and (f(p + h) − f(p))/h along each coordinate: the slopes from the left and the right. */
   left: [number, number];
   right: [number, number];
+  /** The same one-sided slopes with the step h/16: a kink's jump between them stays, a smooth function's shrinks with h. */
+  fineLeft: [number, number];
+  fineRight: [number, number];
 }
 
 export interface Analysis {
@@ -202,6 +217,8 @@ export function analyse(expr: Expr, x: number, y: number): Analysis {
     around,
     left: [(f0 - around[0][0]) / hx, (f0 - around[1][0]) / hy],
     right: [(around[0][1] - f0) / hx, (around[1][1] - f0) / hy],
+    fineLeft: [(f0 - plain(x - hx / 16, y)) * 16 / hx, (f0 - plain(x, y - hy / 16)) * 16 / hy],
+    fineRight: [(plain(x + hx / 16, y) - f0) * 16 / hx, (plain(x, y + hy / 16) - f0) * 16 / hy],
   };
   const gradient: [number, number] = [scalarOf(trace.gradients[0]), scalarOf(trace.gradients[1])];
   const fdLadder = [];
@@ -336,4 +353,51 @@ export function forwardState(tape: ScalarTape, arg: number, step: number): Forwa
   const current = k === 0 ? null : { index: order[k - 1], tangent: full[order[k - 1]]!, terms: termsOf(order[k - 1]) };
   const products = order.reduce((s, i) => s + termsOf(i).length, 0);
   return { arg, step: k, total: order.length, order, tangents, current, products };
+}
+
+/** One path from an input to the output through the tape: the edges it takes and the product of their local derivatives. */
+export interface TapePath {
+  /** Entries along the path, from the input to the output. */
+  nodes: number[];
+  /** The local derivative on each edge (nodes[k] → nodes[k + 1]). */
+  locals: number[];
+  product: number;
+}
+
+/**
+ * The chain rule as a sum over paths: ∂f/∂(input) = Σ over the paths from the
+ * input to the output of the product of the local derivatives along the path
+ * (two operands fed by one node are two edges, hence two paths). Listed up to
+ * `limit` paths; `count` is their number (which can grow exponentially with
+ * depth: that is why the modes factor the sum instead of listing it).
+ */
+export function pathsFrom(tape: ScalarTape, arg: number, limit = 24): { paths: TapePath[]; count: number; sum: number } {
+  const entries = tape.trace.entries;
+  const output = tape.trace.output;
+  const input = entries.find((e) => e.op === "input" && e.argIndex === arg);
+  if (output === null || input === undefined) return { paths: [], count: 0, sum: 0 };
+  const consumers: { to: number; slot: number }[][] = entries.map(() => []);
+  for (const e of entries) e.inputs.forEach((src, slot) => { if (src !== null) consumers[src].push({ to: e.index, slot }); });
+  // Paths from each node to the output, counted from the end (a DAG in tape order).
+  const count = new Array<number>(entries.length).fill(0);
+  count[output] = 1;
+  for (let i = output - 1; i >= 0; i--) count[i] = consumers[i].reduce((s, c) => s + count[c.to], 0);
+  const paths: TapePath[] = [];
+  let sum = 0;
+  const walk = (node: number, nodes: number[], locals: number[]): void => {
+    if (paths.length >= limit) return;
+    if (node === output) {
+      const product = locals.reduce((p, d) => p * d, 1);
+      paths.push({ nodes, locals, product });
+      return;
+    }
+    for (const c of consumers[node]) {
+      if (count[c.to] === 0) continue;
+      walk(c.to, [...nodes, c.to], [...locals, tape.local[c.to][c.slot] ?? NaN]);
+    }
+  };
+  walk(input.index, [input.index], []);
+  if (count[input.index] <= limit) sum = paths.reduce((s, p) => s + p.product, 0);
+  else sum = NaN;
+  return { paths, count: count[input.index], sum };
 }

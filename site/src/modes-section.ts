@@ -1,7 +1,7 @@
 /** Part 1b of the page: the cost of each mode for a function of n inputs, with either mode steppable on its tape. */
-import { analyseModes, countsByInputs, MAX_INPUTS } from "./modes.js";
+import { analyseFanOut, analyseModes, countsByInputs, MAX_INPUTS } from "./modes.js";
 import { SweepPlayer } from "./sweep-view.js";
-import { byTestId, fill, fmt, fmtError, h, numberCell, showNumber } from "./format.js";
+import { byTestId, fill, fmt, fmtError, h, numberCell, showError, showNumber } from "./format.js";
 import { renderPlot } from "./plot.js";
 
 const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
@@ -15,7 +15,7 @@ export class ModesSection {
   private readonly slider = byTestId<HTMLInputElement>("modes-n");
   private readonly modeSelect = byTestId<HTMLSelectElement>("modes-mode");
   private readonly player = new SweepPlayer({
-    prefix: "modes-", argNames: Array.from({ length: MAX_INPUTS }, (_, i) => inputName(i)), table: false,
+    prefix: "modes-", argNames: Array.from({ length: MAX_INPUTS }, (_, i) => inputName(i)), table: false, compact: true,
   });
   private readonly byInputs = countsByInputs();
   private pending = false;
@@ -48,9 +48,9 @@ export class ModesSection {
     showNumber(byTestId("modes-value"), a.value, 8);
 
     const { reverse, forward } = a.counts;
-    byTestId("modes-rev-passes").textContent = "1 recording + 1 backward sweep";
+    byTestId("modes-rev-passes").textContent = "1 run + 1 sweep";
     byTestId("modes-rev-passes").dataset.value = String(reverse.passes);
-    byTestId("modes-fwd-passes").textContent = `${forward.passes} (one per input)`;
+    byTestId("modes-fwd-passes").textContent = `${forward.passes}, one per input`;
     byTestId("modes-fwd-passes").dataset.value = String(forward.passes);
     showNumber(byTestId("modes-rev-evals"), reverse.evaluations);
     showNumber(byTestId("modes-fwd-evals"), forward.evaluations);
@@ -61,6 +61,24 @@ export class ModesSection {
     showNumber(byTestId("modes-fwd-per-pass"), forward.partialsPerPass);
     byTestId("modes-rev-ms").textContent = `${fmt(a.ms.reverse, 2)} ms`;
     byTestId("modes-fwd-ms").textContent = `${fmt(a.ms.forward, 2)} ms`;
+    byTestId("modes-lin-passes").textContent = `1 run + ${n} of lin`;
+    byTestId("modes-lin-passes").dataset.value = "1";
+    showNumber(byTestId("modes-lin-evals"), reverse.evaluations);
+    showNumber(byTestId("modes-lin-per-pass"), 1);
+    byTestId("modes-lin-ms").textContent = `${fmt(a.ms.linearized, 2)} ms`;
+    byTestId("modes-lin-ms").dataset.agrees = String(a.linearized.every((v, i) => Math.abs(v - a.forward[i]) <= 1e-14));
+    showNumber(byTestId("modes-tape-kept"), a.tape.trace.entries.length);
+
+    const g = analyseFanOut(n);
+    const maxError = (v: number[]): number => Math.max(...v.map((x, i) => Math.abs(x - g.exact[i])));
+    byTestId("fanout-fwd-passes").textContent = "1 JVP (one per input)";
+    byTestId("fanout-fwd-passes").dataset.value = String(g.passes.forward);
+    byTestId("fanout-rev-passes").textContent = `${g.passes.reverse} VJPs (one per output)`;
+    byTestId("fanout-rev-passes").dataset.value = String(g.passes.reverse);
+    showError(byTestId("fanout-fwd-err"), maxError(g.forward));
+    showError(byTestId("fanout-rev-err"), maxError(g.reverse));
+    byTestId("fanout-fwd-ms").textContent = `${fmt(g.ms.forward, 2)} ms`;
+    byTestId("fanout-rev-ms").textContent = `${fmt(g.ms.reverse, 2)} ms`;
 
     fill(byTestId("modes-partials").querySelector("tbody")!, ...a.point.map((x, i) => h("tr", {},
       h("th", { scope: "row" }, inputName(i)),

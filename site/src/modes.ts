@@ -4,7 +4,7 @@
  * backward sweep gives all n partials, while forward mode needs one pass per
  * input. The counts are read off the tape and the library's own sweep.
  */
-import { add, exp, grad, jvp, log, traceTape, Tensor, type TapeTrace } from "../../lib/index.js";
+import { add, exp, grad, jacobian, jvp, linearize, log, mul, sin, tensor, traceTape, Tensor, type TapeTrace } from "../../lib/index.js";
 import { scalarOf, scalarTape, type ScalarTape } from "./mechanics.js";
 
 export const MAX_INPUTS = 16;
@@ -49,8 +49,10 @@ export interface ModesAnalysis {
   forward: number[];
   exact: number[];
   counts: { reverse: ModeCounts; forward: ModeCounts & { perInput: number[] } };
-  /** Mean wall-clock time per call in this JavaScript engine (ms): one grad, and the n jvps together. */
-  ms: { reverse: number; forward: number };
+  /** Mean wall-clock time per call in this JavaScript engine (ms): one grad, the n jvps together, and linearize once + n applications of lin. */
+  ms: { reverse: number; forward: number; linearized: number };
+  /** ∂f/∂xᵢ by linearize once, then lin applied to each unit tangent. */
+  linearized: number[];
 }
 
 /**
@@ -80,10 +82,12 @@ export function countWork(trace: TapeTrace, n: number): ModesAnalysis["counts"] 
 
 /**
  * Mean time per call of f, over as many calls as fit in `budgetMs` (at least
- * one): browsers round performance.now() to 0.1 ms or coarser, finer than a
- * single small gradient takes.
+ * one), after one uncounted call: browsers round performance.now() to 0.1 ms or
+ * coarser, finer than a single small gradient takes, and a first call also pays
+ * for the JavaScript engine compiling the code.
  */
 function timePerCall(budgetMs: number, f: () => void): number {
+  f();
   const t0 = performance.now();
   let calls = 0;
   let elapsed = 0;
@@ -108,9 +112,17 @@ export function analyseModes(n: number, timingBudgetMs = 3): ModesAnalysis {
   const top = Math.max(...point);
   const weights = point.map((v) => Math.exp(v - top));
   const total = weights.reduce((s, v) => s + v, 0);
+  // #region snippet modes-linearize
+  const [, lin] = linearize(logSumExp, ...point); // f runs once; lin is its linear part J·ẋ
+  const linearized = point.map((_, i) => (lin(...unit(i, n)) as Tensor).item()); // n applications, f never re-run
+  // #endregion
   const ms = {
     reverse: timePerCall(timingBudgetMs, () => grad(logSumExp, { argnums })(...point)),
     forward: timePerCall(timingBudgetMs, () => point.forEach((_, i) => jvp(logSumExp, point, unit(i, n)))),
+    linearized: timePerCall(timingBudgetMs, () => {
+      const [, l] = linearize(logSumExp, ...point);
+      point.forEach((_, i) => l(...unit(i, n)));
+    }),
   };
   return {
     n, point, value: scalarOf(tape.value), tape: scalar,
@@ -119,6 +131,49 @@ export function analyseModes(n: number, timingBudgetMs = 3): ModesAnalysis {
     exact: weights.map((w) => w / total),
     counts: countWork(tape, n),
     ms,
+    linearized,
+  };
+}
+
+// #region snippet modes-fanout
+/** g(t) = exp(sin t)·(1, 2, …, m): one input, m outputs, so its Jacobian is one column of m entries. */
+export function fanOut(m: number): (t: Tensor) => Tensor {
+  const c = tensor(Array.from({ length: m }, (_, i) => i + 1));
+  return (t: Tensor) => mul(exp(sin(t)), c);
+}
+// #endregion
+
+export interface FanOutAnalysis {
+  m: number;
+  t: number;
+  /** dg/dt by forward mode (one JVP), by reverse mode (m VJPs, one per output), and the closed form cᵢ·cos t·e^{sin t}. */
+  forward: number[];
+  reverse: number[];
+  exact: number[];
+  /** Passes each mode makes for the whole Jacobian: forward one per input (1), reverse one per output (m). */
+  passes: { forward: number; reverse: number };
+  ms: { forward: number; reverse: number };
+}
+
+/** The other shape: one input and m outputs, where forward mode needs one pass and reverse mode m. */
+export function analyseFanOut(m: number, timingBudgetMs = 3): FanOutAnalysis {
+  const g = fanOut(m);
+  const t = 0.5;
+  // #region snippet modes-fanout-calls
+  const column = jacobian(g, { mode: "fwd" })(t); // one JVP: the whole column J·1
+  const rows = jacobian(g, { mode: "rev" })(t); // m VJPs, one row eᵢᵀJ each
+  // #endregion
+  const slope = Math.cos(t) * Math.exp(Math.sin(t));
+  return {
+    m, t,
+    forward: Array.from(column.toFloat64Array()),
+    reverse: Array.from(rows.toFloat64Array()),
+    exact: Array.from({ length: m }, (_, i) => (i + 1) * slope),
+    passes: { forward: 1, reverse: m },
+    ms: {
+      forward: timePerCall(timingBudgetMs, () => jacobian(g, { mode: "fwd" })(t)),
+      reverse: timePerCall(timingBudgetMs, () => jacobian(g, { mode: "rev" })(t)),
+    },
   };
 }
 

@@ -7,6 +7,24 @@
 import { ImplicitFunction, grad, jacobian, mul, add, div, sub, traceTape, Tensor, type SolveDiagnostics, type TapeTrace } from "../../lib/index.js";
 import { scalarOf, scalarTape, type ScalarTape } from "./mechanics.js";
 
+/**
+ * Mean time per call over as many calls as fit in `budgetMs`, after one call
+ * that is not counted: the first call of any code also pays for the JavaScript
+ * engine compiling it, which would charge whichever method runs first.
+ */
+export function timePerCall(budgetMs: number, f: () => void): number {
+  f();
+  const t0 = performance.now();
+  let calls = 0;
+  let elapsed = 0;
+  do {
+    f();
+    calls++;
+    elapsed = performance.now() - t0;
+  } while (elapsed < budgetMs && calls < 200);
+  return elapsed / calls;
+}
+
 export interface NewtonIterate {
   iteration: number;
   y: number;
@@ -84,25 +102,80 @@ export function analyseSqrt(a: number, T: number): SqrtAnalysis {
   const { y, iterates } = newtonSqrt(a);
   const A = scalarOf((jacobian((yy: Tensor) => sqrtConditions(a, yy))(y) as Tensor).toArray());
   const B = scalarOf((jacobian((aa: Tensor) => sqrtConditions(aa, y))(a) as Tensor).toArray());
-  const t0 = performance.now();
   // #region snippet sqrt-calls
   const dyda = grad((a: Tensor) => implicitSqrt.call(a))(a); // reverse mode through the solve: −A⁻¹B
   // #endregion
-  const implicitMs = performance.now() - t0;
+  const implicitMs = timePerCall(3, () => grad((aa: Tensor) => implicitSqrt.call(aa))(a));
   const solve = implicitSqrt.lastSolve === null ? null : { ...implicitSqrt.lastSolve };
   // #region snippet sqrt-calls-tape
   const implicitTape = traceTape((a: Tensor) => implicitSqrt.call(a), a); // the tape shown in part 1's format
   // #endregion
   const tape = scalarTape(implicitTape);
-  const h = Math.cbrt(Number.EPSILON) * Math.max(1, a);
+  // A step relative to a (never max(1, a)): a − h must stay in forward's domain a > 0 however small a is.
+  const h = Math.cbrt(Number.EPSILON) * a;
   const fd = { h, value: (newtonSqrt(a + h).y - newtonSqrt(a - h).y) / (2 * h) };
   const start = startingGuess(a);
-  const t1 = performance.now();
   const unrolledTape = traceTape((aa: Tensor) => unrolledNewton(aa, T, start), a);
-  const ms = performance.now() - t1;
+  const ms = timePerCall(3, () => grad((aa: Tensor) => unrolledNewton(aa, T, start))(a));
   return {
     a, y, iterates, A, B, implicit: dyda.item(), solve, exact: 1 / (2 * Math.sqrt(a)), fd,
     unrolled: { T, value: scalarOf(unrolledTape.gradients[0]), tapeLength: unrolledTape.entries.length, ms },
     implicitMs, tape, solveNodes: solveNodesOf(implicitTape, implicitSqrt.name),
   };
+}
+
+// #region snippet sqrt-early
+/** forward stopped after K Newton iterations; the residual check is loosened on purpose, to see the cost. */
+export function stoppedEarly(K: number): ImplicitFunction {
+  return new ImplicitFunction({
+    name: "stoppedEarly",
+    forward: (a: Tensor | number) => newtonSqrt(typeof a === "number" ? a : a.item(), K).y,
+    conditions: sqrtConditions,
+    residualTol: Infinity, // the default (1e-5) refuses a y this far from a solution
+  });
+}
+// #endregion
+
+export interface EarlyStop {
+  K: number;
+  /** forward's answer after K iterations and its error |y_K − √a|. */
+  y: number;
+  solutionError: number;
+  /** The implicit derivative at y_K (the library, with the check loosened) and its error against 1/(2√a). */
+  derivative: number;
+  derivativeError: number;
+  /** What the library says with its default residual check, or null when it accepts y_K. */
+  refusal: string | null;
+}
+
+/** The implicit derivative when forward stops after K iterations (Blondel et al. 2022, Theorem 1: its error is bounded by a constant times |y_K − y*|). */
+export function analyseEarlyStop(a: number, K: number): EarlyStop {
+  const y = newtonSqrt(a, K).y;
+  const exact = 1 / (2 * Math.sqrt(a));
+  const derivative = grad((aa: Tensor) => stoppedEarly(K).call(aa))(a).item();
+  let refusal: string | null = null;
+  const strict = new ImplicitFunction({ forward: (aa: Tensor | number) => newtonSqrt(typeof aa === "number" ? aa : aa.item(), K).y, conditions: sqrtConditions });
+  try {
+    grad((aa: Tensor) => strict.call(aa))(a);
+  } catch (err) {
+    if (!(err instanceof Error) || !/residualTol/.test(err.message)) throw err;
+    refusal = err.message;
+  }
+  return { K, y, solutionError: Math.abs(y - Math.sqrt(a)), derivative, derivativeError: Math.abs(derivative - exact), refusal };
+}
+
+/**
+ * The three errors against the iteration count k = 0 … kMax: forward's
+ * solution error |y_k − √a|, the implicit derivative's error at y_k, and the
+ * unrolled derivative's error after T = k steps (from the constant y₀).
+ */
+export function errorCurves(a: number, kMax: number): { k: number; solution: number; implicit: number; unrolled: number }[] {
+  const exact = 1 / (2 * Math.sqrt(a));
+  const start = startingGuess(a);
+  return Array.from({ length: kMax + 1 }, (_, k) => {
+    const y = newtonSqrt(a, k).y;
+    const implicit = grad((aa: Tensor) => stoppedEarly(k).call(aa))(a).item();
+    const unrolled = k === 0 ? 0 : grad((aa: Tensor) => unrolledNewton(aa, k, start) as Tensor)(a).item();
+    return { k, solution: Math.abs(y - Math.sqrt(a)), implicit: Math.abs(implicit - exact), unrolled: Math.abs(unrolled - exact) };
+  });
 }

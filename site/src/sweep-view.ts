@@ -5,9 +5,11 @@
  * tangent v̇ of one input through the nodes downstream of it, in tape order.
  * Parts 1, 1b and 2a each hold one, told apart by a data-testid prefix.
  */
-import { RULES, forwardState, forwardTangents, operandNames, scalarOf, sweepState, type ForwardState, type ScalarTape, type SweepState } from "./mechanics.js";
+import { forwardState, operandValues, ruleText, forwardTangents, operandNames, scalarOf, sweepState, type ForwardState, type ScalarTape, type SweepState } from "./mechanics.js";
+import { COMPACT_SIZES, DEFAULT_SIZES } from "./graph-layout.js";
 import { TapeGraph, type EdgeView, type NodeState, type NodeView } from "./tape-graph.js";
 import { byTestId, fill, fmt, h } from "./format.js";
+import { ParseError, evaluateNumber, parse, uses } from "./expr.js";
 import { whenMeasurable } from "./layout-phase.js";
 
 export type Mode = { kind: "reverse" } | { kind: "forward"; arg: number };
@@ -25,6 +27,8 @@ export interface PlayerOptions {
   customRule?: (tape: ScalarTape, index: number) => { cell: string; edge: string };
   /** Offer "predict the next v̄ before it is revealed". */
   predict?: boolean;
+  /** Narrower boxes, for a long chain. */
+  compact?: boolean;
 }
 
 /** Is `guess` the value `truth`, to the 4 digits the page shows? */
@@ -33,12 +37,25 @@ export function closeEnough(guess: number, truth: number): boolean {
   return Math.abs(guess - truth) <= 5e-4 * Math.max(1, Math.abs(truth));
 }
 
-/** Reads a number as a person types it: −, ∞ and NaN included. */
+/**
+ * Reads a number as a person types it: −, ∞ and NaN included, and arithmetic
+ * such as 1/2, −3/4, 2*0.5 or cos(1.5)*2, read by the page's expression parser
+ * (never eval). Text that mentions x or y, or does not parse, is NaN.
+ */
 export function readTypedNumber(text: string): number {
-  const t = text.trim().replace(/−/g, "-").replace(/\s+/g, "");
+  const t = text.trim().replace(/−/g, "-").replace(/×/g, "*").replace(/\s+/g, "");
   if (/^[+-]?(∞|inf(inity)?)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return NaN;
-  return t === "" ? NaN : Number(t);
+  if (t === "") return NaN;
+  const plain = Number(t);
+  if (!Number.isNaN(plain)) return plain;
+  try {
+    const expr = parse(t);
+    return uses(expr, "x") || uses(expr, "y") ? NaN : evaluateNumber(expr, NaN, NaN);
+  } catch (err) {
+    if (err instanceof ParseError) return NaN;
+    throw err;
+  }
 }
 
 export class SweepPlayer {
@@ -53,7 +70,7 @@ export class SweepPlayer {
 
   constructor(private readonly opts: PlayerOptions) {
     this.p = opts.prefix;
-    this.graph = new TapeGraph(this.el("graph-wrap"), this.el("graph") as unknown as SVGSVGElement, `${this.p}graph-`);
+    this.graph = new TapeGraph(this.el("graph-wrap"), this.el("graph") as unknown as SVGSVGElement, `${this.p}graph-`, opts.compact ? COMPACT_SIZES : DEFAULT_SIZES);
     this.el("step-button").addEventListener("click", () => this.go(+1));
     this.el("back-button").addEventListener("click", () => this.go(-1));
     this.el("reset-button").addEventListener("click", () => this.goTo(0));
@@ -63,7 +80,8 @@ export class SweepPlayer {
     if (opts.predict) {
       this.el("predict-toggle").addEventListener("change", () => {
         this.predicting = null;
-        this.renderPredict();
+        this.el("predict-feedback").textContent = "";
+        this.render(false);
       });
       this.el("predict-form").addEventListener("submit", (ev) => {
         ev.preventDefault();
@@ -93,6 +111,7 @@ export class SweepPlayer {
   /** Shows a new tape; the step is kept (clamped) unless `reset`. */
   setTape(tape: ScalarTape, reset: boolean, origin: number | null = null): void {
     this.tape = tape;
+    if (this.opts.predict) this.el("predict-feedback").textContent = "";
     this.origin = origin;
     this.predicting = null;
     this.step = reset ? 0 : Math.min(this.step, this.total());
@@ -101,6 +120,7 @@ export class SweepPlayer {
 
   setMode(mode: Mode): void {
     this.mode = mode;
+    this.rowsOf = null;
     this.step = 0;
     this.predicting = null;
     this.render(true);
@@ -109,6 +129,11 @@ export class SweepPlayer {
   total(): number {
     if (this.tape === null) return 0;
     return this.mode.kind === "reverse" ? this.tape.trace.sweep.length : forwardState(this.tape, this.mode.arg, 0).total;
+  }
+
+  /** The node whose v̄ the reader is asked for: shown as "?" everywhere until answered. */
+  private hiddenNode(): number | null {
+    return this.predicting !== null && this.predictOn() ? this.predicting : null;
   }
 
   private predictOn(): boolean {
@@ -121,7 +146,7 @@ export class SweepPlayer {
       const next = sweepState(this.tape, this.step).next;
       if (next !== null && this.predicting !== next) {
         this.predicting = next;
-        this.renderPredict();
+        this.render(false);
         this.el<HTMLInputElement>("predict-input").focus();
         return;
       }
@@ -131,6 +156,8 @@ export class SweepPlayer {
 
   goTo(step: number): void {
     if (this.tape === null) return;
+    // A verdict on an earlier answer goes with the step it was given at (checkPrediction writes its own after this).
+    if (this.opts.predict) this.el("predict-feedback").textContent = "";
     this.step = Math.max(0, Math.min(step, this.total()));
     this.predicting = null;
     this.render(true);
@@ -149,7 +176,7 @@ export class SweepPlayer {
       this.el("step-button").focus();
     } else {
       feedback.textContent = Number.isNaN(guess)
-        ? "Type a number (−, ∞ and NaN are accepted)."
+        ? "Type a number: 0.5, 1/2, −3/4 and 2*cos(1.5) are read, and so are ∞ and NaN."
         : `✗ Not ${fmt(guess, 6)}. Add up what #${this.predicting}'s consumers sent it: each visited consumer sent its own v̄ times the local derivative on the edge.`;
       feedback.className = "mismatch";
     }
@@ -194,7 +221,9 @@ export class SweepPlayer {
       const st = sweepState(tape, this.step);
       ({ nodes, edges } = this.reverseViews(tape, st));
       focus = st.visit?.index ?? tape.trace.output;
-      text = this.describeReverse(tape, st);
+      const hidden = this.hiddenNode();
+      text = hidden === null ? this.describeReverse(tape, st)
+        : `Your turn: #${hidden} now holds its whole v̄ = ∂f/∂v${subscript(hidden)}. Its value is hidden until you answer: add up, over the edges that leave #${hidden}, the consumer's v̄ times the local derivative ∂ on the edge.`;
       step = st.step;
       total = st.total;
       if (this.opts.table) this.renderTable(tape, st);
@@ -205,6 +234,7 @@ export class SweepPlayer {
       text = this.describeForward(tape, st);
       step = st.step;
       total = st.total;
+      if (this.opts.table) this.renderForwardTable(tape, st);
     }
     this.graph.render(tape.trace.entries, nodes, edges, focus);
     this.el("sweep-step").textContent = String(step);
@@ -223,12 +253,12 @@ export class SweepPlayer {
     // All writes are done: one layout serves both scrolls.
     whenMeasurable(this, () => {
       this.graph.scrollToFocus();
-      if (this.opts.table && this.mode.kind === "reverse") this.scrollTable(tape);
+      if (this.opts.table) this.scrollTable(tape);
     });
   }
 
   private scrollTable(tape: ScalarTape): void {
-    const current = sweepState(tape, this.step).visit?.index;
+    const current = this.mode.kind === "reverse" ? sweepState(tape, this.step).visit?.index : forwardState(tape, this.mode.arg, this.step).current?.index;
     if (current !== undefined) scrollRowIntoView(this.el("tape-wrap"), this.el(`tape-row-${current}`));
     else this.el("tape-wrap").scrollTop = 0;
   }
@@ -261,10 +291,18 @@ export class SweepPlayer {
   }
 
   private reverseViews(tape: ScalarTape, st: SweepState): { nodes: NodeView[]; edges: EdgeView[] } {
+    const hidden = this.hiddenNode();
     const nodes = tape.trace.entries.map((e): NodeView => {
       const n = st.nodes[e.index];
       const state: NodeState = n.current ? "current" : n.visited ? "visited" : st.next === e.index ? "next" : n.unreachable ? "inactive" : n.cotangent !== null ? "waiting" : "idle";
       const value = tape.values[e.index];
+      if (hidden === e.index) {
+        return {
+          index: e.index, title: this.title(tape, e.index), state, kind: this.kind(tape, e.index),
+          lines: [`v = ${fmt(value, 4)}`, "v̄ = ?"], nonFinite: !Number.isFinite(value), origin: this.origin === e.index,
+          data: { value: String(value), cotangent: "?" },
+        };
+      }
       return {
         index: e.index, title: this.title(tape, e.index), state, kind: this.kind(tape, e.index),
         lines: [`v = ${fmt(value, 4)}`, n.unreachable ? "v̄: never reached" : `v̄ = ${n.cotangent === null ? "—" : fmt(n.cotangent, 4)}`],
@@ -277,7 +315,7 @@ export class SweepPlayer {
     if (st.visit !== null) {
       for (const s of st.visit.sent) {
         const edge = edges.find((e) => e.to === st.visit!.index && e.slot === s.slot);
-        if (edge) edge.active = { text: `sends ${fmt(s.amount, 4)}`, direction: "back", amount: s.amount };
+        if (edge) edge.active = { text: s.to === hidden ? "sends ?" : `sends ${fmt(s.amount, 4)}`, short: s.to === hidden ? "?" : fmt(s.amount, 4), direction: "back", amount: s.amount };
       }
     }
     return { nodes, edges };
@@ -303,7 +341,7 @@ export class SweepPlayer {
     if (st.current !== null) {
       for (const term of st.current.terms) {
         const edge = edges.find((e) => e.to === st.current!.index && e.slot === term.slot);
-        if (edge) edge.active = { text: `adds ${fmt(term.amount, 4)}`, direction: "forward", amount: term.amount };
+        if (edge) edge.active = { text: `adds ${fmt(term.amount, 4)}`, short: `+${fmt(term.amount, 4)}`, direction: "forward", amount: term.amount };
       }
     }
     return { nodes, edges };
@@ -332,9 +370,50 @@ export class SweepPlayer {
       return `Ready: input ${name} holds the tangent v̇ = 1 and every other input none. The pass visits the ${st.total} node${st.total === 1 ? "" : "s"} downstream of ${name}, in tape order. Press Step (or →).`;
     }
     const c = st.current;
-    const terms = c.terms.map((t) => `${fmt(t.local, 5)} × ${fmt(t.tangent, 5)}`).join(" + ");
+    const terms = c.terms.map((t) => `${fmt(t.local, 5)} × ${fmt(t.tangent, 5)} (∂ on the edge from #${t.from} × its v̇)`).join(" + ");
     const end = c.index === tape.trace.output ? ` That is the output: ∂f/∂${name} = ${fmt(c.tangent, 8)}.` : "";
     return `Step ${st.step} of ${st.total}: #${c.index} ${tape.trace.entries[c.index].op} gets v̇ = ${terms} = ${fmt(c.tangent, 8)}.${end}`;
+  }
+
+  /**
+   * Forward mode in the table: rows light up in the pass's order, and the
+   * stepped input's tangent column fills in as the pass reaches each node, with
+   * its terms ∂(node)/∂(operand) × (operand's v̇); the other columns keep the
+   * finished passes' values.
+   */
+  private renderForwardTable(tape: ScalarTape, st: ForwardState): void {
+    if (this.rowsOf?.tape !== tape) {
+      const rows = tape.trace.entries.map((e) => this.staticRow(tape, e.index));
+      fill(this.el("tape-body"), ...rows);
+      this.rowsOf = { tape, rows };
+    }
+    const done = new Set(st.order.slice(0, st.step));
+    const name = this.opts.argNames[st.arg];
+    this.rowsOf.rows.forEach((tr, index) => {
+      const current = st.current?.index === index;
+      tr.className = current ? "current" : done.has(index) ? "visited" : "";
+      delete tr.dataset.signature;
+      if (current) tr.setAttribute("aria-current", "step");
+      else tr.removeAttribute("aria-current");
+      const old = tr.querySelector(`[data-testid="${this.p}tan-${name}-${index}"]`);
+      if (old !== null) old.replaceWith(this.steppedTangentCell(tape, st, index));
+    });
+  }
+
+  private steppedTangentCell(tape: ScalarTape, st: ForwardState, index: number): HTMLTableCellElement {
+    const name = this.opts.argNames[st.arg];
+    const t = st.tangents[index];
+    const testId = `${this.p}tan-${name}-${index}`;
+    if (t === null) return h("td", { className: "num", "data-testid": testId, "data-value": "none", title: "no tangent: a symbolic zero (this node does not depend on the input)" }, "0 (none)");
+    if (t === undefined) return h("td", { className: "num stepped", "data-testid": testId }, h("span", { className: "muted" }, "…"));
+    const td = h("td", { className: `num stepped${Number.isFinite(t) ? "" : " nonfinite"}`, "data-testid": testId, "data-value": String(t) }, h("strong", {}, fmt(t, 8)));
+    const e = tape.trace.entries[index];
+    const terms = e.op === "input" ? "seed: v̇ = 1" : "= " + e.inputs.flatMap((src, j) => {
+      if (src === null || st.tangents[src] === null || st.tangents[src] === undefined) return [];
+      return [`${fmt(tape.local[index][j]!, 4)}×${fmt(st.tangents[src]!, 4)} (from #${src})`];
+    }).join(" + ");
+    td.append(h("span", { className: "terms" }, terms));
+    return td;
   }
 
   /** The rows of the tape shown now; the cells that do not change with the step are built once per tape. */
@@ -350,13 +429,14 @@ export class SweepPlayer {
       const node = st.nodes[index];
       const cls = [node.current ? "current" : node.visited ? "visited" : "", node.unreachable ? "unreachable" : "", this.origin === index ? "origin" : ""].filter(Boolean).join(" ");
       // Only rows whose state changed are touched: a step changes a handful of a long tape's rows.
-      const signature = `${cls}|${node.cotangent}|${node.contributions.length}`;
+      const hide = index === this.hiddenNode();
+      const signature = `${cls}|${node.cotangent}|${node.contributions.length}|${hide}`;
       if (tr.dataset.signature === signature) return;
       tr.dataset.signature = signature;
       tr.className = cls;
       if (node.current) tr.setAttribute("aria-current", "step");
       else tr.removeAttribute("aria-current");
-      tr.lastElementChild!.replaceWith(this.cotangentCell(tape, st, index));
+      tr.lastElementChild!.replaceWith(hide ? h("td", { className: "cotangent num", "data-testid": `${this.p}ct-${index}`, "data-hidden": "true" }, h("strong", {}, "?"), h("span", { className: "terms" }, "hidden until you answer")) : this.cotangentCell(tape, st, index));
     });
   }
 
@@ -401,12 +481,11 @@ export class SweepPlayer {
       return td;
     }
     const names = operandNames(e.inputs.length);
-    const rules = RULES[e.op] ?? [];
     const lines: HTMLElement[] = [];
     e.inputs.forEach((src, j) => {
       const d = tape.local[index][j];
       if (src === null || d === null) return;
-      lines.push(h("span", { className: Number.isFinite(d) ? undefined : "nonfinite" }, `∂/∂${names[j]}: ${rules[j] ?? "?"} = ${fmt(d, 6)}`));
+      lines.push(h("span", { className: Number.isFinite(d) ? undefined : "nonfinite", "data-testid": `${this.p}rule-${index}-${j}` }, `∂/∂${names[j]}: ${ruleText(e.op, j, operandValues(e, tape.values))} = ${fmt(d, 6)}`));
     });
     lines.forEach((line, i) => {
       if (i > 0) td.append(h("br"));
@@ -435,6 +514,13 @@ export class SweepPlayer {
     if (node.visited && e.op === "input") td.append(h("span", { className: "terms" }, `= ∂f/∂${this.argName(e.argIndex)}`));
     return td;
   }
+}
+
+const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
+
+/** 12 → ₁₂ */
+function subscript(n: number): string {
+  return String(n).split("").map((d) => SUBSCRIPTS[Number(d)]).join("");
 }
 
 function shapeText(shape: number[]): string {

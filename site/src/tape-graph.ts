@@ -6,7 +6,7 @@
  * what travels along its edges. The drawing sits in a scrolling box, which
  * follows the highlighted node.
  */
-import { chooseLayout, type GraphEntry, type GraphLayout } from "./graph-layout.js";
+import { chooseLayout, DEFAULT_SIZES, type GraphEntry, type GraphLayout, type LayoutSizes, type Orientation } from "./graph-layout.js";
 import { whenMeasurable } from "./layout-phase.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -33,7 +33,7 @@ export interface EdgeView {
   slot: number;
   label: string;
   /** What travels along the edge at this step, and which way (back to the operand, or forward to the consumer). */
-  active?: { text: string; direction: "back" | "forward"; amount: number };
+  active?: { text: string; direction: "back" | "forward"; amount: number; /** A shorter text, for a gap too narrow for `text`. */ short?: string };
   nonFinite?: boolean;
 }
 
@@ -50,7 +50,7 @@ export class TapeGraph {
   private els: {
     edgeLayer: SVGGElement;
     labelLayer: SVGGElement;
-    edges: Map<string, { path: SVGPathElement; label: SVGTextElement }>;
+    edges: Map<string, { path: SVGPathElement; label: SVGTextElement; at: number }>;
     nodes: Map<number, { g: SVGGElement; box: SVGRectElement; title: SVGTextElement; lines: SVGTextElement[]; mark: SVGTextElement }>;
   } | null = null;
   private entries: GraphEntry[] | null = null;
@@ -61,8 +61,10 @@ export class TapeGraph {
    * @param wrap the scrolling box (it holds `target`)
    * @param target the <svg> to draw into
    * @param prefix prefix of the data-testid of nodes and edges, and of marker ids
+   * @param sizes box and gap sizes per orientation
    */
-  constructor(private readonly wrap: HTMLElement, private readonly target: SVGSVGElement, private readonly prefix: string) {
+  constructor(private readonly wrap: HTMLElement, private readonly target: SVGSVGElement, private readonly prefix: string,
+    private readonly sizes: Record<Orientation, LayoutSizes> = DEFAULT_SIZES) {
     if (typeof ResizeObserver !== "undefined") {
       new ResizeObserver(() => {
         const width = this.wrap.clientWidth;
@@ -97,7 +99,7 @@ export class TapeGraph {
       // The box's height limit comes from CSS (max-height); before the first drawing it may not be laid out yet.
       const maxHeight = parseFloat(getComputedStyle(this.wrap).maxHeight);
       const height = Number.isFinite(maxHeight) && maxHeight > 0 ? maxHeight : 0.7 * window.innerHeight;
-      this.layout = chooseLayout(this.entries, Math.max(200, this.available - 2), Math.max(200, height - 2));
+      this.layout = chooseLayout(this.entries, Math.max(200, this.available - 2), Math.max(200, height - 2), this.sizes);
     }
     if (this.els === null) this.build();
     this.patch();
@@ -123,7 +125,7 @@ export class TapeGraph {
     const edgeLayer = svg("g", { class: "edges" });
     const labelLayer = svg("g", { class: "edge-labels" });
     const nodeLayer = svg("g", { class: "nodes" });
-    const edges = new Map<string, { path: SVGPathElement; label: SVGTextElement }>();
+    const edges = new Map<string, { path: SVGPathElement; label: SVGTextElement; at: number }>();
     for (const placed of L.edges) {
       const key = `${placed.from}-${placed.to}-${placed.slot}`;
       const path = svg("path", { d: placed.path, "data-testid": `${this.prefix}edge-${key}` });
@@ -133,7 +135,7 @@ export class TapeGraph {
         : svg("text", { x: (placed.labelX + 5).toFixed(1), y: (placed.labelY + 4).toFixed(1), "text-anchor": "start" }, "");
       edgeLayer.append(path);
       labelLayer.append(label);
-      edges.set(key, { path, label });
+      edges.set(key, { path, label, at: L.orientation === "lr" ? placed.labelX : placed.labelX + 5 });
     }
     const nodes = new Map<number, { g: SVGGElement; box: SVGRectElement; title: SVGTextElement; lines: SVGTextElement[]; mark: SVGTextElement }>();
     for (const p of L.nodes) {
@@ -186,13 +188,47 @@ export class TapeGraph {
       set(e.path, "data-amount", active ? String(active.amount) : undefined);
       set(e.path, "data-direction", active?.direction);
       set(e.label, "class", `edge-label${active ? " active" : ""}${view.nonFinite ? " bad" : ""}`);
-      text(e.label, active ? active.text : view.label);
+      const shown = active ? active.text : view.label;
+      if (e.label.textContent !== shown) {
+        e.label.textContent = shown;
+        // Left to right, a label lies across the gap between two layers: one wider than the gap takes its short form.
+        if (active?.short !== undefined && this.layout!.orientation === "lr" && e.label.getComputedTextLength() > this.layout!.layerGap - 6) e.label.textContent = active.short;
+        this.fitLabel(e.label, e.at);
+      }
       // The step's edges go on top of the others.
       if (active) {
         els.edgeLayer.append(e.path);
         els.labelLayer.append(e.label);
       }
     }
+  }
+
+  /**
+   * Keeps a label inside the drawing: a label that would run past the right
+   * edge moves to the other side of its curve, or against the edge.
+   */
+  private fitLabel(label: SVGTextElement, at: number): void {
+    const width = this.layout!.width;
+    const length = label.textContent === "" ? 0 : label.getComputedTextLength();
+    const anchor = this.layout!.orientation === "lr" ? "middle" : "start";
+    let x = at;
+    let used = anchor;
+    const right = anchor === "middle" ? at + length / 2 : at + length;
+    const left = anchor === "middle" ? at - length / 2 : at;
+    if (right > width - 2) {
+      if (anchor === "start" && at - 10 - length >= 2) {
+        x = at - 10;
+        used = "end";
+      } else {
+        x = Math.max(2, width - 2 - length);
+        used = "start";
+      }
+    } else if (left < 2) {
+      x = 2;
+      used = "start";
+    }
+    label.setAttribute("x", x.toFixed(1));
+    label.setAttribute("text-anchor", used);
   }
 
   /** Scrolls the box so that the focused node shows whole (centring it when it was out of view). */

@@ -1,6 +1,6 @@
 /** Part 1 of the page: the function menu, the tape as a graph and a table, the stepped sweep, the tangents, finite differences, and why numbers break. */
 import { parse, format, toCode, ParseError, type Expr } from "./expr.js";
-import { analyse, type Analysis } from "./mechanics.js";
+import { analyse, pathsFrom, type Analysis } from "./mechanics.js";
 import { diagnose, firstNonFiniteNode, type Finding } from "./diagnosis.js";
 import { SweepPlayer } from "./sweep-view.js";
 import { byTestId, fill, fmt, h, showError, showNumber } from "./format.js";
@@ -34,6 +34,10 @@ export const HARD_CASES: Preset[] = [
   { id: "pole-y", label: "x/(y − 2) at y = 2: a pole", expression: "x/(y - 2)", point: [1, 2] },
   { id: "kink", label: "relu(x)·y at x = 0: a kink", expression: "relu(x) * y", point: [0, 1] },
   { id: "cone", label: "√(x² + y²) at (0, 0): ∞·0", expression: "sqrt(x^2 + y^2)", point: [0, 0] },
+  { id: "sqrt-square", label: "√(x²) at x = 0: |x| in disguise", expression: "sqrt(x^2)", point: [0, 1] },
+  { id: "abs-product", label: "abs(x)·y at (0, 0): a kink that f does not have", expression: "abs(x) * y", point: [0, 0] },
+  { id: "concave-kink", label: "relu(x)·y at (0, −1): a concave kink", expression: "relu(x) * y", point: [0, -1] },
+  { id: "pow-zero", label: "xʸ at (0, 0): 0⁰ and the rules' conventions", expression: "x^y", point: [0, 0] },
 ];
 const CUSTOM = "__custom__";
 
@@ -74,6 +78,11 @@ export class TapeSection {
     for (const field of [this.xInput, this.yInput]) field.addEventListener("input", () => {
       this.matchPreset();
       this.update(false);
+    });
+    const modeSelect = byTestId<HTMLSelectElement>("mode");
+    modeSelect.value = "reverse";
+    modeSelect.addEventListener("change", () => {
+      this.player.setMode(modeSelect.value === "reverse" ? { kind: "reverse" } : { kind: "forward", arg: Number(modeSelect.value) });
     });
     this.update(true);
   }
@@ -153,7 +162,8 @@ export class TapeSection {
     showNumber(byTestId("fwd-dy"), a.jvpY);
     showNumber(byTestId("fd-dx"), a.fd.dx);
     showNumber(byTestId("fd-dy"), a.fd.dy);
-    showNumber(byTestId("fd-h"), a.fd.h, 3);
+    showNumber(byTestId("fd-hx"), a.fd.hx, 3);
+    showNumber(byTestId("fd-hy"), a.fd.hy, 3);
     showError(byTestId("err-rev-dx"), Math.abs(a.gradient[0] - a.fd.dx));
     showError(byTestId("err-rev-dy"), Math.abs(a.gradient[1] - a.fd.dy));
     showError(byTestId("err-fwd-dx"), Math.abs(a.jvpX - a.fd.dx));
@@ -166,12 +176,44 @@ export class TapeSection {
 
     const findings = diagnose(a);
     this.renderFindings(findings);
+    this.flagDifferences(findings);
     this.player.setTape(a.tape, resetSweep, firstNonFiniteNode(findings));
     this.renderLadder();
+    this.renderPaths();
 
     byTestId("code-part1-f").textContent = `const f = (x, y) => ${toCode(this.expr!)};`;
     byTestId("code-part1-x").textContent = String(a.x);
     byTestId("code-part1-y").textContent = String(a.y);
+  }
+
+  /**
+   * A central difference that is not a derivative (across a kink or a pole, or
+   * NaN or ∞) is marked as such in the table, and so are the errors measured
+   * against it: they compare the modes with something that is not the truth.
+   */
+  private flagDifferences(findings: Finding[]): void {
+    for (const c of ["x", "y"] as const) {
+      const why = findings.find((f) => f.coordinate === c && (f.kind === "fd-not-derivative" || f.kind === "fd-pole" || f.kind === "fd-nonfinite"));
+      const cell = byTestId(`fd-d${c}`);
+      cell.classList.toggle("flagged", why !== undefined);
+      if (why === undefined) {
+        delete cell.dataset.flag;
+        continue;
+      }
+      cell.dataset.flag = "not-a-derivative";
+      cell.append(h("span", { className: "flag" }, "not a derivative"));
+      for (const id of [`err-rev-d${c}`, `err-fwd-d${c}`]) {
+        const err = byTestId(id);
+        err.classList.add("flagged");
+        err.title = "measured against a central difference that is not a derivative here";
+      }
+    }
+    for (const c of ["x", "y"]) for (const id of [`err-rev-d${c}`, `err-fwd-d${c}`]) {
+      if (!byTestId(`fd-d${c}`).classList.contains("flagged")) {
+        byTestId(id).classList.remove("flagged");
+        byTestId(id).removeAttribute("title");
+      }
+    }
   }
 
   private renderFindings(findings: Finding[]): void {
@@ -183,6 +225,42 @@ export class TapeSection {
     fill(byTestId("findings-list"), ...findings.map((f, i) => h("li", {
       "data-testid": `finding-${i}`, "data-kind": f.kind, "data-node": f.node === null ? "" : String(f.node), "data-coordinate": f.coordinate ?? "",
     }, f.text)));
+  }
+
+  /** Where the steps used sit on the error plot: one guide when both round to the same power of ten. */
+  private stepGuides(hx: number, hy: number): { x: number; label: string }[] {
+    const [px, py] = [hx, hy].map((v) => Math.round(Math.log10(v)));
+    if (px === py) return [{ x: hx, label: `hₓ, hᵧ ≈ ${powerOfTen(px)}` }];
+    return [{ x: hx, label: `hₓ ≈ ${powerOfTen(px)}` }, { x: hy, label: `hᵧ ≈ ${powerOfTen(py)}` }];
+  }
+
+  /** ∂f/∂x and ∂f/∂y as sums over the graph's paths of the products of local derivatives. */
+  private renderPaths(): void {
+    const a = this.analysis!;
+    const entries = a.tape.trace.entries;
+    const name = (i: number): string => (entries[i].op === "input" ? (entries[i].argIndex === 0 ? "x" : "y") : `#${i} ${entries[i].op}`);
+    fill(byTestId("paths"), ...(["x", "y"] as const).map((c, arg) => {
+      const { paths, count, sum } = pathsFrom(a.tape, arg);
+      const box = h("div", { "data-testid": `paths-${c}`, "data-count": String(count) });
+      box.append(h("p", {}, h("strong", {}, `∂f/∂${c}: `), count === 0 ? `no path from ${c} to the output, so ∂f/∂${c} = 0.` : `${count} path${count === 1 ? "" : "s"} from ${c} to the output.`));
+      if (count === 0) return box;
+      const list = h("ol", { className: "paths" });
+      for (const path of paths) {
+        const route = path.nodes.map(name).join(" → ");
+        const product = path.locals.map((d) => fmt(d, 4)).join(" × ");
+        list.append(h("li", { "data-product": String(path.product) }, h("span", { className: "route" }, route), ": ", h("span", { className: "num" }, `${product} = ${fmt(path.product, 6)}`)));
+      }
+      box.append(list);
+      if (paths.length < count) {
+        box.append(h("p", { className: "muted" }, `… and ${count - paths.length} more paths: too many to list, which is why neither mode lists them.`));
+        return box;
+      }
+      const reverse = a.gradient[arg];
+      const agree = Number.isFinite(sum) && Math.abs(sum - reverse) <= 1e-12 * Math.max(1, Math.abs(reverse));
+      box.append(h("p", {}, "Sum of the products: ", h("strong", { className: "num", "data-testid": `paths-${c}-sum`, "data-value": String(sum) }, fmt(sum, 10)),
+        agree ? ` = reverse mode's ∂f/∂${c} ✓` : `; reverse mode gives ${fmt(reverse, 10)} (a NaN or ∞ on a path, or a symbolic zero, changes which products the modes form).`));
+      return box;
+    }));
   }
 
   private renderLadder(): void {
@@ -203,7 +281,7 @@ export class TapeSection {
         { label: "∂f/∂x", color: "#0072B2", markers: true, points: a.fdLadder.map((r) => [r.h, Math.max(r.errorX, floor)]) },
         { label: "∂f/∂y", color: "#D55E00", markers: true, dash: "6 4", points: a.fdLadder.map((r) => [r.h, Math.max(r.errorY, floor)]) },
       ],
-      guides: [{ x: a.fd.h, label: `h used ≈ ${powerOfTen(Math.round(Math.log10(a.fd.h)))}` }],
+      guides: this.stepGuides(a.fd.hx, a.fd.hy),
       emptyMessage: "No finite points to draw: with a NaN or ∞ in f or in its derivative, the error of a finite difference has no value (see “Why these numbers?” above).",
     });
   }

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import * as lib from "../../lib/index.js";
 import { jvp, traceTape, Tensor } from "../../lib/index.js";
 import { evaluate, parse, toCode } from "../../site/src/expr.js";
-import { analyse, forwardState, scalarTape, sweepState } from "../../site/src/mechanics.js";
+import { analyse, forwardState, pathsFrom, scalarTape, sweepState } from "../../site/src/mechanics.js";
 import { diagnose, firstNonFiniteNode } from "../../site/src/diagnosis.js";
 import { chooseLayout, layersOf, layoutGraph } from "../../site/src/graph-layout.js";
 import { analyseModes, countWork, logSumExp, modesPoint } from "../../site/src/modes.js";
@@ -44,6 +44,21 @@ describe("teaching page: mechanics (Node)", () => {
     expect(end.next).to.equal(null);
   });
 
+  it("sums the products of local derivatives over the paths to the library's gradient", () => {
+    fc.assert(fc.property(fc.constantFrom(...SMOOTH), fc.double({ min: 0.2, max: 2, noNaN: true }), fc.double({ min: 0.2, max: 2, noNaN: true }), (text, x, y) => {
+      const a = analyse(parse(text), x, y);
+      for (const arg of [0, 1]) {
+        const { paths, count, sum } = pathsFrom(a.tape, arg);
+        expect(paths.length).to.equal(count);
+        expectClose(sum, a.gradient[arg], 1e-12);
+      }
+    }), { numRuns: 25 });
+    // x·x·x·x: x feeds the first mul twice, then each later mul once: 2 + 1 + 1 = 4 paths, each worth x³.
+    const quartic = pathsFrom(analyse(parse("x*x*x*x"), 1.5, 0).tape, 0);
+    expect(quartic.count).to.equal(4);
+    for (const p of quartic.paths) expectClose(p.product, 1.5 ** 3, 1e-14);
+  });
+
   it("steps a forward pass through exactly the nodes downstream of its input", () => {
     const a = analyse(parse("sin(x) * y + x^2"), 1.5, 2);
     const st = forwardState(a.tape, 1, Number.MAX_SAFE_INTEGER);
@@ -67,7 +82,9 @@ describe("teaching page: why numbers break (Node)", () => {
     diagnose(analyse(parse(text), x, y)).map(({ kind, node, coordinate }) => ({ kind, node, coordinate }));
 
   it("finds nothing to explain where f is smooth", () => {
-    for (const text of SMOOTH) expect(kinds(text, 0.7, 1.3), text).to.deep.equal([]);
+    for (const [x, y] of [[0.7, 1.3], [0.3, -0.9], [-1.7, 0.4], [2.5, 2.5]]) {
+      for (const text of SMOOTH) expect(kinds(text, x, y), `${text} at (${x}, ${y})`).to.deep.equal([]);
+    }
   });
 
   it("names the node and the reason in each hard case", () => {
@@ -76,7 +93,11 @@ describe("teaching page: why numbers break (Node)", () => {
     expect(kinds("x^y", -1.5, 2)).to.deep.include.members([{ kind: "rule-domain", node: 2, coordinate: null }, { kind: "symbolic-zero", node: 2, coordinate: "x" }]);
     expect(kinds("1/x + y", 0, 1)).to.deep.include.members([{ kind: "pole", node: 2, coordinate: null }, { kind: "symbolic-zero", node: 2, coordinate: "y" }, { kind: "fd-pole", node: null, coordinate: "x" }, { kind: "fd-nonfinite", node: null, coordinate: "y" }]);
     expect(kinds("x/(y - 2)", 1, 2)).to.deep.include.members([{ kind: "pole", node: 3, coordinate: null }, { kind: "fd-pole", node: null, coordinate: "y" }]);
-    expect(kinds("relu(x) * y", 0, 1)).to.deep.equal([{ kind: "kink", node: 2, coordinate: null }]);
+    expect(kinds("relu(x) * y", 0, 1)).to.deep.equal([{ kind: "kink", node: 2, coordinate: null }, { kind: "fd-not-derivative", node: null, coordinate: "x" }]);
+    // abs(x)·y at (0, 0) is differentiable (|f| ≤ (x² + y²)/2): the kink of abs does not reach f.
+    expect(kinds("abs(x) * y", 0, 0)).to.deep.equal([{ kind: "kink-harmless", node: 2, coordinate: null }]);
+    expect(kinds("sqrt(x^2)", 0, 1)).to.deep.include({ kind: "fd-not-derivative", node: null, coordinate: "x" });
+    expect(kinds("x^y", 0, 0)).to.deep.equal([{ kind: "convention", node: 2, coordinate: null }, { kind: "fd-nonfinite", node: null, coordinate: "y" }]);
     expect(kinds("exp(1000*x)", 1, 0).map((k) => k.kind)).to.include.members(["overflow", "infinite-value"]);
     const cone = diagnose(analyse(parse("sqrt(x^2 + y^2)"), 0, 0));
     expect(cone.find((f) => f.kind === "vertical")!.node).to.equal(5);

@@ -51,6 +51,45 @@ function sourceSnippets(): Map<string, string> {
   return out;
 }
 
+/**
+ * Where drawn edges cross boxes they do not join, in one graph of the page, from the rendered SVG:
+ * each path sampled every 2 px with getPointAtLength, each box from its group's translation and its
+ * rect (less a pixel each side). Also every edge label whose box leaves the drawing. Read in Chromium.
+ */
+async function graphFaults(p: Page, prefix: string): Promise<{ edges: number; crossings: string[]; labelsOutside: string[] }> {
+  return p.evaluate((pre) => {
+    const svg = document.querySelector(`[data-testid="${pre}graph"]`) as SVGSVGElement;
+    const boxes = [...svg.querySelectorAll<SVGGElement>(`g[data-testid^="${pre}graph-node-"]`)].map((g) => {
+      const m = g.transform.baseVal.consolidate()!.matrix;
+      const r = g.querySelector("rect")!;
+      const w = r.width.baseVal.value;
+      const h = r.height.baseVal.value;
+      return { index: Number(g.dataset.testid!.slice(`${pre}graph-node-`.length)), x0: m.e + 1, y0: m.f + 1, x1: m.e + w - 1, y1: m.f + h - 1 };
+    });
+    const crossings: string[] = [];
+    const paths = [...svg.querySelectorAll<SVGPathElement>(`path[data-testid^="${pre}graph-edge-"]`)];
+    for (const path of paths) {
+      const [from, to] = path.dataset.testid!.slice(`${pre}graph-edge-`.length).split("-").map(Number);
+      const length = path.getTotalLength();
+      for (let s = 0; s <= length; s += 2) {
+        const q = path.getPointAtLength(s);
+        const hit = boxes.find((b) => b.index !== from && b.index !== to && q.x > b.x0 && q.x < b.x1 && q.y > b.y0 && q.y < b.y1);
+        if (hit !== undefined) {
+          crossings.push(`edge #${from}→#${to} passes through #${hit.index} at (${q.x.toFixed(0)}, ${q.y.toFixed(0)})`);
+          break;
+        }
+      }
+    }
+    const width = svg.viewBox.baseVal.width;
+    const height = svg.viewBox.baseVal.height;
+    const labelsOutside = [...svg.querySelectorAll<SVGTextElement>(".edge-label")].filter((t) => t.textContent !== "").flatMap((t) => {
+      const b = t.getBBox();
+      return b.x < -0.5 || b.y < -0.5 || b.x + b.width > width + 0.5 || b.y + b.height > height + 0.5 ? [`"${t.textContent}" at x ${b.x.toFixed(0)}–${(b.x + b.width).toFixed(0)} of ${width}`] : [];
+    });
+    return { edges: paths.length, crossings, labelsOutside };
+  }, prefix);
+}
+
 describe("teaching page (site/dist/index.html in Chromium)", function () {
   this.timeout(60000);
   let browser: Browser | null = null;
@@ -147,6 +186,9 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await reset(p, "sqrt-tape-");
     for (let k = 0; k < 2; k++) await p.keyboard.press("ArrowRight");
     await clip("#sqrt-tape-heading", byId("sqrt-tape-tape-wrap"), "site-implicit.png");
+    await p.fill(byId("sqrt-K"), "2");
+    await clip("#sqrt-caveats-heading", byId("plot-sqrt-errors"), "site-caveats.png");
+    await p.fill(byId("sqrt-K"), "60");
     await p.locator(byId("lambda-slider")).blur();
     await clip("#ridge-heading", "#ridge .grid-2", "site-ridge.png");
     await p.screenshot({ path: join(SHOTS, "site-page.png"), fullPage: true });
@@ -177,6 +219,44 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     const sinNode = trace.entries.find((e) => e.op === "sin")!;
     expect(await page.getAttribute(byId(`graph-edge-0-${sinNode.index}-0`), "data-local")).to.equal(`∂ ${Math.cos(x).toPrecision(4)}`);
     expect(await page.getAttribute(byId("findings"), "data-count")).to.equal("0");
+    // The finite-difference row names each coordinate's own step, the one its quotient used.
+    const [hx, hy] = [Math.cbrt(Number.EPSILON) * 1.5, Math.cbrt(Number.EPSILON) * 2];
+    close(await value("fd-hx"), hx, 1e-15, "h along x");
+    close(await value("fd-hy"), hy, 1e-15, "h along y");
+    const plain = (a: number, b: number): number => Math.sin(a) * b + a ** 2;
+    close(await value("fd-dx"), (plain(x + hx, y) - plain(x - hx, y)) / (2 * hx), 1e-12, "∂f/∂x's quotient with hx");
+    close(await value("fd-dy"), (plain(x, y + hy) - plain(x, y - hy)) / (2 * hy), 1e-12, "∂f/∂y's quotient with hy");
+    // The legend names every state the graph draws, the dashed next node included.
+    expect(await page.textContent("#graph-caption")).to.contain("dashed outline");
+    expect(await page.getAttribute(byId(`graph-node-${trace.output}`), "data-state")).to.equal("next");
+  });
+
+  it("defines v̄, v̇, pullback and pushforward before using them, and sums local-derivative products over the paths", async function () {
+    expect(await page.textContent(byId("def-cotangent"))).to.equal("v̄ᵢ = ∂f/∂vᵢ");
+    expect(await page.textContent(byId("def-tangent"))).to.equal("v̇ᵢ = ∂vᵢ/∂x");
+    // The first time the page says "pullback" or "pushforward", it is where the word is defined.
+    const firstUse = await page.evaluate(() => ["pullback", "pushforward"].map((word) => {
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n !== null; n = walker.nextNode()) {
+        if (n.parentElement?.closest("script, style") || !n.textContent!.toLowerCase().includes(word)) continue;
+        return n.parentElement!.closest("dfn")?.textContent ?? `undefined at "${n.textContent!.trim().slice(0, 60)}"`;
+      }
+      return "never used";
+    }));
+    expect(firstUse).to.deep.equal(["pullback", "pushforward"]);
+    // sin(x)·y + x² at (1.5, 2): x → sin → mul → add and x → pow → add; y → mul → add.
+    const [x, y] = [1.5, 2];
+    expect(await page.getAttribute(byId("paths-x"), "data-count")).to.equal("2");
+    const products = (await page.locator(`${byId("paths-x")} li`).evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-product"))))).sort((p, q) => p - q);
+    close(products[0], Math.cos(x) * y, 1e-14, "path x → sin → mul → add");
+    close(products[1], 2 * x, 1e-14, "path x → pow → add");
+    close(await value("paths-x-sum"), Math.cos(x) * y + 2 * x, 1e-14, "the sum over paths is ∂f/∂x");
+    close(await value("paths-y-sum"), Math.sin(x), 1e-14, "one path from y");
+    // x·x·x: three paths from x (two into the first mul, one into the second), each worth x².
+    await page.selectOption(byId("preset-select"), "cube");
+    expect(await page.getAttribute(byId("paths-x"), "data-count")).to.equal("3");
+    close(await value("paths-x-sum"), 3 * x * x, 1e-14, "3x² from three paths");
+    expect(await page.getAttribute(byId("paths-y"), "data-count")).to.equal("0");
   });
 
   it("follows a new function from the menu and a new point", async function () {
@@ -289,6 +369,45 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(await value("sweep-step")).to.equal(total);
   });
 
+  it("steps forward mode on the typed function: the tangent column fills node by node with local × tangent terms", async function () {
+    const [x, y] = [1.7, 0.6];
+    const f = (a: Tensor, b: Tensor): Tensor => add(sub(pow(a, 3), mul(mul(2, a), b)), div(sin(b), a));
+    const trace = traceTape(f, x, y);
+    await page.selectOption(byId("mode"), "0");
+    // The nodes downstream of x, in tape order; before any step their tangents are not shown.
+    const downstream = new Set<number>([0]);
+    for (const e of trace.entries) if (e.inputs.some((s) => s !== null && downstream.has(s))) downstream.add(e.index);
+    const order = trace.entries.filter((e) => e.op !== "input" && downstream.has(e.index)).map((e) => e.index);
+    expect(await value("sweep-total")).to.equal(order.length);
+    expect(await page.getAttribute(byId(`tan-x-${order[0]}`), "data-value"), "not computed yet").to.equal(null);
+    expect(await page.textContent(byId(`tan-x-${order[0]}`))).to.equal("…");
+    // Each step's tangent against a jvp of the tape prefix that ends at that node, run here.
+    await page.focus(byId("step-button"));
+    for (let k = 1; k <= order.length; k++) {
+      await page.keyboard.press("ArrowRight");
+      const index = order[k - 1];
+      const prefix = (a: Tensor, b: Tensor): Tensor => {
+        const v: Tensor[] = [a, b];
+        for (const e of trace.entries.slice(2, index + 1)) {
+          const args = e.inputs.map((src, j) => (src === null ? (e.constants[j] as number) : v[src]));
+          v.push((lib as unknown as Record<string, (...o: unknown[]) => Tensor>)[e.op](...args));
+        }
+        return v[index];
+      };
+      const truth = jvp(prefix, [x, y], [1, 0])[1].item();
+      close(await value(`tan-x-${index}`), truth, 1e-13, `v̇ of #${index} at step ${k}`);
+      expect(await page.getAttribute(byId(`tape-row-${index}`), "aria-current")).to.equal("step");
+      const cell = (await page.textContent(byId(`tan-x-${index}`)))!;
+      expect(cell, "the terms local × tangent").to.match(/= .*×.*\(from #\d+\)/);
+      expect(await page.textContent(byId("sweep-announce"))).to.contain(`#${index}`).and.to.contain("×");
+      if (k < order.length) expect(await page.getAttribute(byId(`tan-x-${order[k]}`), "data-value"), "the next node waits").to.equal(null);
+    }
+    close(await value(`tan-x-${trace.output}`), jvp(f, [x, y], [1, 0])[1].item(), 1e-14, "the output's v̇ is ∂f/∂x");
+    expect(await page.textContent(byId("sweep-announce"))).to.contain("∂f/∂x");
+    await page.selectOption(byId("mode"), "reverse");
+    expect(await value("sweep-total")).to.equal(trace.sweep.length);
+  });
+
   it("asks for the next v̄ before revealing it, when asked to", async function () {
     const [x, y] = [1.7, 0.6];
     const f = (a: Tensor, b: Tensor): Tensor => add(sub(pow(a, 3), mul(mul(2, a), b)), div(sin(b), a));
@@ -308,6 +427,14 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await page.click(byId("predict-check"));
     expect(await page.textContent(byId("predict-feedback"))).to.match(/^✗ Not/);
     expect(await value("sweep-step")).to.equal(1);
+    // While asked, the answer shows nowhere: not in the graph, the table, the edge labels or the announcement.
+    const shown = (second.cotangent as number).toPrecision(4).replace(/0+$/, "").replace(/\.$/, "");
+    expect(await page.getAttribute(byId(`graph-node-${second.index}`), "data-cotangent")).to.equal("?");
+    expect(await page.textContent(byId(`graph-node-${second.index}`))).to.contain("v̄ = ?");
+    expect(await page.getAttribute(byId(`ct-${second.index}`), "data-hidden")).to.equal("true");
+    expect(await page.getAttribute(byId(`ct-${second.index}`), "data-value")).to.equal(null);
+    expect(await page.textContent(byId("sweep-announce"))).to.contain("Your turn").and.not.contain(shown);
+    expect(await page.locator(`${byId("graph")} .edge-label`).allTextContents(), "the last step's send to it").to.include("sends ?");
     await page.fill(byId("predict-input"), (second.cotangent as number).toPrecision(6));
     await page.click(byId("predict-check"));
     expect(await page.textContent(byId("predict-feedback"))).to.match(/^✓ Right/);
@@ -318,6 +445,20 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await page.uncheck(byId("predict-toggle"));
     await page.click(byId("step-button"));
     expect(await value("sweep-step")).to.equal(4);
+
+    // x·x·x at x = 1/2: the sweep asks for v̄ = 1, then x = 1/2 at #2, then 3x² = 3/4 at x; fractions are answers.
+    await setFunction("x*x*x", 0.5, 2);
+    await page.check(byId("predict-toggle"));
+    await page.focus(byId("step-button"));
+    for (const [answer, node] of [["1", 3], ["1/2", 2], ["−3/4 + 6/4", 0]] as const) {
+      await page.click(byId("step-button"));
+      expect(await page.textContent(byId("predict-question"))).to.contain(`#${node}`);
+      await page.fill(byId("predict-input"), answer);
+      await page.keyboard.press("Enter");
+      expect(await page.textContent(byId("predict-feedback")), `answer ${answer}`).to.match(/^✓ Right/);
+    }
+    expect(await value("sweep-step")).to.equal(3);
+    await page.uncheck(byId("predict-toggle"));
   });
 
   it("keeps the visited row in view on a long tape, near the Step button", async function () {
@@ -442,6 +583,51 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
       expect(kink.text).to.contain("relu′(0) = 0").and.to.contain("averages them: 0.5");
     });
 
+    it("flags a central difference across a kink as not a derivative: √(x² + y²) at the origin, √(x²) and relu at 0", async function () {
+      for (const [id, x, y, flagged] of [["cone", 0, 0, ["x", "y"]], ["sqrt-square", 0, 1, ["x"]], ["kink", 0, 1, ["x"]]] as const) {
+        await pick(id, x, y);
+        const list = await findings();
+        expect(list.filter((f) => f.kind === "fd-not-derivative").map((f) => f.coordinate), id).to.deep.equal([...flagged]);
+        for (const c of ["x", "y"]) {
+          const flag = await page.getAttribute(byId(`fd-d${c}`), "data-flag");
+          expect(flag, `${id}: the FD cell along ${c}`).to.equal((flagged as readonly string[]).includes(c) ? "not-a-derivative" : null);
+        }
+      }
+      await pick("cone", 0, 0);
+      expect(await page.textContent(byId("fd-dx"))).to.contain("not a derivative");
+      expect((await findings()).find((f) => f.kind === "fd-not-derivative")!.text).to.contain("−1 from the left and 1 from the right");
+    });
+
+    it("abs(x)·y at (0, 0) is differentiable: the kink of abs is not blamed, and the finite difference stands", async function () {
+      await pick("abs-product", 0, 0);
+      const list = await findings();
+      expect(list.map((f) => f.kind)).to.deep.equal(["kink-harmless"]);
+      expect(list[0].text).to.contain("f has no kink here").and.to.contain("v̄").and.not.to.contain("no single derivative");
+      expect(await page.getAttribute(byId("fd-dx"), "data-flag")).to.equal(null);
+      close(await value("rev-dx"), 0, 0, "∂f/∂x = 0");
+      close(await value("rev-dy"), 0, 0, "∂f/∂y = 0");
+    });
+
+    it("calls a concave kink's slopes supergradients, a convex kink's subgradients", async function () {
+      await pick("concave-kink", 0, -1);
+      const concave = (await findings()).find((f) => f.kind === "kink")!.text;
+      expect(concave).to.contain("supergradient").and.to.contain("concave").and.not.to.contain("is a subgradient");
+      await pick("kink", 0, 1);
+      expect((await findings()).find((f) => f.kind === "kink")!.text).to.contain("is a subgradient (f is convex");
+    });
+
+    it("xʸ at (0, 0): 0⁰ = 1, and the rules' cells state the conventions their formulas need", async function () {
+      await pick("pow-zero", 0, 0);
+      close(await value("f-value"), 1, 0, "0⁰ = 1");
+      const powNode = nodeOf((a, b) => pow(a, b), 0, 0, "pow");
+      expect(await page.textContent(byId(`rule-${powNode}-0`))).to.equal("∂/∂a: b·a^(b−1), taken as 0 where b = 0 = 0");
+      expect(await page.textContent(byId(`rule-${powNode}-1`))).to.equal("∂/∂b: a^b·ln a, taken as 0 where a = 0 = 0");
+      const convention = (await findings()).find((f) => f.kind === "convention")!;
+      expect(convention.node).to.equal(powNode);
+      expect(convention.text).to.contain("0⁰ = 1").and.to.contain("0·∞").and.to.contain("no derivative");
+      expect(await page.getAttribute(byId("fd-dy"), "data-flag")).to.equal("not-a-derivative");
+    });
+
     it("√(x² + y²) at the origin: an infinite slope times a zero makes NaN, and the page names the node", async function () {
       await pick("cone", 0, 0);
       const sqrtNode = nodeOf((a, b) => sqrt(add(pow(a, 2), pow(b, 2))), 0, 0, "sqrt");
@@ -472,7 +658,19 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         close(await value(`modes-fwd-${i}`), weights[i] / total, 1e-14, `forward ∂f/∂x${i + 1} = softmax`);
       }
       expect(await page.locator(`${byId("modes-graph")} [data-testid^="modes-graph-node-"]`).count()).to.equal(3 * n);
+      // linearize runs f once (2n primitives) and gets the same partials; the tape reverse mode keeps holds 3n entries.
+      expect(await value("modes-lin-evals")).to.equal(primitives);
+      expect(await page.getAttribute(byId("modes-lin-ms"), "data-agrees")).to.equal("true");
+      expect(await value("modes-tape-kept")).to.equal(3 * n);
+      // One input, n outputs: forward mode needs 1 pass, reverse mode n, and both get the column cᵢ cos t e^{sin t}.
+      expect(await value("fanout-fwd-passes")).to.equal(1);
+      expect(await value("fanout-rev-passes")).to.equal(n);
+      expect(await value("fanout-fwd-err")).to.be.below(1e-13);
+      expect(await value("fanout-rev-err")).to.be.below(1e-13);
     }
+    expect(await page.textContent(byId("def-jvp"))).to.equal("JVP");
+    expect(await page.textContent(byId("def-vjp"))).to.equal("VJP");
+    expect(await page.textContent("#modes")).to.contain("m × n").and.to.contain("n forward passes or m backward sweeps");
     // The forward pass along x₃ visits the nodes downstream of x₃, one per step, and ends on ∂f/∂x₃.
     const n = 9;
     await page.selectOption(byId("modes-mode"), "2");
@@ -502,7 +700,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
   it("shows the code that ran: the snippets are the page's own source, and f is the expression's library calls", async function () {
     const snippets = sourceSnippets();
     const boxes = await page.locator("pre[data-snippet]").evaluateAll((els) => els.map((e) => [e.getAttribute("data-snippet")!, e.textContent!] as [string, string]));
-    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls", "sqrt-define sqrt-calls sqrt-calls-tape", "ridge-define ridge-calls ridge-calls-tape"]);
+    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls modes-linearize modes-fanout modes-fanout-calls", "sqrt-define sqrt-calls sqrt-calls-tape sqrt-early", "ridge-define ridge-calls ridge-calls-tape"]);
     for (const [names, text] of boxes) {
       const expected = names.split(" ").map((n) => {
         expect(snippets.has(n), `snippet ${n} in site/src`).to.equal(true);
@@ -533,6 +731,30 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     close(await value("rev-dy"), trace.gradients[1] as number, 0, "∂f/∂y");
     const ops2 = await page.locator(`${byId("tape-body")} tr td:nth-child(2)`).allTextContents();
     expect(ops2).to.deep.equal(trace.entries.map((e) => e.op));
+  });
+
+  it("shows the engine's own recording and backward loop, cut from lib/ as it stands", async function () {
+    /** Where `shown` sits in the file as consecutive lines (each one indented alike), or −1. */
+    const locate = (file: string, shown: string): number => {
+      const lines = readFileSync(join(ROOT, file), "utf8").split("\n");
+      const want = shown.split("\n");
+      return lines.findIndex((l, i) => {
+        const indent = l.length - l.trimStart().length;
+        if (l.trimStart() !== want[0]) return false;
+        return want.every((w, k) => lines[i + k] === (w === "" ? "" : " ".repeat(indent) + w) || (w === "" && lines[i + k].trim() === ""));
+      });
+    };
+    const boxes: [string, string, string[]][] = [
+      ["code-engine-sweep", "lib/ad/reverse.ts", ["export function sweep<", "for (let i = last; i >= 0; i--) {", "node.prim.vjp(ct, node.primals, node.out, node.params, needs)", "add(prev, g)"]],
+      ["code-engine-record", "lib/ad/reverse.ts", ["process<P>(prim: Primitive<P>", "const out = bind(prim, primals, params);", "this.tape.push(node);"]],
+      ["code-engine-mul", "lib/primitives/elementwise.ts", ["const mulPrim = binaryPrimitive(\"mul\""]],
+    ];
+    for (const [id, file, must] of boxes) {
+      const text = (await page.textContent(byId(id)))!;
+      for (const piece of must) expect(text, `${id} shows ${piece}`).to.contain(piece);
+      // Each declaration shown (they are separated by a blank line) is a run of consecutive lines of the file.
+      for (const block of text.split(/\n\n(?=\S)/)) expect(locate(file, block), `${id}: a block of ${file} as it stands`).to.be.at.least(0);
+    }
   });
 
   it("differentiates √a by Newton implicitly, shows its tape with the one solve node, and unrolled", async function () {
@@ -582,6 +804,49 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     expect(await page.getAttribute(byId("sqrt-section"), "data-stale")).to.equal("true");
     await page.fill(byId("sqrt-a"), String(a));
     expect(await page.getAttribute(byId("sqrt-section"), "data-stale")).to.equal(null);
+  });
+
+  it("shows what the implicit derivative needs: A invertible, and forward converged (error bounded by the solution's), with warmed-up times", async function () {
+    const a = 2;
+    await page.fill(byId("sqrt-a"), String(a));
+    await waitForValue("sqrt-exact", 1 / (2 * Math.sqrt(a)));
+    expect(await page.textContent(byId("sqrt-invertible"))).to.contain("∂F/∂y must be invertible").and.to.contain("a = 0");
+    expect(await page.textContent(byId("sqrt-warmup"))).to.contain("warm-up");
+    expect(await page.textContent(byId("sqrt-implicit-cost"))).to.contain("ms per call");
+    const early = async (): Promise<Record<string, number>> => page.locator(byId("sqrt-early")).evaluate((e) => {
+      const d = (e as HTMLElement).dataset;
+      return { y: Number(d.y), solutionError: Number(d.solutionError), derivative: Number(d.derivative), derivativeError: Number(d.derivativeError) };
+    });
+    // K = 1: y₁ = (2 + 2/2)/2 = 1.5, so the derivative taken there is 1/(2·1.5) = 1/3, not 1/(2√2).
+    await page.fill(byId("sqrt-K"), "1");
+    let e = await early();
+    close(e.y, 1.5, 0, "y after one Newton step from y₀ = 2");
+    close(e.derivative, 1 / 3, 1e-15, "the implicit derivative at y₁");
+    close(e.derivativeError, Math.abs(1 / 3 - 1 / (2 * Math.sqrt(2))), 1e-15, "its error");
+    expect(e.derivativeError, "Theorem 1: bounded by C·|y − y*|, C = 1/(2y√a)").to.be.at.most(e.solutionError / (2 * 1.5 * Math.sqrt(2)) * (1 + 1e-12));
+    expect(await page.textContent(byId("sqrt-early-refusal"))).to.contain("refuses").and.to.contain("residualTol");
+    // The error curves: the implicit error never exceeds the bound; the unrolled one needs more steps for the same accuracy.
+    const curve = async (name: string): Promise<number[]> => ((await page.getAttribute(byId("plot-sqrt-errors"), `data-${name}`)) ?? "").split(" ").map(Number);
+    const [solution, implicit, unrolled] = [await curve("solution"), await curve("implicit"), await curve("unrolled")];
+    expect(solution.length).to.be.at.least(9);
+    let y = 2;
+    for (let k = 0; k < solution.length; k++) {
+      close(solution[k], Math.abs(y - Math.sqrt(2)), 1e-15, `|y_${k} − √2|`);
+      expect(implicit[k], `implicit error at k = ${k}`).to.be.at.most(solution[k] / (2 * y * Math.sqrt(2)) + 1e-16);
+      y = y - (y * y - 2) / (2 * y) === y ? y : 0.5 * (y + 2 / y);
+    }
+    for (const k of [1, 2, 3]) expect(unrolled[k], `unrolled error after T = ${k}`).to.be.above(implicit[k]);
+    // Converged: exact to rounding, and the default check accepts it.
+    await page.fill(byId("sqrt-K"), "60");
+    e = await early();
+    expect(e.derivativeError).to.be.below(1e-15);
+    expect(await page.textContent(byId("sqrt-early-refusal"))).to.contain("accepts");
+    // A tiny a: the central difference's step is relative to a, so forward never runs at a negative a.
+    await page.fill(byId("sqrt-a"), "1e-8");
+    await waitForValue("sqrt-exact", 1 / (2 * Math.sqrt(1e-8)));
+    expect(await value("sqrt-h")).to.be.below(1e-8);
+    close(await value("sqrt-fd"), 5000, 1e-5, "the central difference at a = 1e-8 (5000, not 485)");
+    await page.fill(byId("sqrt-a"), String(a));
   });
 
   it("moves λ with the keyboard and shows dw/dλ, dL/dλ and the implicit tape that match Node", async function () {
@@ -639,6 +904,15 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     const roles = await page.locator(`${byId("ridge-tape-table")} tbody tr`).evaluateAll((els) => els.map((e) => [e.getAttribute("data-op"), e.getAttribute("data-role")]));
     expect(roles.map(([op]) => op)).to.deep.equal(implicit.entries.map((e) => e.op));
     expect(roles.filter(([, role]) => role === "solve").map(([op]) => op)).to.deep.equal(implicit.entries.filter((e) => e.custom).map((e) => e.op));
+    // The note under the table counts what the table lists, and the difference costs the two runs it makes.
+    expect(Number(await page.getAttribute(byId("ridge-tape-story"), "data-entries"))).to.equal(implicit.entries.length);
+    const conditionRows = roles.filter(([, role]) => role === "conditions").length;
+    expect(Number(await page.getAttribute(byId("ridge-tape-story"), "data-conditions"))).to.equal(conditionRows);
+    if (conditionRows === 0) expect(await page.textContent(byId("ridge-tape-story"))).to.contain("The conditions are not on it");
+    expect(await page.textContent(byId("ridge-fd-cost"))).to.match(/^2 runs of forward/);
+    // A and B in square brackets: no side bars on the table (a determinant's), corners drawn by its holder.
+    expect(await page.locator(byId("ridge-A")).evaluate((t) => getComputedStyle(t).borderLeftWidth)).to.equal("0px");
+    expect(await page.locator(byId("ridge-A-holder")).evaluate((t) => getComputedStyle(t, "::before").borderTopWidth)).to.equal("2px");
 
     // A bad T says the tables are stale; the two T fields have distinct labels.
     await page.fill(byId("ridge-T"), "0");
@@ -648,6 +922,48 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute("data-stale") === null, byId("ridge-section"));
     const labels = await page.locator("label").allTextContents();
     expect(new Set(labels).size, `labels: ${labels.join(" | ")}`).to.equal(labels.length);
+  });
+
+  /** Every preset's graph, the 1b graph at a few n and 2a's graph: no edge through a box it does not join, no label cut. */
+  const checkEveryGraph = async (p: Page, where: string): Promise<void> => {
+    const ids = await p.locator(`${byId("preset-select")} optgroup option`).evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+    expect(ids.length).to.equal(19);
+    const faults: string[] = [];
+    let edges = 0;
+    for (const id of ids) {
+      await p.selectOption(byId("preset-select"), id);
+      const g = await graphFaults(p, "");
+      edges += g.edges;
+      faults.push(...[...g.crossings, ...g.labelsOutside].map((c) => `${where}, preset ${id}: ${c}`));
+    }
+    for (const n of [1, 6, 16]) {
+      await setRange(p, "modes-n", n);
+      await p.waitForFunction((v) => document.querySelector("[data-testid='modes-n-value']")?.getAttribute("data-value") === String(v), n);
+      const g = await graphFaults(p, "modes-");
+      edges += g.edges;
+      faults.push(...[...g.crossings, ...g.labelsOutside].map((c) => `${where}, part 1b at n = ${n}: ${c}`));
+    }
+    const g = await graphFaults(p, "sqrt-tape-");
+    edges += g.edges;
+    faults.push(...[...g.crossings, ...g.labelsOutside].map((c) => `${where}, part 2a: ${c}`));
+    expect(edges, "edges checked").to.be.above(100);
+    expect(faults, faults.join("\n")).to.deep.equal([]);
+    await p.selectOption(byId("preset-select"), "sin-mul");
+    await p.fill(byId("x-input"), "1.5");
+    await p.fill(byId("y-input"), "2");
+    await setRange(p, "modes-n", 6);
+  };
+
+  it("draws no edge through a box it does not join, in any preset, part 1b or 2a (rendered geometry)", async function () {
+    await checkEveryGraph(page, "1366 px");
+  });
+
+  it("fits part 1b's graph in its box at the default n = 6, without scrolling", async function () {
+    await setRange(page, "modes-n", 6);
+    await waitForValue("modes-n-value", 6);
+    const box = await page.locator(byId("modes-graph-wrap")).evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth, height: e.scrollHeight, clientHeight: e.clientHeight }));
+    expect(box.scroll, "graph width against its box").to.be.at.most(box.client);
+    expect(box.height, "graph height against its box").to.be.at.most(box.clientHeight);
   });
 
   it("fits 1366 px without horizontal overflow", async function () {
@@ -671,7 +987,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         await reset(phone, "");
         for (let k = 0; k < 2; k++) await phone.keyboard.press("ArrowRight");
         // The announcement and the graph, under the step bar that sticks to the top while the part scrolls.
-        await phone.evaluate(() => window.scrollBy(0, document.querySelector("[data-testid='sweep-announce']")!.getBoundingClientRect().top - 110));
+        await phone.evaluate(() => window.scrollBy(0, document.querySelector("[data-testid='sweep-announce']")!.getBoundingClientRect().top - document.querySelector("[data-testid='sweep-controls']")!.getBoundingClientRect().height - 12));
         await phone.screenshot({ path: join(SHOTS, "site-phone.png") });
       }
       await phone.setViewportSize({ width: 1366, height: 900 });
@@ -686,6 +1002,19 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         })
         .map((e) => `${e.tagName}: ${e.textContent!.slice(0, 40)}`));
       expect(cut).to.deep.equal([]);
+    });
+
+    it("draws no edge through a box it does not join, and cuts no edge label, at 390 px", async function () {
+      await checkEveryGraph(phone, "390 px");
+    });
+
+    it("fits 1b's cost tables in their boxes, and keeps 2a's tape rows short", async function () {
+      for (const id of ["modes-counts", "fanout-table"]) {
+        const fit = await phone.locator(byId(id)).evaluate((t) => ({ table: t.getBoundingClientRect().width, box: t.parentElement!.clientWidth }));
+        expect(fit.table, `${id} against its box`).to.be.at.most(fit.box + 0.5);
+      }
+      const heights = await phone.locator(`${byId("sqrt-tape-tape-body")} tr`).evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+      expect(Math.max(...heights), "tallest row of 2a's tape, px").to.be.below(220);
     });
 
     it("draws plot text at 12 px or more", async function () {
