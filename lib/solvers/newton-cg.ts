@@ -14,7 +14,7 @@
 import { dot } from "../krylov/operator.js";
 import { linePoint, strongWolfe } from "./line-search.js";
 import { failed, STALL_ITERATIONS } from "./lbfgs.js";
-import { finiteVector, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negligibleStep, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** CG on H p = −g to ‖H p + g‖ ≤ ε, stopping at non-positive curvature (N&W Algorithm 7.1, inner loop). */
@@ -70,12 +70,12 @@ export function newtonCG(problem: MinimizeProblem): Outcome {
     if (search.point === null) return failed(x, value, k, residualNorm, search.kind === "nonFinite", search.flat);
     const { x: xNew, value: vNew, gradient: gNew } = search.point;
     if (!finiteVector(gNew)) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "the gradient is not finite at a point the line search accepted" };
-    flatSteps = Math.abs(vNew - value) <= 4 * Number.EPSILON * Math.abs(value) ? flatSteps + 1 : 0;
+    flatSteps = negligibleStep(x, xNew) ? flatSteps + 1 : 0;
     x = xNew;
     value = vNew;
     g = gNew;
     residualNorm = Math.sqrt(dot(g, g));
     if (monitor.step(k + 1, x, residualNorm, value)) return { x, value, iterations: k + 1, residualNorm, status: residualNorm <= tol ? "converged" : "stopped" };
-    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `fn did not change measurably over ${STALL_ITERATIONS} iterations` };
+    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `x did not move beyond rounding over ${STALL_ITERATIONS} iterations` };
   }
 }

@@ -87,3 +87,14 @@ export function norm(v: Float64Array): number {
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   return Math.sqrt(s);
 }
+
+/** The step from x to xNew is at the rounding level of x: ‖xNew − x‖∞ ≤ 4ε·‖x‖∞ (a stall when it repeats). */
+export function negligibleStep(x: Float64Array, xNew: Float64Array): boolean {
+  let step = 0;
+  let size = 0;
+  for (let i = 0; i < x.length; i++) {
+    step = Math.max(step, Math.abs(xNew[i] - x[i]));
+    size = Math.max(size, Math.abs(x[i]));
+  }
+  return step <= 4 * Number.EPSILON * size;
+}
