@@ -12,6 +12,7 @@
  * A NaN or ∞ value at a trial step counts as "too far": the step shrinks.
  */
 import { dot } from "../krylov/operator.js";
+import { ROUNDING_BAND } from "./problem.js";
 
 /** A trial point: α, x + α p, φ(α), ∇f there and φ'(α) = ∇f·p. */
 export interface LinePoint {
@@ -129,7 +130,7 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
 /**
  * Armijo backtracking along a path: tries α = alpha0, alpha0/2, … until
  * f(x(α)) ≤ f(x) + c₁·⟨∇f(x), x(α) − x⟩. `trial(α)` returns x(α) and f there.
- * Near a minimiser f's decrease falls below its rounding (|Δf| ≤ 4ε|f|) and the
+ * Near a minimiser f's decrease falls below its rounding (|Δf| ≤ ROUNDING_BAND·|f|) and the
  * test cannot tell; there `rounding(x(α))` decides instead (the methods accept
  * a step that lowers the gradient's norm, after Hager & Zhang's approximate
  * Wolfe conditions, SIAM J. Optim. 16, 2005). Returns the accepted
@@ -145,7 +146,7 @@ export function backtracking(trial: (alpha: number) => { x: Float64Array; value:
       sawFinite = true;
       let predicted = 0;
       for (let i = 0; i < x.length; i++) predicted += gradient[i] * (t.x[i] - x[i]);
-      if (predicted < 0 && Math.abs(t.value - value) <= 4 * Number.EPSILON * Math.abs(value) && rounding !== undefined) {
+      if (predicted < 0 && Math.abs(t.value - value) <= ROUNDING_BAND * Math.abs(value) && rounding !== undefined) {
         if (rounding(t.x)) return { alpha, x: t.x, value: t.value, nonFinite: false };
       } else if (t.value <= value + c1 * predicted && predicted <= 0) return { alpha, x: t.x, value: t.value, nonFinite: false };
     }

@@ -98,3 +98,10 @@ export function negligibleStep(x: Float64Array, xNew: Float64Array): boolean {
   }
   return step <= 4 * Number.EPSILON * size;
 }
+
+/**
+ * Relative changes of an objective below this are treated as rounding noise
+ * (then a step is judged by the gradient instead): 1000ε, since the noise of a
+ * sum of squares of residuals that cancel (model − data) is far above ε.
+ */
+export const ROUNDING_BAND = 1e3 * Number.EPSILON;
