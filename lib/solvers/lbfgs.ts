@@ -136,7 +136,7 @@ export function lbfgs(problem: MinimizeProblem): Outcome {
       };
       const step = backtracking(trial, x, value, g, alpha1, lowersResidual);
       const reuse = kept as { x: Float64Array; value: number; gradient: Float64Array } | null;
-      if (step === null || step.nonFinite) failure = failed(x, value, k, residualNorm, step !== null, false);
+      if (typeof step === "string") failure = failed(x, value, k, residualNorm, step === "nonFinite", step === "flat");
       else if (reuse !== null && reuse.x === step.x) next = reuse;
       else {
         const [v, gNew] = evaluate(step.x);

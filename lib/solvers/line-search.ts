@@ -134,23 +134,31 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
  * test cannot tell; there `rounding(x(α))` decides instead (the methods accept
  * a step that lowers the gradient's norm, after Hager & Zhang's approximate
  * Wolfe conditions, SIAM J. Optim. 16, 2005). Returns the accepted
- * [α, x(α), f(x(α))], or null after `maxHalvings`.
+ * [α, x(α), f(x(α))], or after `maxHalvings` why none was: "flat" when f never
+ * changed beyond its rounding, "nonFinite" when it never was finite.
  */
 export function backtracking(trial: (alpha: number) => { x: Float64Array; value: number }, x: Float64Array, value: number, gradient: Float64Array, alpha0: number,
-  rounding?: (x: Float64Array) => boolean, c1 = 1e-4, maxHalvings = 60): { alpha: number; x: Float64Array; value: number; nonFinite: boolean } | null {
+  rounding?: (x: Float64Array) => boolean, c1 = 1e-4, maxHalvings = 60): { alpha: number; x: Float64Array; value: number } | "failed" | "flat" | "nonFinite" {
   let alpha = alpha0;
   let sawFinite = false;
+  let flat = true;
   for (let k = 0; k <= maxHalvings; k++) {
     const t = trial(alpha);
     if (Number.isFinite(t.value)) {
       sawFinite = true;
       let predicted = 0;
       for (let i = 0; i < x.length; i++) predicted += gradient[i] * (t.x[i] - x[i]);
-      if (predicted < 0 && Math.abs(t.value - value) <= ROUNDING_BAND * Math.abs(value) && rounding !== undefined) {
-        if (rounding(t.x)) return { alpha, x: t.x, value: t.value, nonFinite: false };
-      } else if (t.value <= value + c1 * predicted && predicted <= 0) return { alpha, x: t.x, value: t.value, nonFinite: false };
+      // A step that does not move x (predicted = 0) is no progress, whatever f says.
+      if (predicted < 0) {
+        if (Math.abs(t.value - value) <= ROUNDING_BAND * Math.abs(value) && rounding !== undefined) {
+          if (rounding(t.x)) return { alpha, x: t.x, value: t.value };
+        } else {
+          flat = false;
+          if (t.value <= value + c1 * predicted) return { alpha, x: t.x, value: t.value };
+        }
+      }
     }
     alpha /= 2;
   }
-  return sawFinite ? null : { alpha: 0, x, value, nonFinite: true };
+  return !sawFinite ? "nonFinite" : flat ? "flat" : "failed";
 }
