@@ -21,7 +21,7 @@ import { shapedLike } from "./result.js";
 export function flatCopy(t: Tensor): Float64Array {
   const c = concrete(t);
   const values = contiguousData(c, "float64");
-  return values === c.data ? Float64Array.from(values) : (values as Float64Array);
+  return values === c.data ? (values as Float64Array).slice() : (values as Float64Array);
 }
 
 /** fn's scalar value, checked: a rank-0 Tensor or a number, else an Error naming op. */
