@@ -65,7 +65,7 @@ function solveEquation(op: string, methodName: string, method: VectorMethod, s: 
   conditions: (inputs: Tensor[], y: Tensor) => Tensor, symmetric: boolean): SolverResult {
   const outcome = method.run({ F, y0: s.start, tol: s.tol, maxIter: s.maxIter, monitor: s.monitor, bracket: extra.bracket ?? null, memory: extra.memory ?? 5 });
   const result = conclude(op, methodName, outcome, s.toTensor(outcome.x), F.evaluations, s.tol, s.shouldThrow);
-  result.x = withDerivative(op, (...all) => conditions(all.slice(0, -1), all[all.length - 1]), s.args, result, { symmetric });
+  result.x = withDerivative(op, (...all) => conditions(all.slice(0, -1), all[all.length - 1]), s.args, result, { symmetric, implicit: s.implicit });
   return result;
 }
 

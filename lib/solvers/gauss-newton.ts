@@ -42,7 +42,7 @@ export function gaussNewton(problem: VectorProblem): Outcome {
       const c = halfSquaredNorm(F.value(trial));
       if (!Number.isFinite(c)) continue;
       sawFinite = true;
-      if (Math.abs(c - cost) > 16 * Number.EPSILON * cost) flat = false;
+      if (Math.abs(c - cost) > ROUNDING_BAND * cost) flat = false;
       if (c <= cost + 1e-4 * alpha * slope) {
         accepted = trial;
         break;

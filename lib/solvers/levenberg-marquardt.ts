@@ -59,7 +59,7 @@ export function levenbergMarquardt(problem: VectorProblem): Outcome {
       for (let i = 0; i < Jp.length; i++) linearized += (model.r[i] + Jp[i]) ** 2;
       const predicted = cost - linearized / 2;
       const rho = (cost - costTrial) / predicted;
-      if (Number.isFinite(costTrial) && Math.abs(costTrial - cost) > 16 * Number.EPSILON * cost) flat = false;
+      if (Number.isFinite(costTrial) && Math.abs(costTrial - cost) > ROUNDING_BAND * cost) flat = false;
       // Below the rounding of ½‖r‖² the ratio ρ is noise: there, a step that lowers ‖Jᵀr‖ is accepted.
       const indistinct = Number.isFinite(costTrial) && Math.abs(costTrial - cost) <= ROUNDING_BAND * cost;
       const trialModel = indistinct ? linearModel(problem, trial) : null;

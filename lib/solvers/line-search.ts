@@ -77,7 +77,7 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
   const sufficient = (pt: LinePoint): boolean => pt.value <= f0 + c1 * pt.alpha * d0;
   const curvature = (pt: LinePoint): boolean => Math.abs(pt.slope) <= -c2 * d0;
   const consider = (pt: LinePoint): void => {
-    if (Math.abs(pt.value - f0) > 16 * Number.EPSILON * Math.abs(f0)) flat = false;
+    if (Math.abs(pt.value - f0) > ROUNDING_BAND * Math.abs(f0)) flat = false;
     if (Number.isFinite(pt.value) && sufficient(pt) && pt.value < f0 && (best === null || pt.value < best.value)) best = pt;
   };
   const fallback = (allNonFinite: boolean): LineSearchOutcome => (best !== null ? { point: best, kind: "decrease", flat } : { point: null, kind: allNonFinite ? "nonFinite" : "failed", flat: flat && !allNonFinite });

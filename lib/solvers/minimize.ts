@@ -92,6 +92,6 @@ export function minimize(fn: UserFunction<Tensor | number>, x0: Operand, opts?: 
       const x = all[all.length - 1];
       return sub(x, projectBox(sub(x, gradient(all.slice(0, -1), x)), lowerT!, upperT!));
     };
-  result.x = withDerivative(op, conditions, s.args, result, { symmetric: box === null });
+  result.x = withDerivative(op, conditions, s.args, result, { symmetric: box === null, implicit: s.implicit });
   return result;
 }

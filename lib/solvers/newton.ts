@@ -19,7 +19,7 @@ import { gmres } from "../krylov/index.js";
 import { dot } from "../krylov/operator.js";
 import { fromData } from "../tensor/tensor.js";
 import { flatOperator, luSolve, qrLeastSquares } from "./dense.js";
-import { finiteVector, negated, norm, type VectorProblem } from "./problem.js";
+import { ROUNDING_BAND, finiteVector, negated, norm, type VectorProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** Systems up to this size use a dense Jacobian and LU. */
@@ -37,7 +37,7 @@ export function meritSearch(F: VectorProblem["F"], y: Float64Array, p: Float64Ar
     const n = norm(value);
     if (Number.isFinite(n)) {
       sawFinite = true;
-      if (Math.abs(n - Fnorm) > 16 * Number.EPSILON * Fnorm) flat = false;
+      if (Math.abs(n - Fnorm) > ROUNDING_BAND * Fnorm) flat = false;
       if (n <= (1 - 1e-4 * alpha) * Fnorm) return { y: trial, value, norm: n };
     }
     alpha /= 2;

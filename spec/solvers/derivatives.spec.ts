@@ -184,4 +184,13 @@ describe("solvers/derivatives: finite differences and the two modes", () => {
     const g = (l: number): number => grad(outer)(tensor(l)).item();
     expect(H).to.be.closeTo((g(5 + h) - g(5 - h)) / (2 * h), 1e-6 * Math.abs(H));
   });
+
+  it("opts.implicit chooses the derivative's linear solver (cg, minres, gmres, direct: the same dw/dλ); misuse names the entry", () => {
+    for (const linearSolver of ["cg", "minres", "gmres", "direct"] as const) {
+      const solve = (lam: Tensor): Tensor => minimize(ridge, W0, { args: [lam], implicit: { linearSolver, positiveDefinite: linearSolver === "cg", tol: 1e-12 } }).x;
+      expectClose(jvp(solve, [tensor(5)], [tensor(1)])[1], RIDGE_DW, 1e-7, 0, linearSolver);
+    }
+    expect(() => minimize(ridge, W0, { args: [5], implicit: { linearSolver: "qr" } as never })).to.throw(/^minimize: implicit.linearSolver must be one of "auto"/);
+    expect(() => minimize(ridge, W0, { args: [5], implicit: { solver: "cg" } as never })).to.throw(/^minimize: unknown entry implicit.solver/);
+  });
 });
