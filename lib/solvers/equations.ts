@@ -19,7 +19,7 @@ import { COMMON_OPTIONS, conclude, type SolverOptions, type SolverResult } from 
 import { checkFunction, setup, type Setup } from "./setup.js";
 import { withDerivative } from "./implicit.js";
 import {
-  FIXED_POINT_METHODS, FIXED_POINT_METHOD_NAMES, LEAST_SQUARES_METHODS, LEAST_SQUARES_METHOD_NAMES, ROOT_METHODS, ROOT_METHOD_NAMES,
+  checkSize, FIXED_POINT_METHODS, FIXED_POINT_METHOD_NAMES, LEAST_SQUARES_METHODS, LEAST_SQUARES_METHOD_NAMES, ROOT_METHODS, ROOT_METHOD_NAMES,
   type FixedPointMethodName, type LeastSquaresMethodName, type RootMethodName, type VectorMethod,
 } from "./methods.js";
 
@@ -92,6 +92,7 @@ export function root(fn: UserFunction<Tensor | number>, y0?: Operand, opts?: Roo
   if (start === undefined) throw new Error(`${op}: y0 is missing (got undefined); pass the initial point`);
   const s = setup(op, start, o, method.maxIter, "y0");
   const n = s.start.length;
+  checkSize(op, methodName, method, n, "newton");
   const F = new VectorFunction(op, fn, s.shape, s.dtype, s.plainArgs, "one per entry of y", n);
   return solveEquation(op, methodName, method, s, F, { bracket: o.bracket ?? null }, (inputs, y) => vectorValue(op, callWith(fn, [y, ...inputs]), n, "one per entry of y"), false);
 }

@@ -191,6 +191,11 @@ describe("solvers/result: misuse", () => {
     expectError(() => minimize(quadratic, "abc" as never), "minimize: x0");
   });
 
+  it("the dense methods (bfgs, broyden) refuse more than 4000 unknowns, naming the scalable method", () => {
+    expectError(() => minimize((x: Tensor) => sum(mul(x, x)), new Float64Array(4001), { method: "bfgs" }), "minimize: method \"bfgs\" keeps a dense 4001×4001 matrix", "\"lbfgs\"");
+    expectError(() => root((y: Tensor) => y, new Float64Array(4001), { method: "broyden" }), "root: method \"broyden\" keeps a dense", "\"newton\"");
+  });
+
   it("no input is mutated: x0, args and bounds keep their values", () => {
     const x0 = new Float64Array([3, -1]);
     const a = tensor([1, 2]);
