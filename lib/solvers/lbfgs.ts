@@ -55,7 +55,7 @@ class Memory {
   /**
    * −H g by the two-loop recursion, H the L-BFGS inverse-Hessian approximation
    * with H₀ = γI. With `mask`, the recursion runs in the free variables only
-   * (masked entries of every vector count as zero, and come out zero).
+   * (masked entries of every vector count as zero) and the masked entries get −γg.
    */
   direction(g: Float64Array, mask: Uint8Array | null): Float64Array {
     const n = g.length;
@@ -82,7 +82,9 @@ class Memory {
       axpy(alpha[j] - beta, this.s[j], q);
       if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
     }
-    for (let i = 0; i < n; i++) q[i] = -q[i];
+    // Masked (ε-active) entries take the scaled steepest-descent step, which the projection then clips
+    // at their bound: Bertsekas' two-metric projection, diagonal on the active set.
+    for (let i = 0; i < n; i++) q[i] = mask !== null && mask[i] ? -gamma * g[i] : -q[i];
     return q;
   }
 }

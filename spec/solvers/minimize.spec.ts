@@ -3,10 +3,10 @@
  * Hillstrom problems from their standard starts; bounds; the method table.
  */
 import { expect } from "chai";
-import { Tensor, minimize, mul, pow, sub, sum, tensor } from "../../lib/index.js";
+import { Tensor, add, minimize, mul, pow, sub, sum, tensor } from "../../lib/index.js";
 import { MINIMIZE_METHODS, MINIMIZE_METHOD_NAMES } from "../../lib/solvers/methods.js";
 import { expectClose, flat } from "../helpers.js";
-import { MGH, objectiveOf } from "./problems.js";
+import { MGH, at, objectiveOf } from "./problems.js";
 
 describe("solvers/minimize: Moré–Garbow–Hillstrom problems from their standard starts", () => {
   for (const problem of MGH) {
@@ -64,6 +64,17 @@ describe("solvers/minimize: bounds (projected)", () => {
       expect(r.residualNorm).to.be.at.most(1e-8);
     });
   }
+
+  it("a variable starting just inside its bound, with the gradient pushing it out, reaches the bound (the ε-active set moves too)", () => {
+    const f = (x: Tensor): Tensor => add(at(x, 0), pow(sub(at(x, 1), 3), 2));
+    for (const x0 of [[1e-5, 0], [0.5, 0], [0, 0]]) {
+      for (const method of ["lbfgs", "gradient-descent"] as const) {
+        const r = minimize(f, x0, { method, bounds: [0, 10] });
+        expect(r.status, `${method} from ${x0}`).to.equal("converged");
+        expectClose(r.x, [0, 3], 0, 1e-8, `${method} from ${x0}`);
+      }
+    }
+  });
 
   it("a start outside the box is projected onto it first", () => {
     const r = minimize((x: Tensor) => sum(mul(x, x)), [5, -5], { bounds: [1, 2] });
