@@ -76,6 +76,30 @@ describe("solvers/minimize: bounds (projected)", () => {
     }
   });
 
+  it("non-negative least squares with 60 unknowns: the KKT conditions hold at lbfgs's answer, checked on plain numbers", () => {
+    const m = 80;
+    const n = 60;
+    let seed = 7;
+    const random = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    const A = Array.from({ length: m }, () => Array.from({ length: n }, random));
+    const b = Array.from({ length: m }, random);
+    const f = (x: Tensor): Tensor => mul(0.5, sum(pow(sub(tensor(A).matmul(x), tensor(b)), 2)));
+    const r = minimize(f, new Array(n).fill(0), { bounds: [0, Infinity], tol: 1e-10, maxIter: 5000 });
+    expect(r.status, r.message).to.equal("converged");
+    const x = flat(r.x);
+    const residual = A.map((row, i) => row.reduce((acc, a, j) => acc + a * x[j], 0) - b[i]);
+    const g = Array.from({ length: n }, (_, j) => A.reduce((acc, row, i) => acc + row[j] * residual[i], 0));
+    let active = 0;
+    for (let j = 0; j < n; j++) {
+      expect(x[j]).to.be.at.least(0);
+      if (x[j] === 0) {
+        active++;
+        expect(g[j], `g[${j}] at an active bound`).to.be.at.least(-1e-9);
+      } else expect(Math.abs(g[j]), `g[${j}] of a free variable`).to.be.below(1e-9);
+    }
+    expect(active, "some bounds are active").to.be.above(5);
+  });
+
   it("a start outside the box is projected onto it first", () => {
     const r = minimize((x: Tensor) => sum(mul(x, x)), [5, -5], { bounds: [1, 2] });
     expectClose(r.x, [1, 1], 0, 1e-10);
