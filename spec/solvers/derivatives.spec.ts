@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import {
   Tensor, add, cos, div, exp, fixedPoint, grad, hessian, jacobian, jvp, leastSquares, matmul, mean, minimize, mul, pow, proximalGradient, root,
-  slice, softThreshold, sub, sum, tensor, vjp, concat,
+  slice, softThreshold, sub, sum, tensor, vjp, concat, traceTape,
 } from "../../lib/index.js";
 import { expectClose, flat, inner } from "../helpers.js";
 import { X_REF, Y_REF } from "../implicit/data.js";
@@ -192,5 +192,12 @@ describe("solvers/derivatives: finite differences and the two modes", () => {
     }
     expect(() => minimize(ridge, W0, { args: [5], implicit: { linearSolver: "qr" } as never })).to.throw(/^minimize: implicit.linearSolver must be one of "auto"/);
     expect(() => minimize(ridge, W0, { args: [5], implicit: { solver: "cg" } as never })).to.throw(/^minimize: unknown entry implicit.solver/);
+  });
+
+  it("the iterations are never taped: the tape holds one minimize node however many iterations ran", () => {
+    const f = (lam: Tensor): Tensor => sum(minimize((x: Tensor, l: Tensor) => add(sum(pow(sub(x, l), 4)), sum(mul(x, x))), [0, 0, 0], { args: [lam], method: "gradient-descent" }).x);
+    const entries = traceTape(f, tensor(2)).entries;
+    expect(entries.map((e) => e.op)).to.deep.equal(["input", "minimize", "sum"]);
+    expect(entries[1].custom).to.equal(true);
   });
 });
