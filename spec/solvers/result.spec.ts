@@ -189,6 +189,7 @@ describe("solvers/result: misuse", () => {
     expectError(() => fixedPoint(() => tensor([1, 2, 3]), [0, 1]), "fixedPoint: fn returned shape [3]");
     expectError(() => proximalGradient(quadratic, [0, 1], { prox: () => tensor([1, 2, 3]) }), "proximalGradient: prox returned shape [3]");
     expectError(() => minimize(quadratic, "abc" as never), "minimize: x0");
+    expectError(() => minimize(quadratic, [0, 1], { args: [tensor([1, 2], { dtype: "float32" })] }), "minimize: args[0] is float32 but x0 is float64");
   });
 
   it("the dense methods (bfgs, broyden) refuse more than 4000 unknowns, naming the scalable method", () => {
