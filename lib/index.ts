@@ -50,3 +50,12 @@ export type { ArbitraryLike, FastCheckArbitrary, VerifyOptions, VerifySummary } 
 
 export { LinearSolveError, ConvergenceError, ResidualError, DtypeMismatchError, TracedReadError } from "./errors.js";
 export type { KrylovStatus, SolveStatus } from "./errors.js";
+
+export { minimize } from "./solvers/minimize.js";
+export type { MinimizeOptions } from "./solvers/minimize.js";
+export { root, fixedPoint, leastSquares } from "./solvers/equations.js";
+export type { RootOptions, FixedPointOptions, LeastSquaresOptions } from "./solvers/equations.js";
+export { proximalGradient } from "./solvers/proximal-gradient.js";
+export type { ProximalGradientOptions, ProxFunction } from "./solvers/proximal-gradient.js";
+export type { SolverResult, SolverStatus, SolverOptions, IterationInfo as SolverIterationInfo, ImplicitOptions as SolverImplicitOptions } from "./solvers/result.js";
+export type { MinimizeMethodName, RootMethodName, FixedPointMethodName, LeastSquaresMethodName } from "./solvers/methods.js";
