@@ -84,9 +84,9 @@ describe("program/jit: jitted against eager", () => {
           const [, t] = jvp(f, [x], [v]);
           expectClose(jvp(jit(f), [x], [v])[1], t, 1e-12, 1e-14, "jvp(jit f)");
           expectClose(jit((p: Tensor, q: Tensor) => jvp(f, [p], [q])[1])(x, v), t, 1e-12, 1e-14, "jit(jvp)");
-          const Hv = hvp(f, [x], [v]);
-          expectClose(jit((p: Tensor) => hvp(f, [p], [v]))(x), Hv, 1e-12, 1e-14, "jit(hvp) with v captured");
-          expectClose(hvp(jit(f), [x], [v]), Hv, 1e-12, 1e-14, "hvp(jit f)");
+          const Hv = hvp(f, [x], [v]) as Tensor;
+          expectClose(jit((p: Tensor) => hvp(f, [p], [v]) as Tensor)(x), Hv, 1e-12, 1e-14, "jit(hvp) with v captured");
+          expectClose(hvp(jit(f), [x], [v]) as Tensor, Hv, 1e-12, 1e-14, "hvp(jit f)");
           expectClose(jit((p: Tensor) => jit(grad(jit(f)))(p))(x), g, 1e-12, 1e-14, "nested jit");
         }), runs(20));
       });
