@@ -48,10 +48,13 @@ function useCodegen(): boolean {
 
 type Runner = (out: FloatArray, data: readonly FloatArray[], bases: Float64Array) => void;
 
-/** A kernel with its compiled forms, one per layout of its leaves. */
+/** A kernel with its compiled forms, one per layout of its leaves (the last one used is checked first). */
 class CompiledKernel {
   readonly reads: Read[];
   private readonly forms = new Map<string, Runner>();
+  private last: Runner | null = null;
+  private lastStrides: number[][] = [];
+  private lastCodegen = false;
   readonly bases: Float64Array;
   readonly data: FloatArray[];
   constructor(readonly kernel: Kernel) {
@@ -59,20 +62,42 @@ class CompiledKernel {
     this.bases = new Float64Array(this.reads.length);
     this.data = new Array<FloatArray>(kernel.leaves.length);
   }
+  /** The leaves of the previous run: a leaf that is the same tensor again needs no new layout check or bases. */
+  private readonly lastLeaves: (Tensor | null)[] = [];
+  private sameLayout(leaves: readonly Tensor[], codegen: boolean): boolean {
+    if (this.last === null || codegen !== this.lastCodegen) return false;
+    for (let i = 0; i < leaves.length; i++) {
+      if (leaves[i] === this.lastLeaves[i]) continue;
+      const a = leaves[i].strides, b = this.lastStrides[i];
+      if (a.length !== b.length) return false;
+      for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return false;
+    }
+    return true;
+  }
   run(out: FloatArray, leaves: readonly Tensor[]): void {
-    const key = (useCodegen() ? "g" : "i") + layoutKey(leaves);
-    let form = this.forms.get(key);
-    if (form === undefined) {
-      if (useCodegen()) form = generate(this.kernel, leaves);
-      else {
-        const p = interpreter(this.kernel, leaves);
-        form = (o, d, b) => p.run(o, d, b);
+    const codegen = useCodegen();
+    if (!this.sameLayout(leaves, codegen)) {
+      const key = (codegen ? "g" : "i") + layoutKey(leaves);
+      let form = this.forms.get(key);
+      if (form === undefined) {
+        if (codegen) form = generate(this.kernel, leaves);
+        else {
+          const p = interpreter(this.kernel, leaves);
+          form = (o, d, b) => p.run(o, d, b);
+        }
+        this.forms.set(key, form);
       }
-      this.forms.set(key, form);
+      this.last = form;
+      this.lastCodegen = codegen;
+      this.lastStrides = leaves.map((t) => t.strides.slice());
     }
     for (let i = 0; i < leaves.length; i++) this.data[i] = leaves[i].data;
-    for (let r = 0; r < this.reads.length; r++) this.bases[r] = baseOf(this.reads[r], leaves[this.reads[r].slot]);
-    form(out, this.data, this.bases);
+    for (let r = 0; r < this.reads.length; r++) {
+      const leaf = leaves[this.reads[r].slot];
+      if (leaf !== this.lastLeaves[this.reads[r].slot]) this.bases[r] = baseOf(this.reads[r], leaf);
+    }
+    for (let i = 0; i < leaves.length; i++) this.lastLeaves[i] = leaves[i];
+    this.last!(out, this.data, this.bases);
   }
 }
 
@@ -81,63 +106,104 @@ export interface Executable {
   toString(): string;
 }
 
-/** Compiles a program: fusion, memory plan; kernels are generated on their first run (they depend on the strides of what they read). */
+/**
+ * Compiles a program: fusion, then the memory plan. Kernel outputs live in an
+ * arena laid out here, once: a buffer per value, reused by a later value of the
+ * same size once every reader of the first is done (linear scan over the steps;
+ * a value an equation reads may come back as a view, so its buffer stays taken
+ * while that equation's output is live). Kernels are generated on their first
+ * run (they depend on the strides of what they read).
+ */
 export function compile(program: Program): Executable {
   const steps = fuse(program);
   const kernels = steps.map((s) => (s.kind === "kernel" ? new CompiledKernel(s.kernel) : null));
-  // Liveness: the step after which each variable is no longer read.
+  const outId = steps.map((s) => (s.kind === "kernel" ? s.kernel.out.id : s.eq.out.id));
+  // Dense slots for the values: inputs first, then each step's output.
+  const slot = new Map<number, number>();
+  program.inputs.forEach((v) => slot.set(v.id, slot.size));
+  for (const id of outId) if (!slot.has(id)) slot.set(id, slot.size);
+  const env = new Array<Tensor | undefined>(slot.size);
+  type Source = { slot: number; value: null } | { slot: -1; value: Tensor };
+  const source = (a: Atom): Source => (a.kind === "const" ? { slot: -1, value: a.value } : { slot: slot.get(a.id)!, value: null });
+  const stepSources = steps.map((s) => (s.kind === "kernel" ? s.kernel.leaves : s.eq.inputs).map(source));
+  const outputSources = program.outputs.map(source);
+  const isOutput = new Set<number>();
+  for (const a of program.outputs) if (a.kind === "var") isOutput.add(a.id);
+
+  // Liveness: the last step reading each value; an equation's output may view its inputs, which then live as long.
   const lastUse = new Map<number, number>();
   steps.forEach((s, i) => {
-    const atoms = s.kind === "kernel" ? s.kernel.leaves : s.eq.inputs;
-    for (const a of atoms) if (a.kind === "var") lastUse.set(a.id, i);
+    for (const a of s.kind === "kernel" ? s.kernel.leaves : s.eq.inputs) if (a.kind === "var") lastUse.set(a.id, i);
   });
-  for (const a of program.outputs) if (a.kind === "var") lastUse.set(a.id, steps.length);
-  const releaseAfter: number[][] = steps.map(() => []);
-  for (const [id, i] of lastUse) if (i < steps.length) releaseAfter[i].push(id);
-  const outId = steps.map((s) => (s.kind === "kernel" ? s.kernel.out.id : s.eq.out.id));
+  for (const id of isOutput) lastUse.set(id, steps.length);
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i];
+    if (s.kind !== "equation") continue;
+    const end = lastUse.get(s.eq.out.id) ?? i;
+    for (const a of s.eq.inputs) if (a.kind === "var") lastUse.set(a.id, Math.max(lastUse.get(a.id) ?? i, end));
+  }
+  // The arena: kernel outputs that are not program outputs, by linear scan.
+  const arena: { size: number; freeAfter: number }[] = [];
+  const arenaIndex = steps.map(() => -1);
+  steps.forEach((s, i) => {
+    if (s.kind !== "kernel" || isOutput.has(s.kernel.out.id)) return;
+    const size = sizeOf(s.kernel.out.shape);
+    const end = lastUse.get(s.kernel.out.id) ?? i;
+    let b = arena.findIndex((a) => a.size === size && a.freeAfter < i);
+    if (b < 0) {
+      arena.push({ size, freeAfter: end });
+      b = arena.length - 1;
+    } else arena[b].freeAfter = end;
+    arenaIndex[i] = b;
+  });
+  let buffers: Float64Array[] | null = null;
+  /** One tensor per kernel step over its arena buffer, made once (tensors are immutable; the buffer's contents change). */
+  const arenaTensors = new Array<Tensor | null>(steps.length).fill(null);
+  const arenaSet = new Set<FloatArray>();
   const pool = new BufferPool();
-  const env = new Map<number, Tensor>();
   let busy = false;
   const leafBuffer: Tensor[][] = kernels.map((k) => new Array<Tensor>(k === null ? 0 : k.kernel.leaves.length));
-
-  const read = (a: Atom): Tensor => (a.kind === "const" ? a.value : env.get(a.id)!);
+  const read = (src: Source): Tensor => (src.slot < 0 ? src.value! : env[src.slot]!);
 
   function run(inputs: readonly Tensor[]): Tensor[] {
     // A host step may call this same function again: that call evaluates without the plan.
     if (busy) return withOutputSource(null, () => evaluate(program, inputs));
     busy = true;
     try {
-      program.inputs.forEach((v, i) => env.set(v.id, inputs[i]));
+      if (buffers === null) {
+        buffers = arena.map((a) => new Float64Array(a.size));
+        for (const b of buffers) arenaSet.add(b);
+      }
+      for (let i = 0; i < inputs.length; i++) env[i] = inputs[i];
       for (let i = 0; i < steps.length; i++) {
         const s = steps[i];
+        const srcs = stepSources[i];
         let out: Tensor;
         if (s.kind === "kernel") {
-          const k = s.kernel;
           const leaves = leafBuffer[i];
-          for (let j = 0; j < k.leaves.length; j++) leaves[j] = read(k.leaves[j]);
-          const data = pool.take("float64", sizeOf(k.out.shape), false);
-          kernels[i]!.run(data, leaves);
-          out = fromData(data, k.out.shape as number[]);
+          for (let j = 0; j < srcs.length; j++) leaves[j] = read(srcs[j]);
+          const b = arenaIndex[i];
+          if (b >= 0) {
+            out = arenaTensors[i] ?? (arenaTensors[i] = fromData(buffers[b], s.kernel.out.shape as number[]));
+          } else out = fromData(new Float64Array(sizeOf(s.kernel.out.shape)), s.kernel.out.shape as number[]);
+          kernels[i]!.run(out.data, leaves);
         } else {
-          const xs = s.eq.inputs.map(read);
+          const xs = srcs.map(read);
           out = s.eq.prim !== null
             ? withOutputSource(pool, () => bind(s.eq.prim!, xs, s.eq.params))
             : withOutputSource(null, () => bindCustom(s.eq.rule!, xs));
         }
-        pool.retain(out.data);
-        env.set(outId[i], out);
-        for (const id of releaseAfter[i]) {
-          const t = env.get(id);
-          if (t !== undefined) pool.release(t.data);
-          env.delete(id);
-        }
+        env[slot.get(outId[i])!] = out;
       }
-      const outs = program.outputs.map(read);
-      for (const t of outs) pool.disown(t.data);
-      return outs;
+      const outs = outputSources.map(read);
+      return outs.map((t) => {
+        if (arenaSet.has(t.data)) return fromData(t.data.slice(), t.shape.slice());
+        pool.disown(t.data);
+        return t;
+      });
     } finally {
       pool.releaseAll();
-      env.clear();
+      env.fill(undefined);
       for (const l of leafBuffer) l.fill(undefined as unknown as Tensor);
       busy = false;
     }
@@ -145,7 +211,7 @@ export function compile(program: Program): Executable {
 
   function toString(): string {
     const names = new Names(program);
-    const lines = [programToString(program, names), "", `steps (${useCodegen() ? "generated code" : "interpreter"}):`];
+    const lines = [programToString(program, names), "", `steps (${useCodegen() ? "generated code" : "interpreter"}; arena of ${arena.length} buffer(s), ${arena.reduce((n, a) => n + 8 * a.size, 0)} bytes):`];
     steps.forEach((s, i) => lines.push(stepToString(s, i, names)));
     return lines.join("\n");
   }

@@ -35,8 +35,10 @@ export function coefficients(read: Read, leaf: Tensor, rank: number): number[] {
 
 /** Read r's index at loop position 0. */
 export function baseOf(read: Read, leaf: Tensor): number {
+  const dims = read.node.map.dims;
+  const strides = leaf.strides;
   let base = leaf.offset;
-  read.node.map.dims.forEach((d, j) => (base += leaf.strides[j] * d.offset));
+  for (let j = 0; j < dims.length; j++) base += strides[j] * dims[j].offset;
   return base;
 }
 
