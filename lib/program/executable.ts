@@ -29,7 +29,7 @@ export type Backend = "auto" | "codegen" | "interpret";
 let backend: Backend = envBackend();
 
 function envBackend(): Backend {
-  const v = typeof process !== "undefined" ? process.env?.IMPLICIT_DIFF_JIT : undefined;
+  const v = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.IMPLICIT_DIFF_JIT;
   return v === "codegen" || v === "interpret" ? v : "auto";
 }
 
