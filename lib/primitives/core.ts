@@ -74,6 +74,8 @@ export interface Elementwise {
   readonly expr?: (...xs: string[]) => string;
   /** The same over n entries of arrays (the interpreter's loop, where no code may be generated); absent: `scalar` per entry. */
   readonly vector?: (out: Float64Array, xs: readonly Float64Array[], n: number) => void;
+  /** Rough cost of one entry relative to an add (default 1; a transcendental function ~4): fusion recomputes only cheap values. */
+  readonly cost?: number;
 }
 
 /**

@@ -250,18 +250,18 @@ const negPrim: Primitive = {
 };
 
 /** A unary op's scalar form through a Math function (inlined by generated code). */
-const math = (f: (x: number) => number, name: string, vector?: Elementwise["vector"]): Elementwise => ({ scalar: f, expr: (x) => `Math.${name}(${x})`, vector });
+const math = (f: (x: number) => number, name: string, vector?: Elementwise["vector"], cost = 4): Elementwise => ({ scalar: f, expr: (x) => `Math.${name}(${x})`, vector, cost });
 
 const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul }, math(Math.exp, "exp", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.exp(a[k]); }));
 const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad }, math(Math.log, "log", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.log(a[k]); }));
 const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.sqrt(a[k]); }));
-const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0], undefined, math(Math.abs, "abs"));
+const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0], undefined, math(Math.abs, "abs", undefined, 1));
 const signPrim = unaryPrimitive("sign", UnaryCode.Sign, null, undefined, undefined, { scalar: signValue });
 const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad }, math(Math.sin, "sin"));
 const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad }, math(Math.cos, "cos"));
 const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad }, math(Math.tanh, "tanh", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.tanh(a[k]); }));
-const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad }, { scalar: stableSigmoid });
-const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad }, { scalar: stableSoftplus });
+const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad }, { scalar: stableSigmoid, cost: 4 });
+const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad }, { scalar: stableSoftplus, cost: 4 });
 const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, (x) => greater(x, 0), [0], undefined, { scalar: reluValue });
 
 /** −x. */

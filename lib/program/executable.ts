@@ -15,11 +15,11 @@
  */
 import { fromData, type FloatArray, type Tensor } from "../tensor/tensor.js";
 import { BufferPool, withOutputSource } from "../tensor/storage.js";
-import { sizeOf } from "../tensor/shape.js";
+import { contiguousStrides, sizeOf } from "../tensor/shape.js";
 import { bind, bindCustom } from "../primitives/core.js";
 import { evaluate } from "./evaluate.js";
 import { fuse, type Kernel, type Node, type Step } from "./fuse.js";
-import { codeGenerationAllowed, generate, kernelSource } from "./codegen.js";
+import { codeGenerationAllowed, generate, kernelSource, programFunction, type Place, type ProgramFunction } from "./codegen.js";
 import { interpreter } from "./interpret.js";
 import { baseOf, layoutKey, readsOf, type Read } from "./layout.js";
 import { equationName, Names, programToString, typeToString, type Atom, type Program } from "./program.js";
@@ -165,6 +165,37 @@ export function compile(program: Program): Executable {
   const leafBuffer: Tensor[][] = kernels.map((k) => new Array<Tensor>(k === null ? 0 : k.kernel.leaves.length));
   const read = (src: Source): Tensor => (src.slot < 0 ? src.value! : env[src.slot]!);
 
+  // A program of kernels only runs as straight generated functions (see programFunction).
+  const straight = steps.every((s) => s.kind === "kernel") ? straightProgram(program, steps.map((s) => (s as { kernel: Kernel }).kernel), arenaIndex) : null;
+  const straightForms = new Map<string, ProgramFunction>();
+  let lastForm: ProgramFunction | null = null;
+  let lastInputStrides: number[][] = [];
+
+  function runStraight(inputs: readonly Tensor[]): Tensor[] {
+    let same = lastForm !== null && inputs.length === lastInputStrides.length;
+    for (let i = 0; same && i < inputs.length; i++) {
+      const a = inputs[i].strides, b = lastInputStrides[i];
+      if (a.length !== b.length) same = false;
+      for (let d = 0; same && d < a.length; d++) if (a[d] !== b[d]) same = false;
+    }
+    if (!same) {
+      const key = inputs.map((t) => t.strides.join(",")).join(";");
+      let form = straightForms.get(key);
+      if (form === undefined) straightForms.set(key, (form = straight!.compile(inputs, buffers!)));
+      lastForm = form;
+      lastInputStrides = inputs.map((t) => t.strides.slice());
+    }
+    const X = inputs.map((t) => t.data);
+    const XO = inputs.map((t) => t.offset);
+    const O = straight!.outputs.map((v) => new Float64Array(sizeOf(v.shape)));
+    lastForm!(X, XO, O);
+    return program.outputs.map((a) => {
+      if (a.kind === "const") return a.value;
+      const k = straight!.outputs.indexOf(a);
+      return k >= 0 ? fromData(O[k], a.shape.slice()) : inputs[program.inputs.indexOf(a)];
+    });
+  }
+
   function run(inputs: readonly Tensor[]): Tensor[] {
     // A host step may call this same function again: that call evaluates without the plan.
     if (busy) return withOutputSource(null, () => evaluate(program, inputs));
@@ -174,6 +205,7 @@ export function compile(program: Program): Executable {
         buffers = arena.map((a) => new Float64Array(a.size));
         for (const b of buffers) arenaSet.add(b);
       }
+      if (straight !== null && useCodegen()) return runStraight(inputs);
       for (let i = 0; i < inputs.length; i++) env[i] = inputs[i];
       for (let i = 0; i < steps.length; i++) {
         const s = steps[i];
@@ -217,6 +249,37 @@ export function compile(program: Program): Executable {
   }
 
   return { run, toString };
+}
+
+/** Where each kernel's leaves and output live, for a program of kernels only. */
+function straightProgram(program: Program, kernels: readonly Kernel[], arenaIndex: readonly number[]) {
+  const producer = new Map<number, number>();
+  kernels.forEach((k, i) => producer.set(k.out.id, i));
+  const outputIds = new Set<number>();
+  for (const a of program.outputs) if (a.kind === "var" && producer.has(a.id)) outputIds.add(a.id);
+  const outputs = kernels.map((k) => k.out).filter((v) => outputIds.has(v.id));
+  const consts: Tensor[] = [];
+  const placeOf = (a: Atom, inputs: readonly Tensor[]): Place => {
+    if (a.kind === "const") {
+      let index = consts.indexOf(a.value);
+      if (index < 0) index = consts.push(a.value) - 1;
+      return { kind: "const", index, leaf: a.value };
+    }
+    const input = program.inputs.findIndex((v) => v.id === a.id);
+    if (input >= 0) return { kind: "input", index: input, leaf: inputs[input] };
+    const strides = contiguousStrides(a.shape as number[]);
+    const o = outputs.findIndex((v) => v.id === a.id);
+    return o >= 0 ? { kind: "output", index: o, strides } : { kind: "arena", index: arenaIndex[producer.get(a.id)!], strides };
+  };
+  return {
+    outputs,
+    compile(inputs: readonly Tensor[], arena: readonly FloatArray[]): ProgramFunction {
+      consts.length = 0;
+      const places = kernels.map((k) => k.leaves.map((a) => placeOf(a, inputs)));
+      const outs = kernels.map((k) => placeOf(k.out, inputs));
+      return programFunction(kernels, places, outs, consts.map((c) => c.data), arena);
+    },
+  };
 }
 
 function nodeToString(n: Node, k: Kernel, names: Names): string {

@@ -117,7 +117,7 @@ export function fuse(program: Program): Step[] {
   for (const eq of eqs) {
     const kind = kinds.get(eq)!;
     if (kind !== "elementwise" && kind !== "view") continue;
-    const own = (kind === "elementwise" ? 1 : 0) + eq.inputs.reduce((c, a) => c + (a.kind === "var" && inlined.has(a.id) ? cost.get(a.id)! : 0), 0);
+    const own = (kind === "elementwise" ? eq.prim!.elementwise!.cost ?? 1 : 0) + eq.inputs.reduce((c, a) => c + (a.kind === "var" && inlined.has(a.id) ? cost.get(a.id)! : 0), 0);
     cost.set(eq.out.id, own);
     const users = consumers.get(eq.out.id) ?? [];
     const size = sizeOf(eq.out.shape);
