@@ -17,6 +17,7 @@ import { fromData, type FloatArray, type Tensor } from "../tensor/tensor.js";
 import { BufferPool, withOutputSource } from "../tensor/storage.js";
 import { contiguousStrides, sizeOf } from "../tensor/shape.js";
 import { bind, bindCustom } from "../primitives/core.js";
+import { keepingResident } from "../tensor/wasm/dense.js";
 import { evaluate } from "./evaluate.js";
 import { fuse, type Kernel, type Node, type Step } from "./fuse.js";
 import { codeGenerationAllowed, generate, kernelSource, programFunction, type Place, type ProgramFunction } from "./codegen.js";
@@ -196,7 +197,23 @@ export function compile(program: Program): Executable {
     });
   }
 
+  // Constants several dense products read (X in X w and Xᵀ r) may stay in the WebAssembly memory
+  // for one call, as in a backward sweep; never across calls (the user may write into them).
+  const denseReads = new Map<Tensor, number>();
+  for (const s of steps) {
+    if (s.kind !== "equation" || s.eq.prim?.dense !== true) continue;
+    for (const a of s.eq.inputs) if (a.kind === "const") denseReads.set(a.value, (denseReads.get(a.value) ?? 0) + 1);
+  }
+  const resident = [...denseReads].filter(([, n]) => n > 1).map(([t]) => t);
+  const hasHostSteps = steps.some((s) => s.kind === "equation" && s.eq.rule !== null);
+
   function run(inputs: readonly Tensor[]): Tensor[] {
+    // Not with host steps: user code could write into a constant's array while the call runs.
+    if (resident.length > 0 && !hasHostSteps && !busy) return keepingResident(resident, () => runPlanned(inputs));
+    return runPlanned(inputs);
+  }
+
+  function runPlanned(inputs: readonly Tensor[]): Tensor[] {
     // A host step may call this same function again: that call evaluates without the plan.
     if (busy) return withOutputSource(null, () => evaluate(program, inputs));
     busy = true;

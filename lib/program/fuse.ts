@@ -111,6 +111,17 @@ export function fuse(program: Program): Step[] {
   const kinds = new Map<Equation, ReturnType<typeof fusionKind>>();
   for (const eq of eqs) kinds.set(eq, fusionKind(eq));
 
+  // Views read by an op that is not fusible (a matrix product reading a transpose) run as views,
+  // not as copies: found backwards, since a view of a view so read is so read too.
+  const viewSteps = new Set<Equation>();
+  for (let i = eqs.length - 1; i >= 0; i--) {
+    const eq = eqs[i];
+    if (kinds.get(eq) !== "view") continue;
+    const users = consumers.get(eq.out.id) ?? [];
+    if (users.some((u) => kinds.get(u) === null || viewSteps.has(u))) viewSteps.add(eq);
+  }
+  for (const eq of viewSteps) kinds.set(eq, null);
+
   // Which values are inlined into their consumers, and what recomputing each costs.
   const inlined = new Set<number>();
   const cost = new Map<number, number>();
