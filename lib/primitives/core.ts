@@ -13,7 +13,7 @@
  * transformation (lib/ad) owns a trace with a level; values carry the trace that
  * made them, so two nested transformations never mix up their perturbations.
  */
-import { Tensor, tracing, type FloatArray, type TraceTag } from "../tensor/tensor.js";
+import { Tensor, tracing, type DType, type FloatArray, type TraceTag } from "../tensor/tensor.js";
 import { shapeToString } from "../tensor/shape.js";
 import { outputsPooled } from "../tensor/storage.js";
 import { TracedReadError } from "../errors.js";
@@ -108,6 +108,11 @@ export interface CustomRule {
    * flows through their inputs). Otherwise such a closure is an Error.
    */
   closures?: boolean;
+  /**
+   * The output's shape and dtype, when known without running the rule: a
+   * staging trace (jit) records the call with it instead of tracing `call`.
+   */
+  signature?: { shape: readonly number[]; dtype: DType };
 }
 
 /** A transformation in progress. Implementations: lib/ad/forward.ts, lib/ad/reverse.ts. */
@@ -311,7 +316,7 @@ let staging = 0;
  * constants goes there while jit traces (JAX's omnistaging): its value is
  * computed at every call, so a captured array written between calls is seen.
  */
-function stagingTrace(): Trace | null {
+export function stagingTrace(): Trace | null {
   if (staging === 0) return null;
   for (let i = stack.length - 1; i >= 0; i--) if (stack[i].staged && isLive(stack[i])) return stack[i];
   return null;

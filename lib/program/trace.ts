@@ -64,10 +64,13 @@ export class ProgramTrace extends Trace {
 
   processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
     const [atoms, primals] = this.atoms(inputs);
-    // The output's shape: the rule's function traced abstractly in a program of its own.
-    const inner = traceFunction((...xs: unknown[]) => rule.call(xs as Tensor[]), primals.map((p) => ({ shape: p.shape, dtype: p.dtype })), primals.map(() => null));
-    const o = inner.program.outputs[0];
-    const sig = o.kind === "var" ? o : { shape: o.value.shape, dtype: o.value.dtype };
+    // The output's shape: declared by the rule, or its function traced abstractly in a program of its own.
+    let sig = rule.signature;
+    if (sig === undefined) {
+      const inner = traceFunction((...xs: unknown[]) => rule.call(xs as Tensor[]), primals.map((p) => ({ shape: p.shape, dtype: p.dtype })), primals.map(() => null));
+      const o = inner.program.outputs[0];
+      sig = o.kind === "var" ? o : { shape: o.value.shape, dtype: o.value.dtype };
+    }
     const out = this.newVar(sig.shape, sig.dtype);
     this.equations.push({ prim: null, rule, params: undefined, inputs: atoms, out });
     return new ProgramTracer(this, shapeOnly(out.shape, out.dtype), out);

@@ -9,8 +9,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import {
-  Tensor, abs, add, customVjp, div, exp, grad, greater, hessian, hvp, jit, jvp, log, matmul, max, mean, mul, neg, reshape, sin, cos,
-  slice, softmax, sqrt, sub, sum, tanh, tensor, transpose, valueAndGrad, vjp, where, TracedReadError, broadcastTo, logsumexp,
+  Tensor, abs, add, div, exp, grad, greater, hessian, hvp, jit, jvp, log, matmul, max, mean, mul, neg, reshape, sin, cos,
+  slice, softmax, sqrt, sub, sum, tanh, tensor, transpose, valueAndGrad, vjp, where, TracedReadError, broadcastTo, logsumexp, ImplicitFunction, customRoot,
 } from "../../lib/index.js";
 import { setJitBackend } from "../../lib/program/jit.js";
 import { expectClose, expectError, tensorOf } from "../helpers.js";
@@ -125,6 +125,63 @@ describe("program/jit: jitted against eager", () => {
       });
     });
   }
+});
+
+describe("program/jit: implicit functions", () => {
+  // A closed form to test against: y*(x, a) = x / (1 + a), the root of F = (1 + a) y − x.
+  const forwardCalls: number[] = [];
+  const shrink = new ImplicitFunction({
+    forward: (x: Tensor, a: Tensor) => {
+      forwardCalls.push(1);
+      const scale = 1 + a.item();
+      return tensor(x.toFloat64Array().map((v) => v / scale));
+    },
+    conditions: (x: Tensor, a: Tensor, y: Tensor) => sub(mul(add(a, 1), y), x),
+  });
+  const x = tensor([1, -2, 3]);
+  const a = tensor(0.5);
+  const loss = (t: Tensor, s: Tensor): Tensor => sum(mul(sin(shrink.call(t, s)), t));
+  const exact = (t: Tensor, s: Tensor): Tensor => sum(mul(sin(div(t, add(s, 1))), t));
+
+  for (const b of backends) {
+    it(`an ImplicitFunction inside jit solves at every call, with its implicit derivative, in every composition (${b})`, () => {
+      setJitBackend(b);
+      try {
+        const jf = jit((t: Tensor, s: Tensor) => shrink.call(t, s));
+        expectClose(jf(x, a), [2 / 3, -4 / 3, 2], 1e-12);
+        const before = forwardCalls.length;
+        expectClose(jf(tensor([3, 0, -3]), tensor(2)), [1, 0, -1], 1e-12);
+        expect(forwardCalls.length).to.equal(before + 1);
+        const g = grad(exact, { argnums: [0, 1] })(x, a) as Tensor[];
+        const gj = jit(grad(loss, { argnums: [0, 1] }))(x, a) as Tensor[];
+        const gg = grad(jit(loss), { argnums: [0, 1] })(x, a) as Tensor[];
+        for (let i = 0; i < 2; i++) {
+          expectClose(gj[i], g[i], 1e-8, 1e-10, `jit(grad) ${i}`);
+          expectClose(gg[i], g[i], 1e-8, 1e-10, `grad(jit) ${i}`);
+        }
+        const v = tensor([0.3, 0.1, -0.2]);
+        const t = jvp((q: Tensor) => exact(q, a), [x], [v])[1];
+        expectClose(jvp((q: Tensor) => jit(loss)(q, a), [x], [v])[1], t, 1e-8, 1e-10, "jvp(jit)");
+        expectClose(jit((q: Tensor, w: Tensor) => jvp((p: Tensor) => loss(p, a), [q], [w])[1])(x, v), t, 1e-8, 1e-10, "jit(jvp)");
+      } finally {
+        setJitBackend("auto");
+      }
+    });
+  }
+
+  it("a jitted function may be the conditions of an ImplicitFunction", () => {
+    const conditions = jit((t: Tensor, s: Tensor, y: Tensor) => sub(mul(add(s, 1), y), t));
+    const f = new ImplicitFunction({ forward: (t: Tensor, s: Tensor) => tensor(t.toFloat64Array().map((q) => q / (1 + s.item()))), conditions });
+    const l = (t: Tensor, s: Tensor): Tensor => sum(mul(sin(f.call(t, s)), t));
+    const g = grad(exact, { argnums: [0, 1] })(x, a) as Tensor[];
+    const got = grad(l, { argnums: [0, 1] })(x, a) as Tensor[];
+    for (let i = 0; i < 2; i++) expectClose(got[i], g[i], 1e-8, 1e-10);
+  });
+
+  it("customRoot called directly under jit is an Error naming it and the way out", () => {
+    const f = jit((t: Tensor) => customRoot((p: Tensor, y: Tensor) => sub(y, p), [t], t, (_K, b: Tensor) => b));
+    expectError(() => f(x), "customRoot:", "jit", "ImplicitFunction");
+  });
 });
 
 describe("program/jit: signatures, captured values, errors", () => {
