@@ -204,6 +204,24 @@ describe("program/jit: signatures, captured values, errors", () => {
     expect(traces).to.equal(4);
   });
 
+  it("a jitted function closing over a value another transformation traces is differentiated through it, and not cached with it", () => {
+    let traces = 0;
+    const outer = (x: Tensor): Tensor => {
+      const inner = jit((y: Tensor) => {
+        traces++;
+        return sum(mul(sin(y), x));
+      });
+      return inner(tensor([0.5, 1]));
+    };
+    const x = tensor([2, -1]);
+    expectClose(grad(outer)(x), [Math.sin(0.5), Math.sin(1)], 1e-14);
+    expectClose(jit(grad(outer))(x), [Math.sin(0.5), Math.sin(1)], 1e-14);
+    const inners = jit((a: Tensor) => jit((b: Tensor) => mul(a, b))(tensor([3, 4])));
+    expectClose(inners(tensor([1, 2])), [3, 8]);
+    expectClose(inners(tensor([2, 2])), [6, 8]);
+    expect(traces).to.equal(2);
+  });
+
   it("a static argument chooses a branch; a traced one may not", () => {
     const f = jit((x: Tensor, positive: boolean) => (positive ? exp(x) : neg(x)), { staticArgnums: [1] });
     expectClose(f(tensor([0, 1]), true), [1, Math.E]);
