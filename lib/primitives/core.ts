@@ -72,8 +72,11 @@ export interface Primitive<P = void> {
 export interface Elementwise {
   readonly scalar: (...xs: number[]) => number;
   readonly expr?: (...xs: string[]) => string;
-  /** The same over n entries of arrays (the interpreter's loop, where no code may be generated); absent: `scalar` per entry. */
-  readonly vector?: (out: Float64Array, xs: readonly Float64Array[], n: number) => void;
+  /**
+   * The same over n entries: out[k] = f(xs[0][offsets[0] + k], …) (the interpreter's loop, where no
+   * code may be generated); absent: `scalar` per entry.
+   */
+  readonly vector?: (out: Float64Array, xs: readonly FloatArray[], offsets: readonly number[], n: number) => void;
   /** Rough cost of one entry relative to an add (default 1; a transcendental function ~4): fusion recomputes only cheap values. */
   readonly cost?: number;
 }
