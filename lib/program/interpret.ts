@@ -132,6 +132,8 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
   const result = compileNode(kernel.root);
 
   const rowLength = rank === 0 ? 1 : kernel.shape[last];
+  /** float32: each op's result rounded, as the eager kernel stores it in a Float32Array. */
+  const single = kernel.out.dtype === "float32";
   const outCoef = outputCoefficients(kernel);
   const outStep = rank === 0 ? 0 : outCoef[last];
   const position = new Array<number>(Math.max(rank - 1, 0)).fill(0);
@@ -161,6 +163,7 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
           ins.argOffsets[i] = frame.offsets[ins.args[i]];
         }
         applyOp(ins.op, buf, ins.argArrays, ins.argOffsets, len);
+        if (single) for (let k = 0; k < len; k++) buf[k] = Math.fround(buf[k]);
       } else if (ins.kind === "guard") {
         let inside = true;
         let lo = 0;
