@@ -191,7 +191,13 @@ function stagedUnder(x: Tensor): boolean {
   for (let v = x; v._trace !== null; v = (v as Tracer).primal) if ((v._trace as Trace).staged && isLive(v._trace)) return true;
   return false;
 }
-tracing.concrete = (x) => concrete(x);
+// Printing a value jit traces shows NaN: its numbers are not known until the program runs.
+tracing.concrete = (x) => (stagedUnder(x) ? unknownValues(x) : concrete(x));
+
+const unknownChunks = { float64: new Float64Array([NaN]), float32: new Float32Array([NaN]) };
+function unknownValues(x: Tensor): Tensor {
+  return new Tensor(unknownChunks[x.dtype], x.shape.slice(), x.shape.map(() => 0), 0);
+}
 
 // ---------------------------------------------------------------------------
 // Visibility: which tracers a computation sees.

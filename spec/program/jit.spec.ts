@@ -264,6 +264,13 @@ describe("program/jit: signatures, captured values, errors", () => {
     }
     // Eager, the same function works.
     expectClose(branchy(x), [-1, 2]);
+    // Printing is allowed, and shows no made-up numbers.
+    let printed = "";
+    jit((t: Tensor) => {
+      printed = String(mul(t, 2));
+      return t;
+    })(x);
+    expect(printed).to.contain("traced").and.contain("NaN");
   });
 
   it("user errors pass through unchanged, and the library stays usable", () => {
