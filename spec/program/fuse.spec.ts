@@ -4,9 +4,10 @@
  * as a view, and that the arena reuses buffers.
  */
 import { expect } from "chai";
-import { Tensor, add, exp, grad, jit, matmul, mean, mul, sin, slice, sqrt, sub, sum, tanh, tensor, transpose } from "../../lib/index.js";
+import { Tensor, add, div, exp, grad, jit, matmul, mean, mul, sin, slice, sqrt, sub, sum, tanh, tensor, transpose } from "../../lib/index.js";
 import { fuse, liveEquations, type Node } from "../../lib/program/fuse.js";
 import { traceFunction } from "../../lib/program/trace.js";
+import { kernelSources } from "../../lib/program/executable.js";
 import { expectClose } from "../helpers.js";
 
 const stepsOf = (f: (...xs: Tensor[]) => unknown, ...args: Tensor[]) =>
@@ -71,5 +72,21 @@ describe("program/fuse: kernels from the primitives' op knowledge", () => {
     const b = f(tensor([1, 2]));
     expect(a.toArray()).to.not.deep.equal(b.toArray());
     expectClose(f(x), a, 0);
+  });
+
+  it("generated code computes a repeated subexpression once and reads constants outside the loop", () => {
+    const f = (x: Tensor) => {
+      const d = sub(slice(x, [1], [3]), slice(x, [0], [3]));
+      return sum(mul(d, div(d, sqrt(add(mul(d, d), 0.01)))));
+    };
+    const x = tensor([0.5, 1, 3, 2]);
+    const traced = traceFunction(f as (...xs: unknown[]) => unknown, [{ shape: [4], dtype: "float64" }], [null]);
+    const [source] = kernelSources(traced.program, [x]);
+    // The difference x[i+1] − x[i] appears once in the loop body, bound to a name.
+    expect(source.match(/ - /g)?.length).to.equal(1);
+    expect(source).to.match(/const e\d+ = \(D\d\[q\d+_0\] - D\d\[q\d+_0\]\);/);
+    // The constant 0.01 is read once, before the loop.
+    expect(source.indexOf("const h")).to.be.lessThan(source.indexOf("for ("));
+    expectClose(jit(f)(x), f(x), 1e-14);
   });
 });
