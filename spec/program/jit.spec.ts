@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import {
   Tensor, abs, add, div, exp, grad, greater, hessian, hvp, jit, jvp, log, matmul, max, mean, mul, neg, reshape, sin, cos,
   slice, softmax, sqrt, sub, sum, tanh, tensor, transpose, valueAndGrad, vjp, where, TracedReadError, broadcastTo, logsumexp, ImplicitFunction, customRoot,
+  jacobian, linearize, linearTranspose,
 } from "../../lib/index.js";
 import { setJitBackend } from "../../lib/program/jit.js";
 import { expectClose, expectError, tensorOf } from "../helpers.js";
@@ -102,6 +103,20 @@ describe("program/jit: jitted against eager", () => {
           expect(got.dtype).to.equal("float32");
           expectClose(got, f(x32), 1e-12, 1e-14);
         }), runs(30));
+      });
+
+      it("jacobian, linearize, linearTranspose and vjp compose with jit in both orders", () => {
+        const f = (t: Tensor): Tensor => mul(sin(t), exp(mul(t, C.reshape([12]).slice([0], [3]))));
+        const x = tensor([0.3, -0.4, 1.1]);
+        const v = tensor([1, 2, 3]);
+        expectClose(jacobian(jit(f))(x) as Tensor, jacobian(f)(x) as Tensor, 1e-12, 1e-14);
+        expectClose(jit(jacobian(f))(x) as Tensor, jacobian(f)(x) as Tensor, 1e-12, 1e-14);
+        const [, lin] = linearize(jit(f), x);
+        const [, reference] = linearize(f, x);
+        expectClose(lin(v) as Tensor, reference(v) as Tensor, 1e-12, 1e-14);
+        expectClose(linearTranspose(lin)(v)[0], linearTranspose(reference)(v)[0], 1e-12, 1e-14);
+        expectClose(jit((t: Tensor) => linearize(f, t)[1](v) as Tensor)(x), reference(v) as Tensor, 1e-12, 1e-14);
+        expectClose(vjp(jit(f), x)[1](v)[0], vjp(f, x)[1](v)[0], 1e-12, 1e-14);
       });
 
       it("hessian(jit f) equals hessian(f)", () => {
