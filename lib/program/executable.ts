@@ -304,7 +304,7 @@ function nodeToString(n: Node, k: Kernel, names: Names): string {
   if (n.kind === "zero") return "0";
   if (n.kind === "read") {
     const idx = n.map.dims.map((d) => (d.axis < 0 ? String(d.offset) : `i${d.axis}${d.offset > 0 ? `+${d.offset}` : d.offset < 0 ? `${d.offset}` : ""}`));
-    return `${names.of(k.leaves[n.slot])}[${idx.join(",")}]`;
+    return idx.length === 0 ? names.of(k.leaves[n.slot]) : `${names.of(k.leaves[n.slot])}[${idx.join(",")}]`;
   }
   if (n.kind === "guard") {
     const conds = n.bounds.map((b) => `${b.lo}≤i${b.axis}<${b.hi}`).join(" ∧ ");
