@@ -18,7 +18,7 @@ import type { Bound, Kernel, Node } from "./fuse.js";
 import type { Elementwise } from "../primitives/core.js";
 import { coefficients, initialValue, outputCoefficients, readsOf } from "./layout.js";
 
-const BLOCK = 256;
+const BLOCK = 1024;
 
 /** Where a value lies for the current block: `arrays[v]` from `offsets[v]` on. */
 interface Frame {
