@@ -16,7 +16,7 @@ import {
 import { setJitBackend } from "../../lib/program/jit.js";
 import { expectClose, expectError, tensorOf } from "../helpers.js";
 import { runs } from "../ad/fixtures.js";
-import { halfSin, programOf, stepsArb, type ProgramOp } from "../ad/subjects.js";
+import { halfSin, programOf, stepsArb, tripleExp, type ProgramOp } from "../ad/subjects.js";
 
 /** Ops of random programs on [3,4] values: elementwise chains, broadcasts, slices and pads, reductions, products, selections. */
 function opsWith(dtype: "float64" | "float32"): ProgramOp[] {
@@ -150,6 +150,13 @@ describe("program/jit: jitted against eager", () => {
         expectClose(grad(jit(f))(x), grad(f)(x), 1e-12);
         expectClose(jit(grad(f))(x), grad(f)(x), 1e-12);
         expect(jit(halfSin).lower(x).toString()).to.contain("host step");
+        // A customJvp rule (tripled tangent) is the one jvp and grad use through jit, in both orders.
+        const g = (t: Tensor): Tensor => tripleExp(t);
+        const v = tensor([1, -1, 0.5]);
+        const t = jvp(g, [x], [v])[1];
+        expectClose(jvp(jit(g), [x], [v])[1], t, 1e-12);
+        expectClose(jit((p: Tensor) => jvp(g, [p], [v])[1])(x), t, 1e-12);
+        expectClose(grad(jit((p: Tensor) => sum(g(p))))(x), grad((p: Tensor) => sum(g(p)))(x), 1e-12);
       });
     });
   }
