@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import {
   Tensor, abs, add, div, exp, grad, greater, hessian, hvp, jit, jvp, log, matmul, max, mean, mul, neg, reshape, sin, cos,
   slice, softmax, sqrt, sub, sum, tanh, tensor, transpose, valueAndGrad, vjp, where, TracedReadError, broadcastTo, logsumexp, ImplicitFunction, customRoot,
-  jacobian, linearize, linearTranspose,
+  jacobian, linearize, linearTranspose, projectSimplex, projectL2Ball, cg,
 } from "../../lib/index.js";
 import { setJitBackend } from "../../lib/program/jit.js";
 import { expectClose, expectError, tensorOf } from "../helpers.js";
@@ -211,6 +211,19 @@ describe("program/jit: implicit functions", () => {
     const g = grad(exact, { argnums: [0, 1] })(x, a) as Tensor[];
     const got = grad(l, { argnums: [0, 1] })(x, a) as Tensor[];
     for (let i = 0; i < 2; i++) expectClose(got[i], g[i], 1e-8, 1e-10);
+  });
+
+  it("projections that read values run as host steps under jit; Krylov solvers inside jit are an Error naming the way out", () => {
+    const v = tensor([0.3, -0.5, 1.2, 0.7]);
+    const f = (t: Tensor): Tensor => sum(mul(sin(t), projectSimplex(mul(t, 2))));
+    expectClose(jit((t: Tensor) => projectSimplex(t))(v), projectSimplex(v), 1e-14);
+    expectClose(jit(f)(v), f(v), 1e-14);
+    expectClose(jit(grad(f))(v), grad(f)(v), 1e-12);
+    expectClose(grad(jit(f))(v), grad(f)(v), 1e-12);
+    expectClose(jit((t: Tensor) => projectL2Ball(t, 0.5))(v), projectL2Ball(v, 0.5), 1e-14);
+    const A = tensor([[4, 1], [1, 3]]);
+    expectError(() => jit((b: Tensor) => cg(A, b).x)(tensor([1, 2])), "cg:", "jit", "ImplicitFunction");
+    expectError(() => jit((b: Tensor) => add(b, cg(A, tensor([1, 2])).x))(tensor([1, 2])), "cg:", "jit");
   });
 
   it("customRoot called directly under jit is an Error naming it and the way out", () => {
