@@ -196,7 +196,7 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
       }
       position.fill(0);
       for (let r = 0; r < reads.length; r++) rowBase[r] = bases[r];
-      runInstructions(invariants, 0, BLOCK, data);
+      runInstructions(invariants, 0, Math.min(BLOCK, rowLength), data);
       let o = 0;
       for (let row = 0; row < rows; row++) {
         let outRow = 0;
