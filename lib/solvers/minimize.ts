@@ -79,7 +79,7 @@ export function minimize(fn: UserFunction<Tensor | number>, x0: Operand, opts?: 
       if (!(box.lower[i] <= box.upper[i])) throw new Error(`${op}: bounds must satisfy lower ≤ upper, but at entry ${i} lower = ${describe(box.lower[i])} and upper = ${describe(box.upper[i])}`);
     }
   }
-  const f = new ScalarObjective(op, fn, s.shape, s.dtype, s.plainArgs);
+  const f = new ScalarObjective(op, fn, s.shape, s.dtype, s.plainArgs, s.compile);
   const outcome = method.run({ f, x0: s.start, bounds: box, tol: s.tol, maxIter: s.maxIter, monitor: s.monitor, memory: o.memory ?? 10 });
   const result = conclude(op, methodName, outcome, s.toTensor(outcome.x), f.evaluations, s.tol, s.shouldThrow);
   const gradient = (inputs: Tensor[], x: Tensor): Tensor => grad((w: Tensor) => {

@@ -14,6 +14,7 @@ import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, untraced } from "../primitives/core.js";
 import { valueAndGrad, grad } from "../ad/reverse.js";
 import { linearize, linearTranspose } from "../ad/linearize.js";
+import { jit } from "../program/jit.js";
 import { callWith, type UserFunction } from "../primitives/util.js";
 import { shapedLike } from "./result.js";
 
@@ -55,26 +56,51 @@ abstract class Evaluator {
   }
 }
 
+/**
+ * `f` compiled by `jit` (traced on the first call, then one fused program per
+ * call: no per-op dispatch and no fresh memory per iteration), or `f` itself
+ * when `compile` is false or fn cannot be traced: code that reads values
+ * (`x.item()`, a branch on a comparison) or runs a solve jit cannot stage makes
+ * the first compiled call throw, and the solve then evaluates eagerly. An error
+ * that eager evaluation throws too is the user's and reaches them unchanged.
+ */
+function compiledOrEager<A extends unknown[], R>(f: (...args: A) => R, compile: boolean): (...args: A) => R {
+  if (!compile) return f;
+  const compiled = jit(f as unknown as (...args: never[]) => R) as unknown as (...args: A) => R;
+  let chosen: ((...args: A) => R) | null = null;
+  return (...args: A): R => {
+    if (chosen !== null) return chosen(...args);
+    try {
+      const out = compiled(...args);
+      chosen = compiled;
+      return out;
+    } catch {
+      const out = f(...args);
+      chosen = f;
+      return out;
+    }
+  };
+}
+
 /** A scalar objective f(x): values, gradients and Hessian products on flat vectors. */
 export class ScalarObjective extends Evaluator {
-  /**
-   * x ↦ [f(x), ∇f(x)], built once per solve: the one line to change to run the
-   * iterations compiled (`jit(valueAndGrad(...))`) once `jit` is available.
-   */
+  /** x ↦ [f(x), ∇f(x)], built once per solve and compiled (see `compiledOrEager`). */
   private readonly valueAndGradFn: (x: Tensor) => [Tensor, Tensor];
   private readonly scalar: (x: Tensor) => Tensor | number;
+  private readonly valueFn: (x: Tensor) => Tensor | number;
 
-  constructor(op: string, fn: UserFunction<unknown>, shape: number[], dtype: DType, args: Tensor[]) {
+  constructor(op: string, fn: UserFunction<unknown>, shape: number[], dtype: DType, args: Tensor[], compile = true) {
     super(op, fn, shape, dtype, args);
     this.scalar = (w) => scalarOf(this.op, this.call(w));
-    this.valueAndGradFn = valueAndGrad(this.scalar);
+    this.valueAndGradFn = compiledOrEager(valueAndGrad(this.scalar), compile);
+    this.valueFn = compiledOrEager(this.scalar, compile);
   }
 
   /** f(x). */
   value(x: Float64Array): number {
     this.evaluations++;
     return untraced(() => {
-      const v = this.scalar(this.point(x));
+      const v = this.valueFn(this.point(x));
       return typeof v === "number" ? v : concrete(v).item();
     });
   }

@@ -56,7 +56,7 @@ export function proximalGradient(fn: UserFunction<Tensor | number>, x0: Operand,
   checkFunction(op, "fn", fn);
   const o = readOptions(op, opts, OPTIONS, { required: true });
   const s = setup(op, x0, o, 10000);
-  const f = new ScalarObjective(op, fn, s.shape, s.dtype, s.plainArgs);
+  const f = new ScalarObjective(op, fn, s.shape, s.dtype, s.plainArgs, s.compile);
   const prox = (v: Float64Array, step: number): Float64Array => untraced(() => {
     const point = s.toTensor(v);
     return flatCopy(concrete(proxValue(op, callWith(o.prox, [point, step, ...s.plainArgs]), point)));

@@ -65,6 +65,12 @@ export interface SolverOptions {
   throw?: boolean;
   /** How the derivative's linear systems (with ∂F/∂x of the conditions) are solved. */
   implicit?: ImplicitOptions;
+  /**
+   * Evaluate fn (minimize, proximalGradient) compiled by `jit` (default true):
+   * traced on the first iteration, then one fused program per evaluation. fn
+   * that reads values or branches on them runs eagerly by itself; false forces it.
+   */
+  jit?: boolean;
 }
 
 /** The linear solves of x's derivative, as ImplicitFunction's options of the same names. */
@@ -95,6 +101,7 @@ export const COMMON_OPTIONS = {
   callback: is.function<(info: IterationInfo) => boolean | void>("a function (info) => boolean | void"),
   throw: is.boolean,
   implicit: kind<ImplicitOptions>("an object { linearSolver, tol, maxIter, positiveDefinite }", isPlainObject),
+  jit: is.boolean,
 } satisfies Record<keyof SolverOptions, OptionKind<unknown>>;
 
 /** The default tolerance on the residual norm for a dtype. */

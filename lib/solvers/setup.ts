@@ -28,6 +28,8 @@ export interface Setup {
   monitor: Monitor;
   toTensor: (x: Float64Array) => Tensor;
   implicit: ImplicitOptions;
+  /** Evaluate a scalar fn compiled by jit (opts.jit, default true). */
+  compile: boolean;
 }
 
 export function checkFunction(op: string, what: string, f: unknown): void {
@@ -56,5 +58,6 @@ export function setup(op: string, x0: unknown, o: SolverOptions, defaultMaxIter:
     monitor: new Monitor(o.callback, toTensor),
     toTensor,
     implicit: readOptions(op, o.implicit, IMPLICIT_OPTIONS, { what: "implicit" }),
+    compile: o.jit ?? true,
   };
 }

@@ -153,3 +153,50 @@ describe("solvers/minimize: the method table", () => {
     expectClose(flat(r.x), [1, 1, 1, 1], 0, 1e-4);
   });
 });
+
+describe("solvers/minimize: evaluations compiled by jit", () => {
+  const rosenbrock = (x: Tensor): Tensor => {
+    const a = x.slice([0], [1]).reshape([]), b = x.slice([1], [1]).reshape([]);
+    return add(pow(sub(1, a), 2), mul(100, pow(sub(b, pow(a, 2)), 2)));
+  };
+
+  it("gives the same iterates compiled (default) and eager (jit: false), for every method", () => {
+    for (const method of ["lbfgs", "bfgs", "newton-cg", "gradient-descent"] as const) {
+      const opts = { method, tol: 1e-6, maxIter: 20000 };
+      const compiled = minimize(rosenbrock, [-1.2, 1], opts);
+      const eager = minimize(rosenbrock, [-1.2, 1], { ...opts, jit: false });
+      expect(compiled.iterations, method).to.equal(eager.iterations);
+      expectClose(compiled.x, flat(eager.x), 1e-12, 0, method);
+      expect(compiled.value).to.be.closeTo(eager.value!, 1e-12 * Math.max(1, Math.abs(eager.value!)));
+    }
+  });
+
+  it("traces fn once per kind of evaluation instead of running it at every evaluation", () => {
+    let calls = 0;
+    const counted = (x: Tensor): Tensor => (calls++, rosenbrock(x));
+    const compiled = minimize(counted, [-1.2, 1], { tol: 1e-8 });
+    const compiledCalls = calls;
+    calls = 0;
+    minimize(counted, [-1.2, 1], { tol: 1e-8, jit: false });
+    expect(calls).to.be.at.least(compiled.evaluations);
+    expect(compiledCalls).to.be.at.most(2);
+  });
+
+  it("falls back to eager evaluation when fn reads values (a branch jit cannot stage), with the same result", () => {
+    let branches = 0;
+    const reading = (x: Tensor): Tensor => {
+      // A value-dependent branch: under jit this read is an Error, so the solve runs eagerly.
+      if (sum(x).stopGradient().item() > 1e6) branches++;
+      return rosenbrock(x);
+    };
+    const r = minimize(reading, [-1.2, 1], { tol: 1e-8 });
+    const plain = minimize(rosenbrock, [-1.2, 1], { tol: 1e-8, jit: false });
+    expect(r.status).to.equal("converged");
+    expectClose(r.x, flat(plain.x), 1e-12, 0, "x");
+    expect(branches).to.equal(0);
+  });
+
+  it("checks the option: jit must be a boolean", () => {
+    expect(() => minimize(rosenbrock, [-1.2, 1], { jit: "yes" as unknown as boolean })).to.throw(/^minimize: .*jit/);
+  });
+});
