@@ -5,6 +5,7 @@ import { diagnose, firstNonFiniteNode, type Finding } from "./diagnosis.js";
 import { SweepPlayer } from "./sweep-view.js";
 import { byTestId, fill, fmt, h, showError, showNumber } from "./format.js";
 import { renderPlot, powerOfTen } from "./plot.js";
+import { compile, countProgram, type Compiled } from "./compiled.js";
 
 export interface Preset {
   id: string;
@@ -181,9 +182,52 @@ export class TapeSection {
     this.renderLadder();
     this.renderPaths();
 
+    this.renderCompiled();
+
     byTestId("code-part1-f").textContent = `const f = (x, y) => ${toCode(this.expr!)};`;
     byTestId("code-part1-x").textContent = String(a.x);
     byTestId("code-part1-y").textContent = String(a.y);
+  }
+
+  /** The jit panel: f's program and its gradient's, as the library prints them, and the compiled gradient against the tape's. */
+  private renderCompiled(): void {
+    const a = this.analysis!;
+    const panel = byTestId("jit-panel");
+    byTestId("jit-expr").textContent = format(this.expr!);
+    const set = (id: string, text: string): void => {
+      byTestId(id).querySelector("code")!.textContent = text;
+    };
+    let c: Compiled;
+    try {
+      c = compile(this.expr!, a.x, a.y);
+    } catch (err) {
+      // Not expected for the page's expressions; shown rather than hidden if it happens.
+      const message = `jit could not compile this function: ${err instanceof Error ? err.message : String(err)}`;
+      panel.dataset.failed = "true";
+      for (const id of ["jit-program", "jit-grad-program", "jit-where-program"]) set(id, message);
+      return;
+    }
+    delete panel.dataset.failed;
+    set("jit-program", c.program);
+    set("jit-grad-program", c.gradientProgram);
+    set("jit-where-program", c.whereProgram);
+    const counts = (text: string): string => {
+      const { equations, kernels } = countProgram(text);
+      return `${equations} equation${equations === 1 ? "" : "s"}, run as ${kernels} fused kernel${kernels === 1 ? "" : "s"}`;
+    };
+    byTestId("jit-count").textContent = counts(c.program);
+    byTestId("jit-grad-count").textContent = counts(c.gradientProgram);
+    showNumber(byTestId("jit-x"), a.x, 8);
+    showNumber(byTestId("jit-y"), a.y, 8);
+    showNumber(byTestId("jit-dx"), c.gradient[0]);
+    showNumber(byTestId("jit-dy"), c.gradient[1]);
+    showNumber(byTestId("jit-rev-dx"), a.gradient[0]);
+    showNumber(byTestId("jit-rev-dy"), a.gradient[1]);
+    showError(byTestId("jit-err-dx"), Math.abs(c.gradient[0] - a.gradient[0]));
+    showError(byTestId("jit-err-dy"), Math.abs(c.gradient[1] - a.gradient[1]));
+    byTestId("jit-branch-error").textContent = c.branchError;
+    showNumber(byTestId("jit-where-value"), c.whereValue);
+    showNumber(byTestId("jit-abs-f"), Math.abs(a.value));
   }
 
   /**
