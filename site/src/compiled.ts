@@ -14,8 +14,8 @@ export interface Compiled {
   gradientProgram: string;
   /** The compiled gradient program run at (x, y): ∂f/∂x, ∂f/∂y. */
   gradient: [number, number];
-  /** The Error message of a jitted |f| that branches on `.item()`. */
-  branchError: string;
+  /** The Error message of a jitted |f| that branches on `.item()`; null when f is a constant (nothing traced to read). */
+  branchError: string | null;
   /** The same |f| selected by `where`: its value, and its program. */
   whereValue: number;
   whereProgram: string;
@@ -60,7 +60,7 @@ export function compile(expr: Expr, x0: number, y0: number): Compiled {
     return where(greater(v, 0), v, neg(v));
   });
   // #endregion
-  let branchError = "";
+  let branchError: string | null = null;
   try {
     absBranch(x, y);
   } catch (err) {

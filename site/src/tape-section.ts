@@ -225,7 +225,9 @@ export class TapeSection {
     showNumber(byTestId("jit-rev-dy"), a.gradient[1]);
     showError(byTestId("jit-err-dx"), Math.abs(c.gradient[0] - a.gradient[0]));
     showError(byTestId("jit-err-dy"), Math.abs(c.gradient[1] - a.gradient[1]));
-    byTestId("jit-branch-error").textContent = c.branchError;
+    byTestId("jit-branch-verb").textContent = c.branchError === null ? "does not throw here:" : "throws:";
+    byTestId("jit-branch-error").textContent = c.branchError ?? "this f depends on neither x nor y, so its value is a constant, known while tracing.";
+    byTestId("jit-branch-error-line").classList.toggle("jit-error", c.branchError !== null);
     showNumber(byTestId("jit-where-value"), c.whereValue);
     showNumber(byTestId("jit-abs-f"), Math.abs(a.value));
   }

@@ -13,6 +13,7 @@ import { analyse, forwardState, pathsFrom, scalarTape, sweepState } from "../../
 import { diagnose, firstNonFiniteNode } from "../../site/src/diagnosis.js";
 import { chooseLayout, layersOf, layoutGraph } from "../../site/src/graph-layout.js";
 import { analyseModes, countWork, logSumExp, modesPoint } from "../../site/src/modes.js";
+import { compile, countProgram } from "../../site/src/compiled.js";
 import { expectClose } from "../helpers.js";
 
 const SMOOTH = ["sin(x) * y + x^2", "x*y + exp(x)/y", "sigmoid(x) * tanh(y)", "exp(-x^2) * cos(3*y)", "x*x*x", "log(1 + exp(x*y)) - softplus(x*y)"];
@@ -183,5 +184,30 @@ describe("teaching page: the code shown for an expression (Node)", () => {
       expect(shown.gradients).to.deep.equal(ran.gradients);
     }
     expect(toCode(parse("-x^2 + pi*y"))).to.equal("add(neg(pow(x, 2)), mul(Math.PI, y))");
+  });
+});
+
+describe("teaching page: the jit panel's programs (Node)", () => {
+  it("compiles f and its gradient: the gradient program equals grad, |f| by where equals |f|, and a branch on a value throws", () => {
+    for (const [text, x, y] of [["x*x*x", 1.3, 0.4], ["sin(x) * y + x^2", -0.7, 2.5], ["exp(-x^2) * cos(3*y)", 0.3, -1.1], ["3", 1, 2]] as const) {
+      const expr = parse(text);
+      const c = compile(expr, x, y);
+      const a = analyse(expr, x, y);
+      expectClose(c.gradient[0], a.gradient[0], 1e-14);
+      expectClose(c.gradient[1], a.gradient[1], 1e-14);
+      expectClose(c.whereValue, Math.abs(a.value), 1e-15);
+      // A constant f traces nothing, so reading its value is allowed.
+      if (text === "3") expect(c.branchError).to.equal(null);
+      else expect(c.branchError, text).to.match(/^item: jit is tracing this value/);
+      expect(c.whereProgram, text).to.contain(" = where ");
+      const counts = countProgram(c.gradientProgram);
+      expect(counts.kernels, `${text}: kernels`).to.be.at.least(text === "3" ? 0 : 1);
+      expect(counts.kernels).to.be.at.most(counts.equations);
+    }
+    // x·x·x: two multiplications, one fused kernel; its gradient 3x², 0 from one kernel too.
+    const cube = compile(parse("x*x*x"), 1.3, 0.4);
+    expect(countProgram(cube.program)).to.deep.equal({ equations: 2, kernels: 1 });
+    expectClose(cube.gradient[0], 3 * 1.3 ** 2, 1e-15);
+    expect(cube.gradient[1]).to.equal(0);
   });
 });

@@ -16,7 +16,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import * as lib from "../../lib/index.js";
 import {
   Tensor, add, sub, mul, div, pow, sin, log, relu, sqrt, exp, matmul, transpose, tensor, eye, solve, sum, zeros,
-  grad, jvp, traceTape,
+  grad, jvp, traceTape, jit, neg, cos, where, greater,
 } from "../../lib/index.js";
 import { makeRidgeData } from "../../site/src/ridge-data.js";
 import { implicitSqrt } from "../../site/src/sqrt-newton.js";
@@ -700,7 +700,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
   it("shows the code that ran: the snippets are the page's own source, and f is the expression's library calls", async function () {
     const snippets = sourceSnippets();
     const boxes = await page.locator("pre[data-snippet]").evaluateAll((els) => els.map((e) => [e.getAttribute("data-snippet")!, e.textContent!] as [string, string]));
-    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "modes-f modes-calls modes-linearize modes-fanout modes-fanout-calls", "sqrt-define sqrt-calls sqrt-calls-tape sqrt-early", "ridge-define ridge-calls ridge-calls-tape"]);
+    expect(boxes.map(([names]) => names)).to.deep.equal(["part1-modes part1-local", "part1-jit-where", "part1-jit", "modes-f modes-calls modes-linearize modes-fanout modes-fanout-calls", "sqrt-define sqrt-calls sqrt-calls-tape sqrt-early", "ridge-define ridge-calls ridge-calls-tape"]);
     for (const [names, text] of boxes) {
       const expected = names.split(" ").map((n) => {
         expect(snippets.has(n), `snippet ${n} in site/src`).to.equal(true);
@@ -755,6 +755,56 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
       // Each declaration shown (they are separated by a blank line) is a run of consecutive lines of the file.
       for (const block of text.split(/\n\n(?=\S)/)) expect(locate(file, block), `${id}: a block of ${file} as it stands`).to.be.at.least(0);
     }
+  });
+
+  it("shows f and its gradient under jit as the library prints them in Node, and the compiled gradient equals the tape's", async function () {
+    /** The panel against jit run here on f written with the library's ops (not the page's parser). */
+    const check = async (f: (a: Tensor, b: Tensor) => Tensor, x: number, y: number, counts: string | null): Promise<void> => {
+      const [tx, ty] = [tensor(x), tensor(y)];
+      expect(await page.textContent(byId("jit-program")), "jit(f).lower(x, y)").to.equal(jit(f).lower(tx, ty).toString());
+      const df = jit(grad(f, { argnums: [0, 1] }));
+      expect(await page.textContent(byId("jit-grad-program")), "jit(grad(f)).lower(x, y)").to.equal(df.lower(tx, ty).toString());
+      if (counts !== null) expect(await page.textContent(byId("jit-count"))).to.equal(counts);
+      // The compiled gradient shown is grad's, and sits beside the tape's own.
+      const [gx, gy] = grad(f, { argnums: [0, 1] })(x, y) as Tensor[];
+      close(await value("jit-dx"), gx.item(), 1e-15, "jit(grad(f)) ∂f/∂x vs Node grad");
+      close(await value("jit-dy"), gy.item(), 1e-15, "jit(grad(f)) ∂f/∂y vs Node grad");
+      close(await value("jit-dx"), await value("rev-dx"), 1e-15, "jit(grad(f)) ∂f/∂x vs the tape");
+      close(await value("jit-dy"), await value("rev-dy"), 1e-15, "jit(grad(f)) ∂f/∂y vs the tape");
+      expect(await value("jit-rev-dx")).to.equal(await value("rev-dx"));
+      expect(await value("jit-err-dx")).to.be.at.most(1e-15 * Math.max(1, Math.abs(gx.item())));
+      // Reading a value inside jit: the library's own Error, and where as the way out.
+      let message = "";
+      try {
+        jit((a: Tensor, b: Tensor) => {
+          const v = f(a, b);
+          return v.item() >= 0 ? v : neg(v);
+        })(tx, ty);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).to.match(/^item: jit is tracing/);
+      expect(await page.textContent(byId("jit-branch-error"))).to.equal(message);
+      const fx = f(tx, ty).item();
+      close(await value("jit-where-value"), Math.abs(fx), 1e-15, "|f| by where");
+      const absWhere = jit((a: Tensor, b: Tensor) => where(greater(f(a, b), 0), f(a, b), neg(f(a, b))));
+      close(await value("jit-where-value"), absWhere(tx, ty).item(), 1e-15, "|f| by where, jitted here");
+      expect(await page.textContent(byId("jit-where-program"))).to.contain(" = where ");
+    };
+    await page.selectOption(byId("preset-select"), "sin-mul");
+    await setFunction("sin(x) * y + x^2", 1.5, 2);
+    await check((a, b) => add(mul(sin(a), b), pow(a, 2)), 1.5, 2, "4 equations, run as 1 fused kernel");
+    // The gradient program holds the backward pass: cos x (∂ sin) appears, and the forward sin x is reused.
+    const gradText = (await page.textContent(byId("jit-grad-program")))!;
+    expect(gradText).to.contain("= cos x0").and.to.contain("= sin x0");
+    await setFunction("exp(-x^2) * cos(3*y) + x/y", 0.7, -1.3);
+    expect(await page.textContent(byId("jit-expr"))).to.equal(await page.textContent(byId("expr-parsed")));
+    await check((a, b) => add(mul(exp(neg(pow(a, 2))), cos(mul(3, b))), div(a, b)), 0.7, -1.3, null);
+    // A long printout scrolls in its own box: the gradient program is taller than its box, and the page no wider.
+    const box = await page.locator(byId("jit-grad-program")).evaluate((e) => ({ scroll: e.scrollHeight, client: e.clientHeight, overflow: getComputedStyle(e).overflowY }));
+    expect(box.scroll, "the gradient program scrolls in its box").to.be.above(box.client);
+    expect(box.overflow).to.equal("auto");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(1366);
   });
 
   it("differentiates √a by Newton implicitly, shows its tape with the one solve node, and unrolled", async function () {
@@ -1002,6 +1052,20 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
         })
         .map((e) => `${e.tagName}: ${e.textContent!.slice(0, 40)}`));
       expect(cut).to.deep.equal([]);
+    });
+
+    it("keeps the jit panel's printouts inside the width, each scrolling in its own box", async function () {
+      const boxes = await phone.locator("[data-testid='jit-panel'] pre").evaluateAll((els) => els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { id: e.getAttribute("data-testid"), left: r.left, right: r.right, overflow: getComputedStyle(e).overflowX };
+      }));
+      expect(boxes.length).to.equal(5);
+      for (const b of boxes) {
+        if (b.right === 0) continue; // the closed <details>
+        expect(b.right, `${b.id} within 390 px`).to.be.at.most(390.5);
+        expect(b.left, `${b.id} within 390 px`).to.be.at.least(-0.5);
+        expect(b.overflow, `${b.id} scrolls`).to.equal("auto");
+      }
     });
 
     it("draws no edge through a box it does not join, and cuts no edge label, at 390 px", async function () {
