@@ -177,6 +177,7 @@ describe("teaching page (site/dist/index.html in Chromium)", function () {
     await reset(p, "");
     for (let k = 0; k < 3; k++) await p.keyboard.press("ArrowRight");
     await clip("#sweep-heading", byId("tape-wrap"), "site-tape.png");
+    await clip("#jit-heading", byId("jit-table"), "site-jit.png");
     await p.selectOption(byId("preset-select"), "pole-x");
     await clip(".result-line", byId("graph-wrap"), "site-why.png");
     await setRange(p, "modes-n", 6);
