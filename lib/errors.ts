@@ -47,8 +47,8 @@ export interface SolveDiagnostics {
   residualNorm: number;
   converged: boolean;
   status: SolveStatus;
-  /** Which system: "tangent" (A ẏ = −Ḟ) or "adjoint" (Aᵀ u = ȳ). */
-  system: "tangent" | "adjoint";
+  /** Which system: "tangent" (A ẏ = −Ḟ) or "adjoint" (Aᵀ u = ȳ); "solver" for a solver's own run (a solver's ConvergenceError). */
+  system: "tangent" | "adjoint" | "solver";
   tol: number;
   /** Krylov methods: the residual norm after each iteration (entry 0: the initial residual). */
   residualHistory?: number[];
@@ -71,8 +71,20 @@ export class LinearSolveError extends Error {
  * residual at the rounding level of the products): the message says which and
  * what to try. The Krylov functions themselves never throw this; they return
  * `converged: false` and a status.
+ *
+ * The solvers (`minimize`, `root`, `fixedPoint`, `leastSquares`,
+ * `proximalGradient`) throw it too when they stop unconverged with `throw: true`:
+ * then `result` holds their result (x, iterations, residualNorm, status, …) and
+ * `diagnostics` describe the run (`system: "solver"`).
  */
-export class ConvergenceError extends LinearSolveError {}
+export class ConvergenceError<R = unknown> extends LinearSolveError {
+  /** A solver's result (undefined for a linear solve of the implicit layer). */
+  readonly result: R | undefined;
+  constructor(message: string, diagnostics: SolveDiagnostics, result?: R) {
+    super(message, diagnostics);
+    this.result = result;
+  }
+}
 
 /**
  * An ImplicitFunction's `forward` returned a y that does not satisfy the

@@ -50,3 +50,7 @@ export type { ArbitraryLike, FastCheckArbitrary, VerifyOptions, VerifySummary } 
 
 export { LinearSolveError, ConvergenceError, ResidualError, DtypeMismatchError, TracedReadError } from "./errors.js";
 export type { KrylovStatus, SolveStatus } from "./errors.js";
+
+export { minimize } from "./solvers/minimize.js";
+export type { MinimizeOptions } from "./solvers/minimize.js";
+export type { SolverResult, SolverStatus, SolverOptions, IterationInfo as SolverIterationInfo } from "./solvers/result.js";

@@ -1,0 +1,42 @@
+/**
+ * A solver's x made differentiable: x = x(inputs) defined by the solver's
+ * optimality conditions F(...inputs, x) = 0 through `customRoot`
+ * (lib/ad/root.ts), exactly as an ImplicitFunction does, with the linear systems
+ * of ∂F/∂x solved by the implicit layer's methods (lib/implicit/linear-solve.ts):
+ * "auto" (dense LU up to 16 unknowns, then MINRES for symmetric conditions such
+ * as stationarity, GMRES otherwise). Traced values the conditions capture (what
+ * fn or prox closes over) are differentiated as customRoot differentiates them.
+ *
+ * An unconverged x has no derivative: the first linear solve a derivative
+ * needs throws instead.
+ */
+import type { Tensor } from "../tensor/tensor.js";
+import { isTracing } from "../primitives/core.js";
+import { customRoot, type RootSolver } from "../ad/root.js";
+import { CallSolves, defaultTol, solveSystem, type SolveSettings } from "../implicit/linear-solve.js";
+import type { SolverResult } from "./result.js";
+
+export interface DerivativeSettings {
+  /** ∂F/∂x is symmetric (stationarity, the Gauss–Newton normal conditions Jᵀr = 0): MINRES (or CG) instead of GMRES. */
+  symmetric: boolean;
+}
+
+/**
+ * x as a differentiable function of `inputs` (and of what `conditions`
+ * captures). Without a live transformation, x itself.
+ */
+export function withDerivative(op: string, conditions: (...inputsAndX: Tensor[]) => Tensor, inputs: Tensor[], result: SolverResult, settings: DerivativeSettings): Tensor {
+  const x = result.x;
+  if (!isTracing()) return x;
+  const solveSettings: SolveSettings = {
+    solver: "auto", tol: defaultTol(x.dtype), atol: 0, maxIter: Math.max(1000, 10 * x.size), symmetric: settings.symmetric, positiveDefinite: false, directMaxSize: 16, precision: x.dtype,
+  };
+  const state = new CallSolves();
+  const solve: RootSolver = (K, b, system) => {
+    if (!result.converged) {
+      throw new Error(`${op}: x did not converge (status "${result.status}", residual norm ${result.residualNorm.toExponential(3)}), so it has no derivative: the implicit function theorem holds at a solution only, and the derivative at this x would be silently wrong. Make the solver converge (raise maxIter, loosen tol, warm-start from this x), or use stopGradient(result.x) to treat x as a constant`);
+    }
+    return solveSystem(op, K, b, system, solveSettings, state)[0];
+  };
+  return customRoot(conditions, inputs, x, solve, { symmetric: settings.symmetric, name: op });
+}

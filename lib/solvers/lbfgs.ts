@@ -1,0 +1,169 @@
+/**
+ * L-BFGS: limited-memory BFGS (Nocedal & Wright, "Numerical Optimization", 2nd
+ * ed., Algorithm 7.4 with the two-loop recursion of Algorithm 7.5 and the
+ * initial scaling γ = sᵀy/yᵀy of eq. 7.20), with the strong-Wolfe line search
+ * of their Algorithms 3.5–3.6 (./line-search.ts).
+ *
+ * With bounds, a projected two-metric variant in the spirit of L-BFGS-B:
+ * Bertsekas' ε-active set (Bertsekas 1982, "Projected Newton methods for
+ * optimization problems with simple constraints", SIAM J. Control Optim. 20)
+ * is held fixed, the quasi-Newton direction is taken in the free variables
+ * only (as Kim, Sra & Dhillon 2010, "Tackling box-constrained optimization via
+ * a new projected quasi-Newton approach", SIAM J. Sci. Comput. 32), and the
+ * step is found by Armijo backtracking along the projection arc P(x + α p).
+ * Residual: ‖x − P(x − ∇f)‖₂ (‖∇f‖₂ without bounds).
+ *
+ * Cost per iteration: one or a few value-and-gradient evaluations, plus
+ * about 4·m·n flops for the two-loop recursion (m pairs kept, default 10).
+ */
+import { dot } from "../krylov/operator.js";
+import { backtracking, linePoint, strongWolfe } from "./line-search.js";
+import { activeSet, finiteVector, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
+import type { Outcome } from "./result.js";
+
+/** The correction pairs (s, y) of the last m steps, with ρ = 1/sᵀy. */
+class Memory {
+  private readonly s: Float64Array[] = [];
+  private readonly y: Float64Array[] = [];
+  private readonly rho: number[] = [];
+  constructor(private readonly size: number) {}
+
+  get empty(): boolean {
+    return this.s.length === 0;
+  }
+
+  clear(): void {
+    this.s.length = 0;
+    this.y.length = 0;
+    this.rho.length = 0;
+  }
+
+  /** Keeps (s, y) when the curvature sᵀy is safely positive (else the update would lose positive definiteness). */
+  push(s: Float64Array, y: Float64Array): void {
+    const sy = dot(s, y);
+    if (!(sy > 1e-10 * Math.sqrt(dot(y, y) * dot(s, s)))) return;
+    if (this.s.length === this.size) {
+      this.s.shift();
+      this.y.shift();
+      this.rho.shift();
+    }
+    this.s.push(s);
+    this.y.push(y);
+    this.rho.push(1 / sy);
+  }
+
+  /**
+   * −H g by the two-loop recursion, H the L-BFGS inverse-Hessian approximation
+   * with H₀ = γI. With `mask`, the recursion runs in the free variables only
+   * (masked entries of every vector count as zero, and come out zero).
+   */
+  direction(g: Float64Array, mask: Uint8Array | null): Float64Array {
+    const n = g.length;
+    const q = Float64Array.from(g);
+    const masked = (v: Float64Array, w: Float64Array): number => {
+      let s = 0;
+      for (let i = 0; i < n; i++) if (mask === null || mask[i] === 0) s += v[i] * w[i];
+      return s;
+    };
+    if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
+    const k = this.s.length;
+    const alpha = new Float64Array(k);
+    for (let j = k - 1; j >= 0; j--) {
+      alpha[j] = this.rho[j] * masked(this.s[j], q);
+      const y = this.y[j];
+      for (let i = 0; i < n; i++) q[i] -= alpha[j] * y[i];
+    }
+    let gamma = 1;
+    if (k > 0) {
+      const yy = masked(this.y[k - 1], this.y[k - 1]);
+      const sy = masked(this.s[k - 1], this.y[k - 1]);
+      if (yy > 0 && sy > 0) gamma = sy / yy;
+    }
+    for (let i = 0; i < n; i++) q[i] *= gamma;
+    for (let j = 0; j < k; j++) {
+      const beta = this.rho[j] * masked(this.y[j], q);
+      const s = this.s[j];
+      for (let i = 0; i < n; i++) q[i] += (alpha[j] - beta) * s[i];
+    }
+    for (let i = 0; i < n; i++) q[i] = mask !== null && mask[i] ? 0 : -q[i];
+    return q;
+  }
+}
+
+/** Shared by the quasi-Newton methods: a step with no measurable change in f or x for this many iterations in a row is a stall. */
+export const STALL_ITERATIONS = 5;
+
+export function lbfgs(problem: MinimizeProblem): Outcome {
+  const { f, bounds, tol, maxIter, monitor } = problem;
+  const evaluate = (x: Float64Array): [number, Float64Array] => f.valueAndGradient(x);
+  let x = project(problem.x0, bounds);
+  let [value, g] = evaluate(x);
+  if (!Number.isFinite(value) || !finiteVector(g)) return { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" };
+  let residualNorm = projectedGradientNorm(x, g, bounds);
+  const memory = new Memory(problem.memory);
+  let flatSteps = 0;
+  for (let k = 0; ; k++) {
+    if (residualNorm <= tol) return { x, value, iterations: k, residualNorm, status: "converged" };
+    if (k >= maxIter) return { x, value, iterations: k, residualNorm, status: "maxIter" };
+    const mask = activeSet(x, g, bounds, Math.min(residualNorm, 1e-3));
+    let p = memory.direction(g, mask);
+    let slope = dot(g, p);
+    if (!(slope < 0)) {
+      memory.clear();
+      p = memory.direction(g, mask);
+      slope = dot(g, p);
+    }
+    // The first step (and after a reset) has no curvature information: scale it to a unit move.
+    const alpha1 = memory.empty ? Math.min(1, 1 / Math.sqrt(-slope)) : 1;
+    let next: { x: Float64Array; value: number; gradient: Float64Array } | null = null;
+    let failure: Outcome | null = null;
+    if (bounds === null) {
+      const search = strongWolfe((alpha) => linePoint(x, p, alpha, evaluate), { value, slope }, alpha1);
+      if (search.point !== null) next = search.point;
+      else failure = failed(x, value, k, residualNorm, search.kind === "nonFinite", search.flat);
+    } else {
+      const trial = (alpha: number): { x: Float64Array; value: number } => {
+        const xa = new Float64Array(x.length);
+        for (let i = 0; i < x.length; i++) xa[i] = x[i] + alpha * p[i];
+        project(xa, bounds, xa);
+        return { x: xa, value: f.value(xa) };
+      };
+      const step = backtracking(trial, x, value, g, alpha1);
+      if (step === null || step.nonFinite) failure = failed(x, value, k, residualNorm, step !== null, false);
+      else {
+        const [v, gNew] = evaluate(step.x);
+        next = { x: step.x, value: v, gradient: gNew };
+      }
+    }
+    if (failure !== null) {
+      if (memory.empty) return failure;
+      // Retry once from steepest descent before giving up: old pairs may describe another region.
+      memory.clear();
+      k--; // the same iteration, from steepest descent
+      continue;
+    }
+    const { x: xNew, value: vNew, gradient: gNew } = next!;
+    if (!finiteVector(gNew)) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "the gradient is not finite at a point the line search accepted" };
+    const s = new Float64Array(x.length);
+    const y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      s[i] = xNew[i] - x[i];
+      y[i] = gNew[i] - g[i];
+    }
+    memory.push(s, y);
+    flatSteps = Math.abs(vNew - value) <= 4 * Number.EPSILON * Math.abs(value) ? flatSteps + 1 : 0;
+    x = xNew;
+    value = vNew;
+    g = gNew;
+    residualNorm = projectedGradientNorm(x, g, bounds);
+    if (monitor.step(k + 1, x, residualNorm, value)) return { x, value, iterations: k + 1, residualNorm, status: residualNorm <= tol ? "converged" : "stopped" };
+    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `fn did not change measurably over ${STALL_ITERATIONS} iterations` };
+  }
+}
+
+/** The outcome of a failed line search. */
+export function failed(x: Float64Array, value: number, k: number, residualNorm: number, nonFinite: boolean, flat: boolean): Outcome {
+  if (nonFinite) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "fn was not finite at every step the line search tried" };
+  if (flat) return { x, value, iterations: k, residualNorm, status: "stalled", detail: "fn cannot be decreased measurably along the search direction: the residual is at the rounding level of fn" };
+  return { x, value, iterations: k, residualNorm, status: "lineSearchFailed", detail: "no step along the search direction decreased fn enough (check that fn is smooth and its gradient consistent with its values)" };
+}

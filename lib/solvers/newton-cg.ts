@@ -1,0 +1,81 @@
+/**
+ * Newton-CG, line-search truncated Newton (Nocedal & Wright, "Numerical
+ * Optimization", 2nd ed., Algorithm 7.1): the Newton system ∇²f p = −∇f is
+ * solved approximately by conjugate gradients to the forcing tolerance
+ * ε = min(0.5, √‖∇f‖)·‖∇f‖ (superlinear convergence), stopping at the first
+ * direction of non-positive curvature (then the last iterate, or −∇f on the
+ * first CG step, is a descent direction). Hessian-vector products come from
+ * one `linearize` of the gradient per iteration (forward over reverse), so the
+ * Hessian is never formed. Step by the strong-Wolfe line search. Residual: ‖∇f‖₂.
+ *
+ * Cost per iteration: one linearisation plus one product per CG step (at most
+ * `n`, capped at 200), plus the line search's evaluations.
+ */
+import { dot } from "../krylov/operator.js";
+import { linePoint, strongWolfe } from "./line-search.js";
+import { failed, STALL_ITERATIONS } from "./lbfgs.js";
+import { finiteVector, type MinimizeProblem } from "./problem.js";
+import type { Outcome } from "./result.js";
+
+/** CG on H p = −g to ‖H p + g‖ ≤ ε, stopping at non-positive curvature (N&W Algorithm 7.1, inner loop). */
+function truncatedCG(hessian: (v: Float64Array, out: Float64Array) => void, g: Float64Array, epsilon: number, maxSteps: number): Float64Array {
+  const n = g.length;
+  const z = new Float64Array(n);
+  const r = Float64Array.from(g); // residual of H z + g
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = -r[i];
+  const Hd = new Float64Array(n);
+  let rr = dot(r, r);
+  for (let j = 0; j < maxSteps; j++) {
+    hessian(d, Hd);
+    const curvature = dot(d, Hd);
+    if (!(curvature > 0)) {
+      if (j === 0) return Float64Array.from(g, (v) => -v);
+      return z;
+    }
+    const alpha = rr / curvature;
+    for (let i = 0; i < n; i++) {
+      z[i] += alpha * d[i];
+      r[i] += alpha * Hd[i];
+    }
+    const rrNew = dot(r, r);
+    if (Math.sqrt(rrNew) <= epsilon) return z;
+    const beta = rrNew / rr;
+    rr = rrNew;
+    for (let i = 0; i < n; i++) d[i] = -r[i] + beta * d[i];
+  }
+  return z;
+}
+
+export function newtonCG(problem: MinimizeProblem): Outcome {
+  const { f, tol, maxIter, monitor } = problem;
+  const n = problem.x0.length;
+  const evaluate = (x: Float64Array): [number, Float64Array] => f.valueAndGradient(x);
+  let x: Float64Array = problem.x0.slice();
+  let [value, g] = evaluate(x);
+  if (!Number.isFinite(value) || !finiteVector(g)) return { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" };
+  let residualNorm = Math.sqrt(dot(g, g));
+  let flatSteps = 0;
+  for (let k = 0; ; k++) {
+    if (residualNorm <= tol) return { x, value, iterations: k, residualNorm, status: "converged" };
+    if (k >= maxIter) return { x, value, iterations: k, residualNorm, status: "maxIter" };
+    const epsilon = Math.min(0.5, Math.sqrt(residualNorm)) * residualNorm;
+    let p = truncatedCG(f.hessianAt(x), g, epsilon, Math.min(n, 200) + 1);
+    let slope = dot(g, p);
+    if (!(slope < 0) || !finiteVector(p)) {
+      p = Float64Array.from(g, (v) => -v);
+      slope = dot(g, p);
+    }
+    const search = strongWolfe((alpha) => linePoint(x, p, alpha, evaluate), { value, slope }, 1);
+    if (search.point === null) return failed(x, value, k, residualNorm, search.kind === "nonFinite", search.flat);
+    const { x: xNew, value: vNew, gradient: gNew } = search.point;
+    if (!finiteVector(gNew)) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "the gradient is not finite at a point the line search accepted" };
+    flatSteps = Math.abs(vNew - value) <= 4 * Number.EPSILON * Math.abs(value) ? flatSteps + 1 : 0;
+    x = xNew;
+    value = vNew;
+    g = gNew;
+    residualNorm = Math.sqrt(dot(g, g));
+    if (monitor.step(k + 1, x, residualNorm, value)) return { x, value, iterations: k + 1, residualNorm, status: residualNorm <= tol ? "converged" : "stopped" };
+    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `fn did not change measurably over ${STALL_ITERATIONS} iterations` };
+  }
+}

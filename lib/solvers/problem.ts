@@ -1,0 +1,69 @@
+/**
+ * The problem a minimisation method receives: the objective's evaluator, the
+ * starting point, the box (when bounds are given), the stopping rule and the
+ * monitor. Also the box's projection and the projected gradient x − P(x − ∇f),
+ * whose 2-norm is the residual of a bounded problem (∇f itself without bounds).
+ */
+import type { ScalarObjective } from "./objective.js";
+import type { Monitor } from "./result.js";
+
+/** The box lower ≤ x ≤ upper (entries may be ±∞). */
+export interface Box {
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+export interface MinimizeProblem {
+  f: ScalarObjective;
+  /** The starting point (inside the box; the method may not write to it). */
+  x0: Float64Array;
+  bounds: Box | null;
+  tol: number;
+  maxIter: number;
+  monitor: Monitor;
+  /** L-BFGS: the number of correction pairs kept. */
+  memory: number;
+}
+
+/** P(x): x clipped to the box, into `out` (may be x). */
+export function project(x: Float64Array, box: Box | null, out: Float64Array = new Float64Array(x.length)): Float64Array {
+  if (box === null) {
+    if (out !== x) out.set(x);
+    return out;
+  }
+  for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], box.lower[i]), box.upper[i]);
+  return out;
+}
+
+/** ‖x − P(x − g)‖₂: the projected gradient's norm (‖g‖₂ without bounds). */
+export function projectedGradientNorm(x: Float64Array, g: Float64Array, box: Box | null): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = box === null ? g[i] : x[i] - Math.min(Math.max(x[i] - g[i], box.lower[i]), box.upper[i]);
+    s += d * d;
+  }
+  return Math.sqrt(s);
+}
+
+/** True when every entry is finite. */
+export function finiteVector(v: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+  return true;
+}
+
+/**
+ * Bertsekas' ε-active set for a projected two-metric step: the entries within
+ * ε of a bound whose gradient pushes them out of the box. Returns a mask
+ * (1: active) or null when none is.
+ */
+export function activeSet(x: Float64Array, g: Float64Array, box: Box | null, epsilon: number): Uint8Array | null {
+  if (box === null) return null;
+  let mask: Uint8Array | null = null;
+  for (let i = 0; i < x.length; i++) {
+    if ((x[i] <= box.lower[i] + epsilon && g[i] > 0) || (x[i] >= box.upper[i] - epsilon && g[i] < 0)) {
+      mask ??= new Uint8Array(x.length);
+      mask[i] = 1;
+    }
+  }
+  return mask;
+}
