@@ -53,4 +53,8 @@ export type { KrylovStatus, SolveStatus } from "./errors.js";
 
 export { minimize } from "./solvers/minimize.js";
 export type { MinimizeOptions } from "./solvers/minimize.js";
+export { root, fixedPoint, leastSquares } from "./solvers/equations.js";
+export type { RootOptions, FixedPointOptions, LeastSquaresOptions } from "./solvers/equations.js";
+export { proximalGradient } from "./solvers/proximal-gradient.js";
+export type { ProximalGradientOptions, ProxFunction } from "./solvers/proximal-gradient.js";
 export type { SolverResult, SolverStatus, SolverOptions, IterationInfo as SolverIterationInfo } from "./solvers/result.js";

@@ -11,7 +11,7 @@
 import { dot } from "../krylov/operator.js";
 import { linePoint, strongWolfe } from "./line-search.js";
 import { failed, STALL_ITERATIONS } from "./lbfgs.js";
-import { finiteVector, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negligibleStep, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 export function bfgs(problem: MinimizeProblem): Outcome {
@@ -75,12 +75,12 @@ export function bfgs(problem: MinimizeProblem): Outcome {
       const c = rho * rho * yHy + rho;
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) H[i * n + j] += -rho * (Hy[i] * s[j] + s[i] * Hy[j]) + c * s[i] * s[j];
     }
-    flatSteps = Math.abs(vNew - value) <= 4 * Number.EPSILON * Math.abs(value) ? flatSteps + 1 : 0;
+    flatSteps = negligibleStep(x, xNew) ? flatSteps + 1 : 0;
     x = xNew;
     value = vNew;
     g = gNew;
     residualNorm = Math.sqrt(dot(g, g));
     if (monitor.step(k + 1, x, residualNorm, value)) return { x, value, iterations: k + 1, residualNorm, status: residualNorm <= tol ? "converged" : "stopped" };
-    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `fn did not change measurably over ${STALL_ITERATIONS} iterations` };
+    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `x did not move beyond rounding over ${STALL_ITERATIONS} iterations` };
   }
 }

@@ -11,7 +11,7 @@
  * robust fallback, not a fast method.
  */
 import { backtracking } from "./line-search.js";
-import { finiteVector, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negligibleStep, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
 import { STALL_ITERATIONS } from "./lbfgs.js";
 import type { Outcome } from "./result.js";
 
@@ -34,18 +34,26 @@ export function gradientDescent(problem: MinimizeProblem): Outcome {
       project(xa, bounds, xa);
       return { x: xa, value: f.value(xa) };
     };
-    const step = backtracking(trial, x, value, g, alpha);
+    // In the rounding regime, a step is accepted when it lowers the residual (its gradient is kept).
+    let kept: { x: Float64Array; value: number; gradient: Float64Array } | null = null;
+    const lowersResidual = (xa: Float64Array): boolean => {
+      const [v, ga] = f.valueAndGradient(xa);
+      kept = { x: xa, value: v, gradient: ga };
+      return finiteVector(ga) && projectedGradientNorm(xa, ga, bounds) < residualNorm;
+    };
+    const step = backtracking(trial, x, value, g, alpha, lowersResidual);
     if (step === null) return { x, value, iterations: k, residualNorm, status: "lineSearchFailed", detail: "no step along −∇f decreased fn enough (check that fn is smooth and its gradient consistent with its values)" };
     if (step.nonFinite) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "fn was not finite at every step tried" };
-    const [vNew, gNew] = f.valueAndGradient(step.x);
+    const reuse = kept as { x: Float64Array; value: number; gradient: Float64Array } | null;
+    const [vNew, gNew] = reuse !== null && reuse.x === step.x ? [reuse.value, reuse.gradient] : f.valueAndGradient(step.x);
     if (!finiteVector(gNew)) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "the gradient is not finite at an accepted point" };
-    flatSteps = Math.abs(vNew - value) <= 4 * Number.EPSILON * Math.abs(value) ? flatSteps + 1 : 0;
+    flatSteps = negligibleStep(x, step.x) ? flatSteps + 1 : 0;
     alpha = 2 * step.alpha;
     x = step.x;
     value = vNew;
     g = gNew;
     residualNorm = projectedGradientNorm(x, g, bounds);
     if (monitor.step(k + 1, x, residualNorm, value)) return { x, value, iterations: k + 1, residualNorm, status: residualNorm <= tol ? "converged" : "stopped" };
-    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `fn did not change measurably over ${STALL_ITERATIONS} iterations` };
+    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `x did not move beyond rounding over ${STALL_ITERATIONS} iterations` };
   }
 }

@@ -18,7 +18,7 @@
  */
 import { dot } from "../krylov/operator.js";
 import { backtracking, linePoint, strongWolfe } from "./line-search.js";
-import { activeSet, finiteVector, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
+import { activeSet, finiteVector, negligibleStep, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** The correction pairs (s, y) of the last m steps, with ρ = 1/sᵀy. */
@@ -90,7 +90,7 @@ class Memory {
   }
 }
 
-/** Shared by the quasi-Newton methods: a step with no measurable change in f or x for this many iterations in a row is a stall. */
+/** Shared by the minimisation methods: this many steps in a row that leave x unchanged to rounding are a stall. */
 export const STALL_ITERATIONS = 5;
 
 export function lbfgs(problem: MinimizeProblem): Outcome {
@@ -128,8 +128,16 @@ export function lbfgs(problem: MinimizeProblem): Outcome {
         project(xa, bounds, xa);
         return { x: xa, value: f.value(xa) };
       };
-      const step = backtracking(trial, x, value, g, alpha1);
+      let kept: { x: Float64Array; value: number; gradient: Float64Array } | null = null;
+      const lowersResidual = (xa: Float64Array): boolean => {
+        const [v, ga] = evaluate(xa);
+        kept = { x: xa, value: v, gradient: ga };
+        return finiteVector(ga) && projectedGradientNorm(xa, ga, bounds) < residualNorm;
+      };
+      const step = backtracking(trial, x, value, g, alpha1, lowersResidual);
+      const reuse = kept as { x: Float64Array; value: number; gradient: Float64Array } | null;
       if (step === null || step.nonFinite) failure = failed(x, value, k, residualNorm, step !== null, false);
+      else if (reuse !== null && reuse.x === step.x) next = reuse;
       else {
         const [v, gNew] = evaluate(step.x);
         next = { x: step.x, value: v, gradient: gNew };
@@ -151,13 +159,13 @@ export function lbfgs(problem: MinimizeProblem): Outcome {
       y[i] = gNew[i] - g[i];
     }
     memory.push(s, y);
-    flatSteps = Math.abs(vNew - value) <= 4 * Number.EPSILON * Math.abs(value) ? flatSteps + 1 : 0;
+    flatSteps = negligibleStep(x, xNew) ? flatSteps + 1 : 0;
     x = xNew;
     value = vNew;
     g = gNew;
     residualNorm = projectedGradientNorm(x, g, bounds);
     if (monitor.step(k + 1, x, residualNorm, value)) return { x, value, iterations: k + 1, residualNorm, status: residualNorm <= tol ? "converged" : "stopped" };
-    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `fn did not change measurably over ${STALL_ITERATIONS} iterations` };
+    if (flatSteps >= STALL_ITERATIONS && residualNorm > tol) return { x, value, iterations: k + 1, residualNorm, status: "stalled", detail: `x did not move beyond rounding over ${STALL_ITERATIONS} iterations` };
   }
 }
 

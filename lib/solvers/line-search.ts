@@ -129,9 +129,14 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
 /**
  * Armijo backtracking along a path: tries α = alpha0, alpha0/2, … until
  * f(x(α)) ≤ f(x) + c₁·⟨∇f(x), x(α) − x⟩. `trial(α)` returns x(α) and f there.
- * Returns the accepted [α, x(α), f(x(α))], or null after `maxHalvings`.
+ * Near a minimiser f's decrease falls below its rounding (|Δf| ≤ 4ε|f|) and the
+ * test cannot tell; there `rounding(x(α))` decides instead (the methods accept
+ * a step that lowers the gradient's norm, after Hager & Zhang's approximate
+ * Wolfe conditions, SIAM J. Optim. 16, 2005). Returns the accepted
+ * [α, x(α), f(x(α))], or null after `maxHalvings`.
  */
-export function backtracking(trial: (alpha: number) => { x: Float64Array; value: number }, x: Float64Array, value: number, gradient: Float64Array, alpha0: number, c1 = 1e-4, maxHalvings = 60): { alpha: number; x: Float64Array; value: number; nonFinite: boolean } | null {
+export function backtracking(trial: (alpha: number) => { x: Float64Array; value: number }, x: Float64Array, value: number, gradient: Float64Array, alpha0: number,
+  rounding?: (x: Float64Array) => boolean, c1 = 1e-4, maxHalvings = 60): { alpha: number; x: Float64Array; value: number; nonFinite: boolean } | null {
   let alpha = alpha0;
   let sawFinite = false;
   for (let k = 0; k <= maxHalvings; k++) {
@@ -140,7 +145,9 @@ export function backtracking(trial: (alpha: number) => { x: Float64Array; value:
       sawFinite = true;
       let predicted = 0;
       for (let i = 0; i < x.length; i++) predicted += gradient[i] * (t.x[i] - x[i]);
-      if (t.value <= value + c1 * predicted && predicted <= 0) return { alpha, x: t.x, value: t.value, nonFinite: false };
+      if (predicted < 0 && Math.abs(t.value - value) <= 4 * Number.EPSILON * Math.abs(value) && rounding !== undefined) {
+        if (rounding(t.x)) return { alpha, x: t.x, value: t.value, nonFinite: false };
+      } else if (t.value <= value + c1 * predicted && predicted <= 0) return { alpha, x: t.x, value: t.value, nonFinite: false };
     }
     alpha /= 2;
   }

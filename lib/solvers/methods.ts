@@ -4,12 +4,19 @@
  * default iteration limit. The public functions dispatch through these tables
  * and the specs enumerate them. A new method is its file and one row.
  */
-import type { MinimizeProblem } from "./problem.js";
+import type { MinimizeProblem, VectorProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 import { lbfgs } from "./lbfgs.js";
 import { bfgs } from "./bfgs.js";
 import { newtonCG } from "./newton-cg.js";
 import { gradientDescent } from "./gradient-descent.js";
+import { newton } from "./newton.js";
+import { broyden } from "./broyden.js";
+import { bisection } from "./bisection.js";
+import { anderson } from "./anderson.js";
+import { iterate } from "./iterate.js";
+import { levenbergMarquardt } from "./levenberg-marquardt.js";
+import { gaussNewton } from "./gauss-newton.js";
 
 export interface MinimizeMethod {
   run: (problem: MinimizeProblem) => Outcome;
@@ -28,3 +35,34 @@ export const MINIMIZE_METHODS = {
 
 export type MinimizeMethodName = keyof typeof MINIMIZE_METHODS;
 export const MINIMIZE_METHOD_NAMES = Object.keys(MINIMIZE_METHODS) as MinimizeMethodName[];
+
+export interface VectorMethod {
+  run: (problem: VectorProblem) => Outcome;
+  maxIter: number;
+}
+
+/** `root`'s methods; the first is the default. */
+export const ROOT_METHODS = {
+  newton: { run: newton, maxIter: 100 },
+  broyden: { run: broyden, maxIter: 200 },
+  bisection: { run: bisection, maxIter: 200 },
+} satisfies Record<string, VectorMethod>;
+
+/** `fixedPoint`'s methods; the first is the default. */
+export const FIXED_POINT_METHODS = {
+  anderson: { run: anderson, maxIter: 1000 },
+  iterate: { run: iterate, maxIter: 10000 },
+} satisfies Record<string, VectorMethod>;
+
+/** `leastSquares`' methods; the first is the default. */
+export const LEAST_SQUARES_METHODS = {
+  "levenberg-marquardt": { run: levenbergMarquardt, maxIter: 500 },
+  "gauss-newton": { run: gaussNewton, maxIter: 200 },
+} satisfies Record<string, VectorMethod>;
+
+export type RootMethodName = keyof typeof ROOT_METHODS;
+export type FixedPointMethodName = keyof typeof FIXED_POINT_METHODS;
+export type LeastSquaresMethodName = keyof typeof LEAST_SQUARES_METHODS;
+export const ROOT_METHOD_NAMES = Object.keys(ROOT_METHODS) as RootMethodName[];
+export const FIXED_POINT_METHOD_NAMES = Object.keys(FIXED_POINT_METHODS) as FixedPointMethodName[];
+export const LEAST_SQUARES_METHOD_NAMES = Object.keys(LEAST_SQUARES_METHODS) as LeastSquaresMethodName[];

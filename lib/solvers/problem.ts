@@ -4,7 +4,7 @@
  * monitor. Also the box's projection and the projected gradient x − P(x − ∇f),
  * whose 2-norm is the residual of a bounded problem (∇f itself without bounds).
  */
-import type { ScalarObjective } from "./objective.js";
+import type { ScalarObjective, VectorFunction } from "./objective.js";
 import type { Monitor } from "./result.js";
 
 /** The box lower ≤ x ≤ upper (entries may be ±∞). */
@@ -66,4 +66,35 @@ export function activeSet(x: Float64Array, g: Float64Array, box: Box | null, eps
     }
   }
   return mask;
+}
+
+/** The problem a root, fixed-point or least-squares method receives. */
+export interface VectorProblem {
+  F: VectorFunction;
+  y0: Float64Array;
+  tol: number;
+  maxIter: number;
+  monitor: Monitor;
+  /** Bisection: the bracket [a, b]. */
+  bracket: [number, number] | null;
+  /** Anderson: the history kept (default 5). */
+  memory: number;
+}
+
+/** ‖v‖₂. */
+export function norm(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** The step from x to xNew is at the rounding level of x: ‖xNew − x‖∞ ≤ 4ε·‖x‖∞ (a stall when it repeats). */
+export function negligibleStep(x: Float64Array, xNew: Float64Array): boolean {
+  let step = 0;
+  let size = 0;
+  for (let i = 0; i < x.length; i++) {
+    step = Math.max(step, Math.abs(xNew[i] - x[i]));
+    size = Math.max(size, Math.abs(x[i]));
+  }
+  return step <= 4 * Number.EPSILON * size;
 }
