@@ -83,11 +83,11 @@ export function innerObjective(train: ClassificationSet, theta: Tensor, y: Tenso
 /**
  * The inner problem solved by `minimize`, warm-started from `start`: Newton-CG
  * (its Hessian-vector products from the engine), which on these 15 unknowns
- * reaches ‖∇‖ ≤ 1e-9 in a handful of iterations (and, converging quadratically, usually far below). The returned weights are
+ * reaches ‖∇‖ ≤ 1e-8 in a handful of iterations (and, converging quadratically, usually far below). The returned weights are
  * differentiable in θ: `minimize` attaches the implicit derivative through the
  * stationarity conditions ∇_{W,b} = 0.
  */
-export function trainClassifier(train: ClassificationSet, theta: Tensor, start: Tensor = zeros([UNKNOWNS]), tol = 1e-9): SolverResult {
+export function trainClassifier(train: ClassificationSet, theta: Tensor, start: Tensor = zeros([UNKNOWNS]), tol = 1e-8): SolverResult {
   return minimize((y: Tensor, t: Tensor) => innerObjective(train, t, y), start, { args: [theta], tol, method: "newton-cg" });
 }
 
