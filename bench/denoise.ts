@@ -89,7 +89,7 @@ interface Gradients { dLambda: number; dF: Float64Array; iterations: number }
  * H = I + λ Dᵀ diag(φ''(Du)) D, solve H w = u − clean by CG, then
  * ∂L/∂f = −(∂F/∂f)ᵀ w = w and ∂L/∂λ = −⟨Dᵀφ'(Du), w⟩ = −⟨φ'(Du), D w⟩.
  */
-function handDerivative(u: Float64Array, clean: Float64Array, lambda: number, N: number): Gradients {
+export function handDerivative(u: Float64Array, clean: Float64Array, lambda: number, N: number): Gradients {
   const n = N * N;
   const e2 = EPSILON * EPSILON;
   // λ φ''(t) = λ ε² / (t² + ε²)^{3/2} on the vertical (wx) and horizontal (wy) differences.
@@ -199,7 +199,7 @@ function norm(x: Float64Array): number {
  * kernel carries the pre-exec high-water mark into ru_maxrss; a bench run that
  * spawns the child late, from a large parent, would charge the parent's memory).
  */
-function resetPeakResident(): void {
+export function resetPeakResident(): void {
   try {
     writeFileSync("/proc/self/clear_refs", "5");
   } catch {
@@ -208,7 +208,7 @@ function resetPeakResident(): void {
 }
 
 /** Peak resident bytes since resetPeakResident: VmHWM where /proc has it, else maxRSS. */
-function peakResident(): number {
+export function peakResident(): number {
   try {
     const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
     if (hwm !== null) return Number(hwm[1]) * 1024;
