@@ -24,7 +24,7 @@ export function bisection(problem: VectorProblem): Outcome {
   for (let k = 0; ; k++) {
     if (k >= maxIter) return { x: Float64Array.of(best.y), iterations: k, residualNorm: best.r, status: "maxIter" };
     const mid = a + (b - a) / 2;
-    if (mid === a || mid === b) return { x: Float64Array.of(best.y), iterations: k, residualNorm: best.r, status: "stalled", detail: "the bracket cannot be halved further in floating point: fn changes sign without a point where |fn| ≤ tol (a discontinuity?)" };
+    if (mid === a || mid === b) return { x: Float64Array.of(a), iterations: k, residualNorm: Math.abs(fa), status: "stalled", detail: "the bracket cannot be halved further in floating point: fn changes sign without a point where |fn| ≤ tol (a discontinuity?)" };
     const fm = at(mid);
     if (!Number.isFinite(fm)) return { x: Float64Array.of(best.y), iterations: k + 1, residualNorm: best.r, status: "nonFinite", detail: `fn is not finite at ${mid}` };
     if (Math.abs(fm) < best.r) best = { y: mid, r: Math.abs(fm) };

@@ -75,7 +75,7 @@ export function flatOperator(m: number, n: number, matvec: (x: Float64Array, out
   const product = (inLen: number, outLen: number, into: (x: Float64Array, out: Float64Array) => void): MatvecFunction => {
     const f = (v: Tensor): Tensor => {
       const out = new Float64Array(outLen);
-      into(Float64Array.from(v.toFloat64Array().subarray(0, inLen)), out);
+      into(v.toFloat64Array().slice(0, inLen), out);
       return fromData(out, [outLen]);
     };
     return Object.assign(f, { into });

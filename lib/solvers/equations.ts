@@ -19,7 +19,7 @@ import { COMMON_OPTIONS, conclude, type SolverOptions, type SolverResult } from 
 import { checkFunction, setup, type Setup } from "./setup.js";
 import { withDerivative } from "./implicit.js";
 import {
-  FIXED_POINT_METHODS, FIXED_POINT_METHOD_NAMES, LEAST_SQUARES_METHODS, LEAST_SQUARES_METHOD_NAMES, ROOT_METHODS, ROOT_METHOD_NAMES,
+  checkSize, FIXED_POINT_METHODS, FIXED_POINT_METHOD_NAMES, LEAST_SQUARES_METHODS, LEAST_SQUARES_METHOD_NAMES, ROOT_METHODS, ROOT_METHOD_NAMES,
   type FixedPointMethodName, type LeastSquaresMethodName, type RootMethodName, type VectorMethod,
 } from "./methods.js";
 
@@ -65,7 +65,7 @@ function solveEquation(op: string, methodName: string, method: VectorMethod, s: 
   conditions: (inputs: Tensor[], y: Tensor) => Tensor, symmetric: boolean): SolverResult {
   const outcome = method.run({ F, y0: s.start, tol: s.tol, maxIter: s.maxIter, monitor: s.monitor, bracket: extra.bracket ?? null, memory: extra.memory ?? 5 });
   const result = conclude(op, methodName, outcome, s.toTensor(outcome.x), F.evaluations, s.tol, s.shouldThrow);
-  result.x = withDerivative(op, (...all) => conditions(all.slice(0, -1), all[all.length - 1]), s.args, result, { symmetric });
+  result.x = withDerivative(op, (...all) => conditions(all.slice(0, -1), all[all.length - 1]), s.args, result, { symmetric, implicit: s.implicit });
   return result;
 }
 
@@ -92,6 +92,7 @@ export function root(fn: UserFunction<Tensor | number>, y0?: Operand, opts?: Roo
   if (start === undefined) throw new Error(`${op}: y0 is missing (got undefined); pass the initial point`);
   const s = setup(op, start, o, method.maxIter, "y0");
   const n = s.start.length;
+  checkSize(op, methodName, method, n, "newton");
   const F = new VectorFunction(op, fn, s.shape, s.dtype, s.plainArgs, "one per entry of y", n);
   return solveEquation(op, methodName, method, s, F, { bracket: o.bracket ?? null }, (inputs, y) => vectorValue(op, callWith(fn, [y, ...inputs]), n, "one per entry of y"), false);
 }

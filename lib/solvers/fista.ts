@@ -17,7 +17,7 @@
  * one prox per backtracking trial, and a gradient at x for the residual.
  */
 import type { ScalarObjective } from "./objective.js";
-import { finiteVector, norm } from "./problem.js";
+import { combine, finiteVector, norm } from "./problem.js";
 import type { Monitor, Outcome } from "./result.js";
 
 export interface ProximalProblem {
@@ -49,7 +49,7 @@ export function proximalGradientMethod(problem: ProximalProblem): ProximalOutcom
     // A local Lipschitz estimate ‖∇f(x + δ) − ∇f(x)‖/‖δ‖ along −∇f.
     const gNorm = norm(gx);
     const h = (1e-3 * (1 + norm(x))) / (gNorm || 1);
-    const probe = Float64Array.from(x, (v, i) => v - h * gx[i]);
+    const probe = combine(x, -h, gx);
     const [, gp] = f.valueAndGradient(probe);
     let diff = 0;
     for (let i = 0; i < n; i++) diff += (gp[i] - gx[i]) ** 2;
@@ -59,7 +59,7 @@ export function proximalGradientMethod(problem: ProximalProblem): ProximalOutcom
   /** The gradient mapping's norm at x for step 1/L. */
   const mappingNorm = (point: Float64Array, gradient: Float64Array): number => {
     const eta = 1 / L;
-    const z = prox(Float64Array.from(point, (v, i) => v - eta * gradient[i]), eta);
+    const z = prox(combine(point, -eta, gradient), eta);
     let s = 0;
     for (let i = 0; i < n; i++) s += (point[i] - z[i]) ** 2;
     return Math.sqrt(s) / eta;
@@ -78,7 +78,7 @@ export function proximalGradientMethod(problem: ProximalProblem): ProximalOutcom
     let fz = NaN;
     for (let trial = 0; trial < 60; trial++) {
       const eta = 1 / L;
-      const candidate = prox(Float64Array.from(y, (v, i) => v - eta * gy[i]), eta);
+      const candidate = prox(combine(y, -eta, gy), eta);
       if (!finiteVector(candidate)) return { x, value: fx, iterations: k, residualNorm, status: "nonFinite", detail: "prox returned a NaN or ∞", step: eta };
       const value = f.value(candidate);
       let linear = 0;
@@ -117,7 +117,7 @@ export function proximalGradientMethod(problem: ProximalProblem): ProximalOutcom
       fy = fx;
       gy = gx;
     } else {
-      y = Float64Array.from(x, (v, i) => v + momentum * (v - previous[i]));
+      y = combine(x, momentum, combine(x, -1, previous));
       [fy, gy] = f.valueAndGradient(y);
       if (!Number.isFinite(fy) || !finiteVector(gy)) {
         y = x;

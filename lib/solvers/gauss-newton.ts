@@ -10,7 +10,7 @@
  */
 import { dot } from "../krylov/operator.js";
 import { linearModel, halfSquaredNorm } from "./least-squares-model.js";
-import { finiteVector, norm, type VectorProblem } from "./problem.js";
+import { ROUNDING_BAND, finiteVector, norm, type VectorProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 export function gaussNewton(problem: VectorProblem): Outcome {
@@ -42,10 +42,18 @@ export function gaussNewton(problem: VectorProblem): Outcome {
       const c = halfSquaredNorm(F.value(trial));
       if (!Number.isFinite(c)) continue;
       sawFinite = true;
-      if (Math.abs(c - cost) > 16 * Number.EPSILON * cost) flat = false;
+      if (Math.abs(c - cost) > ROUNDING_BAND * cost) flat = false;
       if (c <= cost + 1e-4 * alpha * slope) {
         accepted = trial;
         break;
+      }
+      // Below the rounding of ½‖r‖² the test cannot tell: a step that lowers ‖Jᵀr‖ is accepted.
+      if (Math.abs(c - cost) <= ROUNDING_BAND * cost) {
+        const trialModel = linearModel(problem, trial);
+        if (finiteVector(trialModel.gradient) && norm(trialModel.gradient) < residualNorm) {
+          accepted = trial;
+          break;
+        }
       }
     }
     if (accepted === null) {

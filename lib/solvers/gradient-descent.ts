@@ -12,7 +12,7 @@
  */
 import { backtracking } from "./line-search.js";
 import { finiteVector, negligibleStep, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
-import { STALL_ITERATIONS } from "./lbfgs.js";
+import { STALL_ITERATIONS, failed } from "./lbfgs.js";
 import type { Outcome } from "./result.js";
 
 export function gradientDescent(problem: MinimizeProblem): Outcome {
@@ -42,8 +42,7 @@ export function gradientDescent(problem: MinimizeProblem): Outcome {
       return finiteVector(ga) && projectedGradientNorm(xa, ga, bounds) < residualNorm;
     };
     const step = backtracking(trial, x, value, g, alpha, lowersResidual);
-    if (step === null) return { x, value, iterations: k, residualNorm, status: "lineSearchFailed", detail: "no step along −∇f decreased fn enough (check that fn is smooth and its gradient consistent with its values)" };
-    if (step.nonFinite) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "fn was not finite at every step tried" };
+    if (typeof step === "string") return failed(x, value, k, residualNorm, step === "nonFinite", step === "flat");
     const reuse = kept as { x: Float64Array; value: number; gradient: Float64Array } | null;
     const [vNew, gNew] = reuse !== null && reuse.x === step.x ? [reuse.value, reuse.gradient] : f.valueAndGradient(step.x);
     if (!finiteVector(gNew)) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "the gradient is not finite at an accepted point" };

@@ -14,11 +14,13 @@ import type { Tensor } from "../tensor/tensor.js";
 import { isTracing } from "../primitives/core.js";
 import { customRoot, type RootSolver } from "../ad/root.js";
 import { CallSolves, defaultTol, solveSystem, type SolveSettings } from "../implicit/linear-solve.js";
-import type { SolverResult } from "./result.js";
+import type { ImplicitOptions, SolverResult } from "./result.js";
 
 export interface DerivativeSettings {
   /** ∂F/∂x is symmetric (stationarity, the Gauss–Newton normal conditions Jᵀr = 0): MINRES (or CG) instead of GMRES. */
   symmetric: boolean;
+  /** The user's `implicit` options. */
+  implicit: ImplicitOptions;
 }
 
 /**
@@ -28,8 +30,10 @@ export interface DerivativeSettings {
 export function withDerivative(op: string, conditions: (...inputsAndX: Tensor[]) => Tensor, inputs: Tensor[], result: SolverResult, settings: DerivativeSettings): Tensor {
   const x = result.x;
   if (!isTracing()) return x;
+  const o = settings.implicit;
+  const positiveDefinite = settings.symmetric && (o.positiveDefinite ?? false);
   const solveSettings: SolveSettings = {
-    solver: "auto", tol: defaultTol(x.dtype), atol: 0, maxIter: Math.max(1000, 10 * x.size), symmetric: settings.symmetric, positiveDefinite: false, directMaxSize: 16, precision: x.dtype,
+    solver: o.linearSolver ?? "auto", tol: o.tol ?? defaultTol(x.dtype), atol: 0, maxIter: o.maxIter ?? Math.max(1000, 10 * x.size), symmetric: settings.symmetric, positiveDefinite, directMaxSize: 16, precision: x.dtype,
   };
   const state = new CallSolves();
   const solve: RootSolver = (K, b, system) => {

@@ -55,39 +55,51 @@ class Memory {
   /**
    * −H g by the two-loop recursion, H the L-BFGS inverse-Hessian approximation
    * with H₀ = γI. With `mask`, the recursion runs in the free variables only
-   * (masked entries of every vector count as zero, and come out zero).
+   * (masked entries of every vector count as zero) and the masked entries get −γg.
    */
   direction(g: Float64Array, mask: Uint8Array | null): Float64Array {
     const n = g.length;
-    const q = Float64Array.from(g);
-    const masked = (v: Float64Array, w: Float64Array): number => {
-      let s = 0;
-      for (let i = 0; i < n; i++) if (mask === null || mask[i] === 0) s += v[i] * w[i];
-      return s;
-    };
+    const q = g.slice();
     if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
+    // With a mask, every vector's masked entries count as zero: q's are zero, so ⟨v, q⟩ needs no mask.
     const k = this.s.length;
     const alpha = new Float64Array(k);
     for (let j = k - 1; j >= 0; j--) {
-      alpha[j] = this.rho[j] * masked(this.s[j], q);
-      const y = this.y[j];
-      for (let i = 0; i < n; i++) q[i] -= alpha[j] * y[i];
+      const a = this.rho[j] * dot(this.s[j], q);
+      alpha[j] = a;
+      axpy(-a, this.y[j], q);
+      if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
     }
     let gamma = 1;
     if (k > 0) {
-      const yy = masked(this.y[k - 1], this.y[k - 1]);
-      const sy = masked(this.s[k - 1], this.y[k - 1]);
+      const yy = maskedDot(this.y[k - 1], this.y[k - 1], mask);
+      const sy = maskedDot(this.s[k - 1], this.y[k - 1], mask);
       if (yy > 0 && sy > 0) gamma = sy / yy;
     }
     for (let i = 0; i < n; i++) q[i] *= gamma;
     for (let j = 0; j < k; j++) {
-      const beta = this.rho[j] * masked(this.y[j], q);
-      const s = this.s[j];
-      for (let i = 0; i < n; i++) q[i] += (alpha[j] - beta) * s[i];
+      const beta = this.rho[j] * dot(this.y[j], q);
+      axpy(alpha[j] - beta, this.s[j], q);
+      if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
     }
-    for (let i = 0; i < n; i++) q[i] = mask !== null && mask[i] ? 0 : -q[i];
+    // Masked (ε-active) entries take the scaled steepest-descent step, which the projection then clips
+    // at their bound: Bertsekas' two-metric projection, diagonal on the active set.
+    for (let i = 0; i < n; i++) q[i] = mask !== null && mask[i] ? -gamma * g[i] : -q[i];
     return q;
   }
+}
+
+/** y ← y + a·x. */
+function axpy(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
+}
+
+/** ⟨v, w⟩ over the entries the mask leaves free (all without a mask). */
+function maskedDot(v: Float64Array, w: Float64Array, mask: Uint8Array | null): number {
+  if (mask === null) return dot(v, w);
+  let s = 0;
+  for (let i = 0; i < v.length; i++) if (mask[i] === 0) s += v[i] * w[i];
+  return s;
 }
 
 /** Shared by the minimisation methods: this many steps in a row that leave x unchanged to rounding are a stall. */
@@ -136,7 +148,7 @@ export function lbfgs(problem: MinimizeProblem): Outcome {
       };
       const step = backtracking(trial, x, value, g, alpha1, lowersResidual);
       const reuse = kept as { x: Float64Array; value: number; gradient: Float64Array } | null;
-      if (step === null || step.nonFinite) failure = failed(x, value, k, residualNorm, step !== null, false);
+      if (typeof step === "string") failure = failed(x, value, k, residualNorm, step === "nonFinite", step === "flat");
       else if (reuse !== null && reuse.x === step.x) next = reuse;
       else {
         const [v, gNew] = evaluate(step.x);

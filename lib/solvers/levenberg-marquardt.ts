@@ -7,13 +7,14 @@
  * reduction). λ follows the gain ratio as in Nielsen 1999 ("Damping parameter
  * in Marquardt's method", IMM-REP-1999-05; Madsen, Nielsen & Tingleff 2004):
  * λ ← λ·max(1/3, 1 − (2ρ − 1)³) on success, λ ← νλ, ν ← 2ν on failure, instead
- * of Moré's trust-region radius. Residual: ‖Jᵀr‖₂ (the gradient of ½‖r‖²).
+ * of Moré's trust-region radius. Where the change in ½‖r‖² is below its rounding,
+ * ρ is noise and a step is accepted when it lowers ‖Jᵀr‖. Residual: ‖Jᵀr‖₂ (the gradient of ½‖r‖²).
  *
  * Cost per iteration: one linearisation (dense J: min(m, n) products) and one
  * evaluation per trial step; the QR costs O((m + n) n²).
  */
 import { linearModel, halfSquaredNorm, type LinearModel } from "./least-squares-model.js";
-import { finiteVector, norm, type VectorProblem } from "./problem.js";
+import { ROUNDING_BAND, finiteVector, norm, type VectorProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** Consecutive rejected steps before giving up. */
@@ -58,16 +59,20 @@ export function levenbergMarquardt(problem: VectorProblem): Outcome {
       for (let i = 0; i < Jp.length; i++) linearized += (model.r[i] + Jp[i]) ** 2;
       const predicted = cost - linearized / 2;
       const rho = (cost - costTrial) / predicted;
-      if (Number.isFinite(costTrial) && Math.abs(costTrial - cost) > 16 * Number.EPSILON * cost) flat = false;
-      if (Number.isFinite(costTrial) && predicted > 0 && rho > 0) {
+      if (Number.isFinite(costTrial) && Math.abs(costTrial - cost) > ROUNDING_BAND * cost) flat = false;
+      // Below the rounding of ½‖r‖² the ratio ρ is noise: there, a step that lowers ‖Jᵀr‖ is accepted.
+      const indistinct = Number.isFinite(costTrial) && Math.abs(costTrial - cost) <= ROUNDING_BAND * cost;
+      const trialModel = indistinct ? linearModel(problem, trial) : null;
+      const lowers = trialModel !== null && finiteVector(trialModel.gradient) && norm(trialModel.gradient) < residualNorm;
+      if (Number.isFinite(costTrial) && ((!indistinct && predicted > 0 && rho > 0) || lowers)) {
         accepted = true;
         y = trial;
-        model = linearModel(problem, y);
+        model = trialModel ?? linearModel(problem, y);
         cost = halfSquaredNorm(model.r);
         if (!finiteVector(model.gradient)) return { x: y, value: cost, iterations: k + 1, residualNorm: NaN, status: "nonFinite", detail: "the Jacobian is not finite at an accepted point" };
         residualNorm = norm(model.gradient);
         updateScaling();
-        lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
+        lambda *= indistinct ? 1 / 3 : Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
         nu = 2;
         rejections = 0;
         flat = true;

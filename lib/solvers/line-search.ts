@@ -12,6 +12,7 @@
  * A NaN or ∞ value at a trial step counts as "too far": the step shrinks.
  */
 import { dot } from "../krylov/operator.js";
+import { ROUNDING_BAND } from "./problem.js";
 
 /** A trial point: α, x + α p, φ(α), ∇f there and φ'(α) = ∇f·p. */
 export interface LinePoint {
@@ -76,7 +77,7 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
   const sufficient = (pt: LinePoint): boolean => pt.value <= f0 + c1 * pt.alpha * d0;
   const curvature = (pt: LinePoint): boolean => Math.abs(pt.slope) <= -c2 * d0;
   const consider = (pt: LinePoint): void => {
-    if (Math.abs(pt.value - f0) > 16 * Number.EPSILON * Math.abs(f0)) flat = false;
+    if (Math.abs(pt.value - f0) > ROUNDING_BAND * Math.abs(f0)) flat = false;
     if (Number.isFinite(pt.value) && sufficient(pt) && pt.value < f0 && (best === null || pt.value < best.value)) best = pt;
   };
   const fallback = (allNonFinite: boolean): LineSearchOutcome => (best !== null ? { point: best, kind: "decrease", flat } : { point: null, kind: allNonFinite ? "nonFinite" : "failed", flat: flat && !allNonFinite });
@@ -129,27 +130,35 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
 /**
  * Armijo backtracking along a path: tries α = alpha0, alpha0/2, … until
  * f(x(α)) ≤ f(x) + c₁·⟨∇f(x), x(α) − x⟩. `trial(α)` returns x(α) and f there.
- * Near a minimiser f's decrease falls below its rounding (|Δf| ≤ 4ε|f|) and the
+ * Near a minimiser f's decrease falls below its rounding (|Δf| ≤ ROUNDING_BAND·|f|) and the
  * test cannot tell; there `rounding(x(α))` decides instead (the methods accept
  * a step that lowers the gradient's norm, after Hager & Zhang's approximate
  * Wolfe conditions, SIAM J. Optim. 16, 2005). Returns the accepted
- * [α, x(α), f(x(α))], or null after `maxHalvings`.
+ * [α, x(α), f(x(α))], or after `maxHalvings` why none was: "flat" when f never
+ * changed beyond its rounding, "nonFinite" when it never was finite.
  */
 export function backtracking(trial: (alpha: number) => { x: Float64Array; value: number }, x: Float64Array, value: number, gradient: Float64Array, alpha0: number,
-  rounding?: (x: Float64Array) => boolean, c1 = 1e-4, maxHalvings = 60): { alpha: number; x: Float64Array; value: number; nonFinite: boolean } | null {
+  rounding?: (x: Float64Array) => boolean, c1 = 1e-4, maxHalvings = 60): { alpha: number; x: Float64Array; value: number } | "failed" | "flat" | "nonFinite" {
   let alpha = alpha0;
   let sawFinite = false;
+  let flat = true;
   for (let k = 0; k <= maxHalvings; k++) {
     const t = trial(alpha);
     if (Number.isFinite(t.value)) {
       sawFinite = true;
       let predicted = 0;
       for (let i = 0; i < x.length; i++) predicted += gradient[i] * (t.x[i] - x[i]);
-      if (predicted < 0 && Math.abs(t.value - value) <= 4 * Number.EPSILON * Math.abs(value) && rounding !== undefined) {
-        if (rounding(t.x)) return { alpha, x: t.x, value: t.value, nonFinite: false };
-      } else if (t.value <= value + c1 * predicted && predicted <= 0) return { alpha, x: t.x, value: t.value, nonFinite: false };
+      // A step that does not move x (predicted = 0) is no progress, whatever f says.
+      if (predicted < 0) {
+        if (Math.abs(t.value - value) <= ROUNDING_BAND * Math.abs(value) && rounding !== undefined) {
+          if (rounding(t.x)) return { alpha, x: t.x, value: t.value };
+        } else {
+          flat = false;
+          if (t.value <= value + c1 * predicted) return { alpha, x: t.x, value: t.value };
+        }
+      }
     }
     alpha /= 2;
   }
-  return sawFinite ? null : { alpha: 0, x, value, nonFinite: true };
+  return !sawFinite ? "nonFinite" : flat ? "flat" : "failed";
 }

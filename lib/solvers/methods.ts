@@ -18,17 +18,22 @@ import { iterate } from "./iterate.js";
 import { levenbergMarquardt } from "./levenberg-marquardt.js";
 import { gaussNewton } from "./gauss-newton.js";
 
+/** The dense methods (BFGS, Broyden) keep an n×n matrix: 4000 unknowns is 128 MB of it. */
+export const DENSE_METHOD_MAX = 4000;
+
 export interface MinimizeMethod {
   run: (problem: MinimizeProblem) => Outcome;
   /** Accepts `bounds` (by projection). */
   bounds: boolean;
   maxIter: number;
+  /** The most unknowns the method takes (dense n×n storage), when limited. */
+  maxSize?: number;
 }
 
 /** `minimize`'s methods; the first is the default. */
 export const MINIMIZE_METHODS = {
   lbfgs: { run: lbfgs, bounds: true, maxIter: 1000 },
-  bfgs: { run: bfgs, bounds: false, maxIter: 1000 },
+  bfgs: { run: bfgs, bounds: false, maxIter: 1000, maxSize: DENSE_METHOD_MAX },
   "newton-cg": { run: newtonCG, bounds: false, maxIter: 200 },
   "gradient-descent": { run: gradientDescent, bounds: true, maxIter: 10000 },
 } satisfies Record<string, MinimizeMethod>;
@@ -39,12 +44,14 @@ export const MINIMIZE_METHOD_NAMES = Object.keys(MINIMIZE_METHODS) as MinimizeMe
 export interface VectorMethod {
   run: (problem: VectorProblem) => Outcome;
   maxIter: number;
+  /** The most unknowns the method takes (dense n×n storage), when limited. */
+  maxSize?: number;
 }
 
 /** `root`'s methods; the first is the default. */
 export const ROOT_METHODS = {
   newton: { run: newton, maxIter: 100 },
-  broyden: { run: broyden, maxIter: 200 },
+  broyden: { run: broyden, maxIter: 200, maxSize: DENSE_METHOD_MAX },
   bisection: { run: bisection, maxIter: 200 },
 } satisfies Record<string, VectorMethod>;
 
@@ -66,3 +73,10 @@ export type LeastSquaresMethodName = keyof typeof LEAST_SQUARES_METHODS;
 export const ROOT_METHOD_NAMES = Object.keys(ROOT_METHODS) as RootMethodName[];
 export const FIXED_POINT_METHOD_NAMES = Object.keys(FIXED_POINT_METHODS) as FixedPointMethodName[];
 export const LEAST_SQUARES_METHOD_NAMES = Object.keys(LEAST_SQUARES_METHODS) as LeastSquaresMethodName[];
+
+/** The Error for a dense method on too many unknowns, naming the public function and the alternative. */
+export function checkSize(op: string, method: string, row: { maxIter: number; maxSize?: number }, n: number, instead: string): void {
+  if (row.maxSize !== undefined && n > row.maxSize) {
+    throw new Error(`${op}: method "${method}" keeps a dense ${n}×${n} matrix (${((8 * n * n) / 1e6).toFixed(0)} MB) and takes at most ${row.maxSize} unknowns; the initial point has ${n}. Use "${instead}"`);
+  }
+}

@@ -18,7 +18,7 @@ import { ScalarObjective, flatCopy } from "./objective.js";
 import { COMMON_OPTIONS, conclude, type SolverOptions, type SolverResult } from "./result.js";
 import { checkFunction, setup } from "./setup.js";
 import { withDerivative } from "./implicit.js";
-import { MINIMIZE_METHODS, MINIMIZE_METHOD_NAMES, type MinimizeMethodName } from "./methods.js";
+import { MINIMIZE_METHODS, MINIMIZE_METHOD_NAMES, checkSize, type MinimizeMethodName } from "./methods.js";
 import type { Box } from "./problem.js";
 
 export interface MinimizeOptions extends SolverOptions {
@@ -65,6 +65,7 @@ export function minimize(fn: UserFunction<Tensor | number>, x0: Operand, opts?: 
   const methodName = o.method ?? "lbfgs";
   const method = MINIMIZE_METHODS[methodName];
   const s = setup(op, x0, o, method.maxIter);
+  checkSize(op, methodName, method, s.start.length, "lbfgs");
   const x0T = s.toTensor(s.start.slice());
   let box: Box | null = null;
   let lowerT: Tensor | null = null;
@@ -92,6 +93,6 @@ export function minimize(fn: UserFunction<Tensor | number>, x0: Operand, opts?: 
       const x = all[all.length - 1];
       return sub(x, projectBox(sub(x, gradient(all.slice(0, -1), x)), lowerT!, upperT!));
     };
-  result.x = withDerivative(op, conditions, s.args, result, { symmetric: box === null });
+  result.x = withDerivative(op, conditions, s.args, result, { symmetric: box === null, implicit: s.implicit });
   return result;
 }

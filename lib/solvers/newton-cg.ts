@@ -14,14 +14,14 @@
 import { dot } from "../krylov/operator.js";
 import { linePoint, strongWolfe } from "./line-search.js";
 import { failed, STALL_ITERATIONS } from "./lbfgs.js";
-import { finiteVector, negligibleStep, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negated, negligibleStep, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** CG on H p = −g to ‖H p + g‖ ≤ ε, stopping at non-positive curvature (N&W Algorithm 7.1, inner loop). */
 function truncatedCG(hessian: (v: Float64Array, out: Float64Array) => void, g: Float64Array, epsilon: number, maxSteps: number): Float64Array {
   const n = g.length;
   const z = new Float64Array(n);
-  const r = Float64Array.from(g); // residual of H z + g
+  const r = g.slice(); // residual of H z + g
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = -r[i];
   const Hd = new Float64Array(n);
@@ -30,7 +30,7 @@ function truncatedCG(hessian: (v: Float64Array, out: Float64Array) => void, g: F
     hessian(d, Hd);
     const curvature = dot(d, Hd);
     if (!(curvature > 0)) {
-      if (j === 0) return Float64Array.from(g, (v) => -v);
+      if (j === 0) return negated(g);
       return z;
     }
     const alpha = rr / curvature;
@@ -63,7 +63,7 @@ export function newtonCG(problem: MinimizeProblem): Outcome {
     let p = truncatedCG(f.hessianAt(x), g, epsilon, Math.min(n, 200) + 1);
     let slope = dot(g, p);
     if (!(slope < 0) || !finiteVector(p)) {
-      p = Float64Array.from(g, (v) => -v);
+      p = negated(g);
       slope = dot(g, p);
     }
     const search = strongWolfe((alpha) => linePoint(x, p, alpha, evaluate), { value, slope }, 1);

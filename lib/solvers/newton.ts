@@ -19,7 +19,7 @@ import { gmres } from "../krylov/index.js";
 import { dot } from "../krylov/operator.js";
 import { fromData } from "../tensor/tensor.js";
 import { flatOperator, luSolve, qrLeastSquares } from "./dense.js";
-import { finiteVector, norm, type VectorProblem } from "./problem.js";
+import { ROUNDING_BAND, finiteVector, negated, norm, type VectorProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** Systems up to this size use a dense Jacobian and LU. */
@@ -37,7 +37,7 @@ export function meritSearch(F: VectorProblem["F"], y: Float64Array, p: Float64Ar
     const n = norm(value);
     if (Number.isFinite(n)) {
       sawFinite = true;
-      if (Math.abs(n - Fnorm) > 16 * Number.EPSILON * Fnorm) flat = false;
+      if (Math.abs(n - Fnorm) > ROUNDING_BAND * Fnorm) flat = false;
       if (n <= (1 - 1e-4 * alpha) * Fnorm) return { y: trial, value, norm: n };
     }
     alpha /= 2;
@@ -50,7 +50,7 @@ function newtonStep(problem: VectorProblem, y: Float64Array): { value: Float64Ar
   const n = y.length;
   if (n <= DENSE_MAX) {
     const { value, J, m } = problem.F.jacobianAt(y);
-    const minusF = Float64Array.from(value, (v) => -v);
+    const minusF = negated(value);
     const p = (m === n ? luSolve(J, minusF, n) : null) ?? (m >= n ? qrLeastSquares(J, minusF, m, n) : null);
     if (p !== null && finiteVector(p)) return { value, p };
     const descent = new Float64Array(n);
@@ -63,7 +63,7 @@ function newtonStep(problem: VectorProblem, y: Float64Array): { value: Float64Ar
   }
   const { value, matvec } = problem.F.linearizeAt(y);
   const Fnorm = norm(value);
-  const result = gmres(flatOperator(n, n, matvec), fromData(Float64Array.from(value, (v) => -v), [n]), { tol: Math.min(0.1, Math.sqrt(Fnorm)), maxIter: Math.min(n, 200) });
+  const result = gmres(flatOperator(n, n, matvec), fromData(negated(value), [n]), { tol: Math.min(0.1, Math.sqrt(Fnorm)), maxIter: Math.min(n, 200) });
   return { value, p: result.x.toFloat64Array() };
 }
 

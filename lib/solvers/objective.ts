@@ -21,7 +21,7 @@ import { shapedLike } from "./result.js";
 export function flatCopy(t: Tensor): Float64Array {
   const c = concrete(t);
   const values = contiguousData(c, "float64");
-  return values === c.data ? Float64Array.from(values) : (values as Float64Array);
+  return values === c.data ? (values as Float64Array).slice() : (values as Float64Array);
 }
 
 /** fn's scalar value, checked: a rank-0 Tensor or a number, else an Error naming op. */
@@ -57,11 +57,24 @@ abstract class Evaluator {
 
 /** A scalar objective f(x): values, gradients and Hessian products on flat vectors. */
 export class ScalarObjective extends Evaluator {
+  /**
+   * x ↦ [f(x), ∇f(x)], built once per solve: the one line to change to run the
+   * iterations compiled (`jit(valueAndGrad(...))`) once `jit` is available.
+   */
+  private readonly valueAndGradFn: (x: Tensor) => [Tensor, Tensor];
+  private readonly scalar: (x: Tensor) => Tensor | number;
+
+  constructor(op: string, fn: UserFunction<unknown>, shape: number[], dtype: DType, args: Tensor[]) {
+    super(op, fn, shape, dtype, args);
+    this.scalar = (w) => scalarOf(this.op, this.call(w));
+    this.valueAndGradFn = valueAndGrad(this.scalar);
+  }
+
   /** f(x). */
   value(x: Float64Array): number {
     this.evaluations++;
     return untraced(() => {
-      const v = scalarOf(this.op, this.call(this.point(x)));
+      const v = this.scalar(this.point(x));
       return typeof v === "number" ? v : concrete(v).item();
     });
   }
@@ -70,7 +83,7 @@ export class ScalarObjective extends Evaluator {
   valueAndGradient(x: Float64Array): [number, Float64Array] {
     this.evaluations++;
     return untraced(() => {
-      const [v, g] = valueAndGrad((w: Tensor) => scalarOf(this.op, this.call(w)))(this.point(x));
+      const [v, g] = this.valueAndGradFn(this.point(x));
       return [concrete(v).item(), flatCopy(g)];
     });
   }
@@ -81,7 +94,8 @@ export class ScalarObjective extends Evaluator {
    */
   hessianAt(x: Float64Array): (v: Float64Array, out: Float64Array) => void {
     this.evaluations++;
-    const lin = untraced(() => linearize((w: Tensor) => grad((u: Tensor) => scalarOf(this.op, this.call(u)))(w), this.point(x))[1]);
+    const gradient = grad(this.scalar);
+    const lin = untraced(() => linearize((w: Tensor) => gradient(w), this.point(x))[1]);
     return (v, out) => untraced(() => lin.into(v, out));
   }
 }

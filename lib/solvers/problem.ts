@@ -98,3 +98,24 @@ export function negligibleStep(x: Float64Array, xNew: Float64Array): boolean {
   }
   return step <= 4 * Number.EPSILON * size;
 }
+
+/**
+ * Relative changes of an objective below this are treated as rounding noise
+ * (then a step is judged by the gradient instead): 1000ε, since the noise of a
+ * sum of squares of residuals that cancel (model − data) is far above ε.
+ */
+export const ROUNDING_BAND = 1e3 * Number.EPSILON;
+
+/** a + c·b as a new vector (a plain loop: Float64Array.from with a map function is far slower on large vectors). */
+export function combine(a: Float64Array, c: number, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + c * b[i];
+  return out;
+}
+
+/** −v as a new vector. */
+export function negated(v: Float64Array): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = -v[i];
+  return out;
+}

@@ -74,6 +74,6 @@ export function proximalGradient(fn: UserFunction<Tensor | number>, x0: Operand,
     })(x);
     return sub(proxValue(op, callWith(o.prox, [sub(x, mul(g, eta)), eta, ...inputs]), x).reshape(x.shape), x);
   };
-  result.x = withDerivative(op, conditions, s.args, result, { symmetric: false });
+  result.x = withDerivative(op, conditions, s.args, result, { symmetric: false, implicit: s.implicit });
   return result;
 }

@@ -10,7 +10,8 @@
  */
 import { Tensor, fromData, type DType } from "../tensor/tensor.js";
 import { describe } from "../tensor/shape.js";
-import { is, type OptionKind } from "../primitives/options.js";
+import { is, isPlainObject, kind, type OptionKind } from "../primitives/options.js";
+import { SOLVER_NAMES, type SolverName } from "../implicit/linear-solve.js";
 import type { Operand } from "../primitives/operands.js";
 import { ConvergenceError } from "../errors.js";
 
@@ -62,7 +63,29 @@ export interface SolverOptions {
   callback?: (info: IterationInfo) => boolean | void;
   /** Throw a ConvergenceError when not converged (default true). */
   throw?: boolean;
+  /** How the derivative's linear systems (with ∂F/∂x of the conditions) are solved. */
+  implicit?: ImplicitOptions;
 }
+
+/** The linear solves of x's derivative, as ImplicitFunction's options of the same names. */
+export interface ImplicitOptions {
+  /** "auto" (default: dense LU up to 16 unknowns, then MINRES for symmetric conditions, GMRES otherwise), a Krylov method or "direct". */
+  linearSolver?: SolverName;
+  /** Relative tolerance (default 1e-10 for float64, 1e-5 for float32). */
+  tol?: number;
+  /** Iteration cap (default max(1000, 10·n)). */
+  maxIter?: number;
+  /** Declares ∂F/∂x positive definite (a strict minimum): "auto" then uses CG. */
+  positiveDefinite?: boolean;
+}
+
+/** The declared `implicit` options. */
+export const IMPLICIT_OPTIONS = {
+  linearSolver: is.oneOf(SOLVER_NAMES),
+  tol: is.positive,
+  maxIter: is.positiveInteger,
+  positiveDefinite: is.boolean,
+} satisfies Record<keyof ImplicitOptions, OptionKind<unknown>>;
 
 /** The declared common options (each public function adds its own). */
 export const COMMON_OPTIONS = {
@@ -71,6 +94,7 @@ export const COMMON_OPTIONS = {
   maxIter: is.nonNegativeInteger,
   callback: is.function<(info: IterationInfo) => boolean | void>("a function (info) => boolean | void"),
   throw: is.boolean,
+  implicit: kind<ImplicitOptions>("an object { linearSolver, tol, maxIter, positiveDefinite }", isPlainObject),
 } satisfies Record<keyof SolverOptions, OptionKind<unknown>>;
 
 /** The default tolerance on the residual norm for a dtype. */

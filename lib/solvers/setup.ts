@@ -9,7 +9,8 @@ import { describe } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { flatCopy } from "./objective.js";
-import { Monitor, checkFiniteVector, defaultSolverTol, shapedLike, type SolverOptions } from "./result.js";
+import { readOptions } from "../primitives/options.js";
+import { IMPLICIT_OPTIONS, Monitor, checkFiniteVector, defaultSolverTol, shapedLike, type ImplicitOptions, type SolverOptions } from "./result.js";
 
 export interface Setup {
   shape: number[];
@@ -25,6 +26,7 @@ export interface Setup {
   shouldThrow: boolean;
   monitor: Monitor;
   toTensor: (x: Float64Array) => Tensor;
+  implicit: ImplicitOptions;
 }
 
 export function checkFunction(op: string, what: string, f: unknown): void {
@@ -49,5 +51,6 @@ export function setup(op: string, x0: unknown, o: SolverOptions, defaultMaxIter:
     shouldThrow: o.throw ?? true,
     monitor: new Monitor(o.callback, toTensor),
     toTensor,
+    implicit: readOptions(op, o.implicit, IMPLICIT_OPTIONS, { what: "implicit" }),
   };
 }

@@ -3,10 +3,10 @@
  * Hillstrom problems from their standard starts; bounds; the method table.
  */
 import { expect } from "chai";
-import { Tensor, minimize, mul, pow, sub, sum, tensor } from "../../lib/index.js";
+import { Tensor, add, minimize, mul, pow, sub, sum, tensor } from "../../lib/index.js";
 import { MINIMIZE_METHODS, MINIMIZE_METHOD_NAMES } from "../../lib/solvers/methods.js";
 import { expectClose, flat } from "../helpers.js";
-import { MGH, objectiveOf } from "./problems.js";
+import { MGH, at, objectiveOf } from "./problems.js";
 
 describe("solvers/minimize: Moré–Garbow–Hillstrom problems from their standard starts", () => {
   for (const problem of MGH) {
@@ -64,6 +64,41 @@ describe("solvers/minimize: bounds (projected)", () => {
       expect(r.residualNorm).to.be.at.most(1e-8);
     });
   }
+
+  it("a variable starting just inside its bound, with the gradient pushing it out, reaches the bound (the ε-active set moves too)", () => {
+    const f = (x: Tensor): Tensor => add(at(x, 0), pow(sub(at(x, 1), 3), 2));
+    for (const x0 of [[1e-5, 0], [0.5, 0], [0, 0]]) {
+      for (const method of ["lbfgs", "gradient-descent"] as const) {
+        const r = minimize(f, x0, { method, bounds: [0, 10] });
+        expect(r.status, `${method} from ${x0}`).to.equal("converged");
+        expectClose(r.x, [0, 3], 0, 1e-8, `${method} from ${x0}`);
+      }
+    }
+  });
+
+  it("non-negative least squares with 60 unknowns: the KKT conditions hold at lbfgs's answer, checked on plain numbers", () => {
+    const m = 80;
+    const n = 60;
+    let seed = 7;
+    const random = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    const A = Array.from({ length: m }, () => Array.from({ length: n }, random));
+    const b = Array.from({ length: m }, random);
+    const f = (x: Tensor): Tensor => mul(0.5, sum(pow(sub(tensor(A).matmul(x), tensor(b)), 2)));
+    const r = minimize(f, new Array(n).fill(0), { bounds: [0, Infinity], tol: 1e-10, maxIter: 5000 });
+    expect(r.status, r.message).to.equal("converged");
+    const x = flat(r.x);
+    const residual = A.map((row, i) => row.reduce((acc, a, j) => acc + a * x[j], 0) - b[i]);
+    const g = Array.from({ length: n }, (_, j) => A.reduce((acc, row, i) => acc + row[j] * residual[i], 0));
+    let active = 0;
+    for (let j = 0; j < n; j++) {
+      expect(x[j]).to.be.at.least(0);
+      if (x[j] === 0) {
+        active++;
+        expect(g[j], `g[${j}] at an active bound`).to.be.at.least(-1e-9);
+      } else expect(Math.abs(g[j]), `g[${j}] of a free variable`).to.be.below(1e-9);
+    }
+    expect(active, "some bounds are active").to.be.above(5);
+  });
 
   it("a start outside the box is projected onto it first", () => {
     const r = minimize((x: Tensor) => sum(mul(x, x)), [5, -5], { bounds: [1, 2] });
