@@ -57,4 +57,5 @@ export { root, fixedPoint, leastSquares } from "./solvers/equations.js";
 export type { RootOptions, FixedPointOptions, LeastSquaresOptions } from "./solvers/equations.js";
 export { proximalGradient } from "./solvers/proximal-gradient.js";
 export type { ProximalGradientOptions, ProxFunction } from "./solvers/proximal-gradient.js";
-export type { SolverResult, SolverStatus, SolverOptions, IterationInfo as SolverIterationInfo } from "./solvers/result.js";
+export type { SolverResult, SolverStatus, SolverOptions, IterationInfo as SolverIterationInfo, ImplicitOptions as SolverImplicitOptions } from "./solvers/result.js";
+export type { MinimizeMethodName, RootMethodName, FixedPointMethodName, LeastSquaresMethodName } from "./solvers/methods.js";

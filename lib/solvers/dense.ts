@@ -28,46 +28,65 @@ export function luSolve(A: Float64Array, b: Float64Array, n: number): Float64Arr
 
 /**
  * argmin ‖A x − b‖₂ for A (rows × n, rows ≥ n) by Householder QR (Golub & Van
- * Loan, "Matrix Computations", 4th ed., Algorithm 5.3.2), or null when A is
- * rank-deficient to working precision. A and b are not modified.
+ * Loan, "Matrix Computations", 4th ed., Algorithm 5.3.2), with the triangular
+ * factor R (n×n, row-major) of A = QR; null when A is rank-deficient to working
+ * precision. A and b are not modified.
  */
-export function qrLeastSquares(A: Float64Array, b: Float64Array, rows: number, n: number): Float64Array | null {
-  const R = A.slice();
+export function qrSolve(A: Float64Array, b: Float64Array, rows: number, n: number): { x: Float64Array; R: Float64Array } | null {
+  const W = A.slice();
   const c = b.slice();
   const v = new Float64Array(rows);
   let largest = 0;
   for (let j = 0; j < n; j++) {
     let s = 0;
-    for (let i = j; i < rows; i++) s += R[i * n + j] * R[i * n + j];
+    for (let i = j; i < rows; i++) s += W[i * n + j] * W[i * n + j];
     const normX = Math.sqrt(s);
     if (normX === 0) return null;
-    const alpha = R[j * n + j] > 0 ? -normX : normX;
-    for (let i = j; i < rows; i++) v[i] = R[i * n + j];
+    const alpha = W[j * n + j] > 0 ? -normX : normX;
+    for (let i = j; i < rows; i++) v[i] = W[i * n + j];
     v[j] -= alpha;
     let vv = 0;
     for (let i = j; i < rows; i++) vv += v[i] * v[i];
     if (vv > 0) {
       for (let k = j; k < n; k++) {
         let d = 0;
-        for (let i = j; i < rows; i++) d += v[i] * R[i * n + k];
+        for (let i = j; i < rows; i++) d += v[i] * W[i * n + k];
         const f = (2 * d) / vv;
-        for (let i = j; i < rows; i++) R[i * n + k] -= f * v[i];
+        for (let i = j; i < rows; i++) W[i * n + k] -= f * v[i];
       }
       let d = 0;
       for (let i = j; i < rows; i++) d += v[i] * c[i];
       const f = (2 * d) / vv;
       for (let i = j; i < rows; i++) c[i] -= f * v[i];
     }
-    largest = Math.max(largest, Math.abs(R[j * n + j]));
+    largest = Math.max(largest, Math.abs(W[j * n + j]));
   }
-  for (let j = 0; j < n; j++) if (!(Math.abs(R[j * n + j]) > largest * Math.max(rows, n) * 1e3 * Number.EPSILON)) return null;
+  for (let j = 0; j < n; j++) if (!(Math.abs(W[j * n + j]) > largest * Math.max(rows, n) * 1e3 * Number.EPSILON)) return null;
   const x = new Float64Array(n);
   for (let j = n - 1; j >= 0; j--) {
     let s = c[j];
-    for (let k = j + 1; k < n; k++) s -= R[j * n + k] * x[k];
-    x[j] = s / R[j * n + j];
+    for (let k = j + 1; k < n; k++) s -= W[j * n + k] * x[k];
+    x[j] = s / W[j * n + j];
   }
-  return x;
+  const R = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = i; k < n; k++) R[i * n + k] = W[i * n + k];
+  return { x, R };
+}
+
+/** argmin ‖A x − b‖₂ (see qrSolve), or null when A is rank-deficient. */
+export function qrLeastSquares(A: Float64Array, b: Float64Array, rows: number, n: number): Float64Array | null {
+  return qrSolve(A, b, rows, n)?.x ?? null;
+}
+
+/** w with Rᵀ w = q for R upper triangular (n×n, row-major): forward substitution. */
+export function solveTransposedTriangular(R: Float64Array, q: Float64Array, n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = q[i];
+    for (let k = 0; k < i; k++) s -= R[k * n + i] * w[k];
+    w[i] = s / R[i * n + i];
+  }
+  return w;
 }
 
 /** A LinearOperator over in-place products on flat vectors (the Tensor forms copy). */

@@ -6,7 +6,7 @@
  *   fixedPoint    fn(y) − y = 0
  *   leastSquares  Jᵀr = ∇_y ½‖fn(y)‖² = 0 (symmetric: MINRES, never JᵀJ)
  */
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, tensor, type NestedArray } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
 import { operand, type Operand } from "../primitives/operands.js";
 import { mul, sub } from "../primitives/elementwise.js";
@@ -85,9 +85,11 @@ export function root(fn: UserFunction<Tensor | number>, y0?: Operand, opts?: Roo
   let start: Operand | undefined = y0;
   if (methodName === "bisection") {
     if (o.bracket === undefined) throw new Error(`${op}: method "bisection" needs opts.bracket: [a, b] with fn(a) and fn(b) of opposite signs`);
-    if (y0 !== undefined && operand(op, y0, undefined, "y0").size !== 1) throw new Error(`${op}: bisection solves a scalar equation, but y0 has shape ${shapeToString(operand(op, y0).shape)}`);
-    start = y0 === undefined ? (o.bracket[0] + o.bracket[1]) / 2 : operand(op, y0).ndim === 0 ? (o.bracket[0] + o.bracket[1]) / 2 : [(o.bracket[0] + o.bracket[1]) / 2];
-    if (y0 instanceof Tensor && y0.dtype === "float32") start = operand(op, start, "float32");
+    // y0's value is ignored; a given y0 still sets the shape ([] or [1]) and dtype of y.
+    const given = y0 === undefined ? null : operand(op, y0, undefined, "y0");
+    if (given !== null && given.size !== 1) throw new Error(`${op}: bisection solves a scalar equation, but y0 has shape ${shapeToString(given.shape)}`);
+    const middle = (o.bracket[0] + o.bracket[1]) / 2;
+    start = given === null ? middle : tensor(given.ndim === 0 ? middle : new Array(given.ndim).fill(0).reduce<NestedArray>((v) => [v], middle), { dtype: given.dtype });
   } else if (o.bracket !== undefined) throw new Error(`${op}: opts.bracket is for method "bisection", not "${methodName}"`);
   if (start === undefined) throw new Error(`${op}: y0 is missing (got undefined); pass the initial point`);
   const s = setup(op, start, o, method.maxIter, "y0");

@@ -24,11 +24,12 @@ export function gaussNewton(problem: VectorProblem): Outcome {
   for (let k = 0; ; k++) {
     if (residualNorm <= tol) return { x: y, value: cost, iterations: k, residualNorm, status: "converged" };
     if (k >= maxIter) return { x: y, value: cost, iterations: k, residualNorm, status: "maxIter" };
-    let p = model.step(0, new Float64Array(n).fill(1));
+    let p = model.step(0, new Float64Array(n).fill(1))?.p ?? null;
     if (p === null || !finiteVector(p)) {
       const D = model.columnNorms ?? new Float64Array(n).fill(1);
-      const largest = Math.max(...Array.from(D, (d) => d * d)) || 1;
-      p = model.step(1e-10 * largest, D.map((d) => d || 1));
+      let largest = 0;
+      for (let j = 0; j < n; j++) largest = Math.max(largest, D[j] * D[j]);
+      p = model.step(1e-10 * (largest || 1), D.map((d) => d || 1))?.p ?? null;
     }
     if (p === null || !finiteVector(p)) return { x: y, value: cost, iterations: k, residualNorm, status: "stalled", detail: "no Gauss–Newton step: the Jacobian is singular here" };
     const slope = dot(model.gradient, p);

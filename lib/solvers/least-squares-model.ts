@@ -8,7 +8,7 @@
  */
 import { fromData } from "../tensor/tensor.js";
 import { lsqr } from "../krylov/index.js";
-import { flatOperator, qrLeastSquares } from "./dense.js";
+import { flatOperator, qrSolve } from "./dense.js";
 import type { VectorProblem } from "./problem.js";
 
 /** Problems up to this many unknowns form J densely (min(m, n) products). */
@@ -22,8 +22,12 @@ export interface LinearModel {
   columnNorms: Float64Array | null;
   /** out = J v. */
   apply(v: Float64Array, out: Float64Array): void;
-  /** argmin ‖J p + r‖² + λ‖D p‖² (D a diagonal, as a vector), or null when rank-deficient (λ = 0). */
-  step(lambda: number, D: Float64Array): Float64Array | null;
+  /**
+   * p = argmin ‖J p + r‖² + λ‖D p‖² (D a diagonal, as a vector), with the
+   * triangular factor R of [J; √λ D] when J is dense (null: matrix-free); null
+   * when the system is rank-deficient (λ = 0 and J singular).
+   */
+  step(lambda: number, D: Float64Array): { p: Float64Array; R: Float64Array | null } | null;
 }
 
 export function linearModel(problem: VectorProblem, y: Float64Array): LinearModel {
@@ -54,7 +58,8 @@ export function linearModel(problem: VectorProblem, y: Float64Array): LinearMode
         const b = new Float64Array(rows);
         for (let i = 0; i < m; i++) b[i] = -r[i];
         if (lambda > 0) for (let j = 0; j < n; j++) A[(m + j) * n + j] = Math.sqrt(lambda) * D[j];
-        return qrLeastSquares(A, b, rows, n);
+        const solved = qrSolve(A, b, rows, n);
+        return solved === null ? null : { p: solved.x, R: solved.R };
       },
     };
   }
@@ -79,7 +84,7 @@ export function linearModel(problem: VectorProblem, y: Float64Array): LinearMode
       const b = new Float64Array(m + n);
       for (let i = 0; i < m; i++) b[i] = -r[i];
       const result = lsqr(operator, fromData(b, [m + n]), { tol: 1e-10, maxIter: Math.max(100, 4 * n) });
-      return result.x.toFloat64Array();
+      return { p: result.x.toFloat64Array(), R: null };
     },
   };
 }

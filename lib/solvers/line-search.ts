@@ -76,6 +76,9 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
   let flat = true;
   const sufficient = (pt: LinePoint): boolean => pt.value <= f0 + c1 * pt.alpha * d0;
   const curvature = (pt: LinePoint): boolean => Math.abs(pt.slope) <= -c2 * d0;
+  // Hager & Zhang's approximate Wolfe conditions (SIAM J. Optim. 16, 2005), for a decrease below
+  // f's rounding: φ(α) ≈ φ(0) to rounding, and the slopes alone certify the step.
+  const approximate = (pt: LinePoint): boolean => Math.abs(pt.value - f0) <= ROUNDING_BAND * Math.abs(f0) && pt.slope <= -(1 - 2 * c1) * d0 && curvature(pt);
   const consider = (pt: LinePoint): void => {
     if (Math.abs(pt.value - f0) > ROUNDING_BAND * Math.abs(f0)) flat = false;
     if (Number.isFinite(pt.value) && sufficient(pt) && pt.value < f0 && (best === null || pt.value < best.value)) best = pt;
@@ -93,6 +96,7 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
       const pt = phi(alpha);
       evaluations++;
       consider(pt);
+      if (approximate(pt)) return { point: pt, kind: "wolfe", flat: false };
       if (!Number.isFinite(pt.value) || !sufficient(pt) || pt.value >= lo.value) {
         hi = pt;
       } else {
@@ -117,6 +121,7 @@ export function strongWolfe(phi: (alpha: number) => LinePoint, start: { value: n
     }
     sawFinite = true;
     consider(pt);
+    if (approximate(pt)) return { point: pt, kind: "wolfe", flat: false };
     if (!sufficient(pt) || (i > 1 && pt.value >= previous.value)) return zoom(previous, pt);
     if (curvature(pt)) return { point: pt, kind: "wolfe", flat: false };
     if (pt.slope >= 0) return zoom(pt, previous);

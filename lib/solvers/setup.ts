@@ -8,6 +8,7 @@ import { Tensor, type DType } from "../tensor/tensor.js";
 import { describe } from "../tensor/shape.js";
 import { concrete } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
+import { DtypeMismatchError } from "../errors.js";
 import { flatCopy } from "./objective.js";
 import { readOptions } from "../primitives/options.js";
 import { IMPLICIT_OPTIONS, Monitor, checkFiniteVector, defaultSolverTol, shapedLike, type ImplicitOptions, type SolverOptions } from "./result.js";
@@ -37,6 +38,9 @@ export function checkFunction(op: string, what: string, f: unknown): void {
 export function setup(op: string, x0: unknown, o: SolverOptions, defaultMaxIter: number, what = "x0"): Setup {
   const start = concrete(operand(op, x0, undefined, what));
   const args = (o.args ?? []).map((a, i) => operand(op, a, start.dtype, `args[${i}]`));
+  args.forEach((a, i) => {
+    if (a.dtype !== start.dtype) throw new DtypeMismatchError(`${op}: args[${i}] is ${a.dtype} but ${what} is ${start.dtype}; convert one with astype()`);
+  });
   const flat = flatCopy(start);
   checkFiniteVector(op, what, flat);
   const toTensor = shapedLike(start.shape, start.dtype);

@@ -200,4 +200,13 @@ describe("solvers/derivatives: finite differences and the two modes", () => {
     expect(entries.map((e) => e.op)).to.deep.equal(["input", "minimize", "sum"]);
     expect(entries[1].custom).to.equal(true);
   });
+
+  it("a solver inside another solver's objective (bilevel): x(λ) = λ/0.7 and dx/dλ = 1/0.7 by hand", () => {
+    // inner z(x) = argmin (z − x)² + z² = x/2; outer x(λ) = argmin (z(x) − λ)² + 0.1x², so x/2 − λ + 0.2x = 0.
+    const inner = (x: Tensor): Tensor => minimize((z: Tensor, xx: Tensor) => add(pow(sub(z, xx), 2), pow(z, 2)), 0, { args: [x] }).x;
+    const outer = (lam: Tensor): Tensor => minimize((x: Tensor, l: Tensor) => add(pow(sub(inner(x), l), 2), mul(0.1, pow(x, 2))), 0, { args: [lam] }).x;
+    expect(outer(tensor(1)).item()).to.be.closeTo(1 / 0.7, 1e-8);
+    expect(grad(outer)(tensor(1)).item()).to.be.closeTo(1 / 0.7, 1e-7);
+    expect(jvp(outer, [tensor(1)], [tensor(1)])[1].item()).to.be.closeTo(1 / 0.7, 1e-7);
+  });
 });

@@ -14,8 +14,9 @@ describe("solvers/minimize: Moré–Garbow–Hillstrom problems from their stand
     const methods = problem.firstOrderOnly ? ["lbfgs", "bfgs"] as const : ["lbfgs", "bfgs", "newton-cg"] as const;
     for (const method of methods) {
       it(`${problem.name} with ${method}`, () => {
-        // Brown and Dennis has f* ≈ 8.6e4: its gradient norm cannot reach 1e-8 in float64.
-        const tol = problem.fStar > 0 ? 1e-4 : 1e-8;
+        // Brown and Dennis has f* ≈ 8.6e4: its decrease near x* is below f's rounding, and the
+        // line search's approximate Wolfe conditions are what carry it to ‖∇f‖ ≤ 1e-8.
+        const tol = 1e-8;
         const r = minimize(f, problem.x0, { method, tol });
         expect(r.status, r.message).to.equal("converged");
         expect(r.residualNorm).to.be.at.most(tol);

@@ -186,9 +186,10 @@ describe("solvers/result: misuse", () => {
     expectError(() => minimize(quadratic, [0, NaN]), "minimize: x0 has a NaN or ∞ (entry 1");
     expectError(() => minimize((x: Tensor) => x, [0, 1]), "minimize: fn must return a scalar", "[2]");
     expectError(() => root((y: Tensor) => sum(y), [0, 1]), "root: fn returned shape [] (1 entries) but must return 2 entries");
-    expectError(() => fixedPoint((y: Tensor) => tensor([1, 2, 3]), [0, 1]), "fixedPoint: fn returned shape [3]");
+    expectError(() => fixedPoint(() => tensor([1, 2, 3]), [0, 1]), "fixedPoint: fn returned shape [3]");
     expectError(() => proximalGradient(quadratic, [0, 1], { prox: () => tensor([1, 2, 3]) }), "proximalGradient: prox returned shape [3]");
     expectError(() => minimize(quadratic, "abc" as never), "minimize: x0");
+    expectError(() => minimize(quadratic, [0, 1], { args: [tensor([1, 2], { dtype: "float32" })] }), "minimize: args[0] is float32 but x0 is float64");
   });
 
   it("the dense methods (bfgs, broyden) refuse more than 4000 unknowns, naming the scalable method", () => {
