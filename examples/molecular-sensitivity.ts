@@ -25,8 +25,8 @@
  * for instance, have well-defined derivatives. The stationarity conditions are
  * symmetric, so `minimize` solves them with MINRES, which (started from 0)
  * builds its iterates in the range of H and so returns the solution with no net
- * translation: Σᵢ dxᵢ/dσ = 0. Newton-CG conserves the centroid too (its steps
- * are combinations of net-force-free gradients and Hessian products). The
+ * translation: Σᵢ dxᵢ/dσ = 0. L-BFGS conserves the centroid too (its steps
+ * are combinations of net-force-free gradients). The
  * finite-difference check removes the mean displacement before comparing all the same.
  *
  * The minimum image is chosen by a rounding that is piecewise constant in x:
@@ -72,9 +72,8 @@ export function energy(sigma: Tensor | number, x: Tensor, shifts: Tensor): Tenso
 }
 
 /**
- * The relaxed configuration near `start`: `minimize` on E(x; σ) by Newton-CG
- * (Hessian-vector products from the engine; it reaches ‖∇ₓE‖ ≤ 1e-12 here in
- * about 20 iterations from the random start, 3 from a neighbouring σ), the
+ * The relaxed configuration near `start`: `minimize` (L-BFGS) on E(x; σ) to
+ * ‖∇ₓE‖ ≤ tol, the
  * image shifts read off the current positions at every evaluation (piecewise
  * constant in x, so they are constants to the derivative). x* is differentiable
  * in σ through ∇ₓE = 0, which `minimize` attaches; its Hessian is singular (the
@@ -83,7 +82,7 @@ export function energy(sigma: Tensor | number, x: Tensor, shifts: Tensor): Tenso
  */
 export function relax(start: Tensor | Float64Array, sigma: Tensor | number, tol = 1e-12): SolverResult {
   const x0 = start instanceof Tensor ? start : tensor(start, { shape: [PARTICLES, 2] });
-  return minimize((x: Tensor, s: Tensor) => energy(s, x, imageShifts(stopGradient(x).toFloat64Array())), x0, { args: [sigma], tol, method: "newton-cg" });
+  return minimize((x: Tensor, s: Tensor) => energy(s, x, imageShifts(stopGradient(x).toFloat64Array())), x0, { args: [sigma], tol });
 }
 
 /** A seeded random start in the box. */
@@ -106,7 +105,7 @@ export interface MolecularSensitivityResult {
   sigma: number;
   /** The relaxed positions x* [N·2] (row-major). */
   positions: number[];
-  /** Newton-CG iterations and the final ‖∇ₓE‖. */
+  /** L-BFGS iterations and the final ‖∇ₓE‖. */
   relaxation: { iterations: number; gradientNorm: number };
   energy: number;
   contacts: number;
@@ -133,7 +132,7 @@ export async function main(opts: { quiet?: boolean; sigma?: number } = {}): Prom
   const rattlers = PARTICLES - touched.size;
   const E = energy(sigma, tensor(xStar, { shape: [PARTICLES, 2] }), shifts).item();
   print(`${PARTICLES} soft discs (diameters σ and 1.4σ), σ = ${sigma}, periodic box L = ${BOX.toFixed(4)} (area fraction ${PACKING_FRACTION} at σ = 1)`);
-  print(`Newton-CG relaxed in ${relaxation.iterations} iterations (‖∇E‖ = ${relaxation.residualNorm.toExponential(1)}): E = ${E.toExponential(6)}, ${contactPairs.length} overlapping pairs, ${rattlers} rattlers`);
+  print(`L-BFGS relaxed in ${relaxation.iterations} iterations (‖∇E‖ = ${relaxation.residualNorm.toExponential(1)}): E = ${E.toExponential(6)}, ${contactPairs.length} overlapping pairs, ${rattlers} rattlers`);
 
   // d(x*)/dσ and d r_ij/dσ by forward mode (σ is a scalar: one tangent solve), the relaxation warm-started at x*.
   const relaxed = (s: Tensor) => relax(relaxation.x, s).x;

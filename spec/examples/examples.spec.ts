@@ -403,10 +403,10 @@ describe("examples", () => {
     const { clean, noisy } = denoisingProblem(N, 1);
     const L = (theta: number) => plainDenoise(Math.exp(theta), noisy, N, 1e-12 * N).reduce((s, u, k) => s + 0.5 * (u - clean[k]) ** 2, 0);
     const theta0 = Math.log(r.lambdas[0]);
-    expectClose(r.trainingErrors[0], L(theta0), 1e-6, 0, "training error at the start (the example solves to ‖∇E‖ ≤ 1e-7·N)");
+    expectClose(r.trainingErrors[0], L(theta0), 1e-9, 0, "training error at the start");
     const h = 1e-4;
     expectClose(r.check.implicit, (L(theta0 + h) - L(theta0 - h)) / (2 * h), 1e-6, 0, "∂L/∂log λ");
-    expect(r.check.relativeError).to.be.below(1e-4);
+    expect(r.check.relativeError).to.be.below(1e-6);
     expect(r.validationErrors[r.validationErrors.length - 1]).to.be.below(r.validationErrors[0] / 4);
     expect(Math.abs(Math.log(r.lambdas[r.lambdas.length - 1] / r.lambdas[r.lambdas.length - 2]))).to.be.below(1e-3); // λ has settled
   });
@@ -428,7 +428,7 @@ describe("examples", () => {
     const xStar = Float64Array.from(r.positions);
     const forces = new Float64Array(xStar.length);
     energyAndForces(xStar, r.sigma, forces);
-    expect(Math.max(...forces.map(Math.abs))).to.be.below(1e-13);
+    expect(Math.max(...forces.map(Math.abs))).to.be.at.most(1e-12); // the example relaxes to ‖∇E‖₂ ≤ 1e-12
     // Our own central differences (a different step from the example's), FIRE from x*, with our own minimum image.
     const distance = (x: Float64Array, i: number, j: number) => {
       const d = [0, 1].map((e) => {
