@@ -38,13 +38,24 @@ class Memory {
     this.rho.length = 0;
   }
 
+  /** A pair of arrays to fill with the next (s, y): the last evicted or rejected pair, reused (no allocation at scale). */
+  private spare: [Float64Array, Float64Array] | null = null;
+
+  buffers(n: number): [Float64Array, Float64Array] {
+    const pair = this.spare ?? [new Float64Array(n), new Float64Array(n)];
+    this.spare = null;
+    return pair;
+  }
+
   /** Keeps (s, y) when the curvature sᵀy is safely positive (else the update would lose positive definiteness). */
   push(s: Float64Array, y: Float64Array): void {
     const sy = dot(s, y);
-    if (!(sy > 1e-10 * Math.sqrt(dot(y, y) * dot(s, s)))) return;
+    if (!(sy > 1e-10 * Math.sqrt(dot(y, y) * dot(s, s)))) {
+      this.spare = [s, y];
+      return;
+    }
     if (this.s.length === this.size) {
-      this.s.shift();
-      this.y.shift();
+      this.spare = [this.s.shift()!, this.y.shift()!];
       this.rho.shift();
     }
     this.s.push(s);
@@ -164,8 +175,7 @@ export function lbfgs(problem: MinimizeProblem): Outcome {
     }
     const { x: xNew, value: vNew, gradient: gNew } = next!;
     if (!finiteVector(gNew)) return { x, value, iterations: k, residualNorm, status: "nonFinite", detail: "the gradient is not finite at a point the line search accepted" };
-    const s = new Float64Array(x.length);
-    const y = new Float64Array(x.length);
+    const [s, y] = memory.buffers(x.length);
     for (let i = 0; i < x.length; i++) {
       s[i] = xNew[i] - x[i];
       y[i] = gNew[i] - g[i];
