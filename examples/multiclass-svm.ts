@@ -17,7 +17,9 @@
  * traced (unrolled, every iteration on the tape):
  *   - projected gradient: β ← Π_Δ(β − η∇f(β)), η = 1/L = λ/σ_max(X)²;
  *   - mirror descent (exponentiated gradient, the KL geometry of the simplex):
- *     βᵢ ← βᵢ ⊙ exp(−η∇ᵢf) / ⟨βᵢ, exp(−η∇ᵢf)⟩;
+ *     βᵢ ← βᵢ ⊙ exp(−η∇ᵢf) / ⟨βᵢ, exp(−η∇ᵢf)⟩, same η. The solution lies on the
+ *     simplices' faces, which mirror descent only approaches (sublinearly here),
+ *     so it runs a fixed budget and the table shows the residual it reached;
  *   - block coordinate descent: one sample's βᵢ at a time, projected gradient on
  *     the block with step λ/‖xᵢ‖², keeping W up to date (an O(pk) update).
  * Projected and mirror descent take ∇f from `grad` of the dual objective (written
