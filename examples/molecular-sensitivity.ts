@@ -11,8 +11,9 @@
  *
  * The box is packed above jamming (area fraction 0.95), so every disc overlaps
  * some neighbours and the relaxed configuration x*(σ) (a local minimum of E,
- * found by FIRE in plain code) is mechanically stable. How does it move when
- * the discs grow? x*(σ) solves ∇ₓE(x; σ) = 0, so `stationarityConditions` gives
+ * found by `minimize` on E written once with library ops) is mechanically
+ * stable. How does it move when the discs grow? x*(σ) solves ∇ₓE(x; σ) = 0, and
+ * `minimize` differentiates its result through exactly that:
  * d(x*)/dσ = −H⁻¹ ∂(∇ₓE)/∂σ with H the Hessian of E.
  *
  * Translation zero modes. E is unchanged when every disc moves by the same
@@ -21,20 +22,20 @@
  * system is still consistent (the right-hand side is a net force, and internal
  * forces sum to zero), and every solution differs from the others by a
  * translation. Quantities that do not see translations, pair distances r_ij
- * for instance, have well-defined derivatives. We let `linearSolver: "minres"`
- * handle it: MINRES (symmetric, started from 0) builds its iterates in the range
- * of H, so it returns the solution with no net translation: Σᵢ dxᵢ/dσ = 0.
- * The same holds for the forward solver, whose dynamics conserve the centroid.
- * The finite-difference check therefore removes the mean displacement
- * before comparing.
+ * for instance, have well-defined derivatives. The stationarity conditions are
+ * symmetric, so `minimize` solves them with MINRES, which (started from 0)
+ * builds its iterates in the range of H and so returns the solution with no net
+ * translation: Σᵢ dxᵢ/dσ = 0. L-BFGS conserves the centroid too (its steps
+ * are combinations of net-force-free gradients). The
+ * finite-difference check removes the mean displacement before comparing all the same.
  *
  * The minimum image is chosen by a rounding that is piecewise constant in x:
- * `forward` computes the image shifts once and hands them to the conditions as a
- * byproduct ({ y, byproduct: shifts }), which the conditions use and never differentiate.
+ * the energy reads the image shifts off the current positions (`stopGradient`),
+ * so they are constants to every derivative.
  *
  * Run: npx tsx examples/molecular-sensitivity.ts
  */
-import { ImplicitFunction, Tensor, tensor, sub, mul, div, sum, sqrt, relu, matmul, grad, jacobian } from "../lib/index.js";
+import { Tensor, tensor, sub, mul, div, sum, sqrt, relu, matmul, jacobian, minimize, stopGradient, type SolverResult } from "../lib/index.js";
 import { seededUniform } from "./data/random.js";
 
 export const PARTICLES = 12;
@@ -70,76 +71,18 @@ export function energy(sigma: Tensor | number, x: Tensor, shifts: Tensor): Tenso
   return mul(0.5, sum(relu(sub(1, div(pairDistances(x, shifts), contactDistances))).pow(2)));
 }
 
-/** E and ∇E on plain arrays (the forward solver's view). */
-function energyAndForces(x: Float64Array, sigma: number, forces: Float64Array): number {
-  forces.fill(0);
-  let total = 0;
-  for (let p = 0; p < PAIRS.length; p++) {
-    const [i, j] = PAIRS[p];
-    const contact = sigma * PAIR_SCALE[p];
-    let dx = x[2 * i] - x[2 * j];
-    let dy = x[2 * i + 1] - x[2 * j + 1];
-    dx -= BOX * Math.round(dx / BOX);
-    dy -= BOX * Math.round(dy / BOX);
-    const r = Math.hypot(dx, dy);
-    if (r >= contact) continue;
-    const overlap = 1 - r / contact;
-    total += 0.5 * overlap * overlap;
-    // F_i = −∂E/∂x_i = (overlap/σ_ij)·(x_i − x_j)/r, and the opposite on j.
-    const magnitude = overlap / (contact * r);
-    forces[2 * i] += magnitude * dx;
-    forces[2 * i + 1] += magnitude * dy;
-    forces[2 * j] -= magnitude * dx;
-    forces[2 * j + 1] -= magnitude * dy;
-  }
-  return total;
-}
-
 /**
- * FIRE (Bitzek et al., PRL 97, 170201, 2006): damped dynamics whose velocity is
- * steered along the force and reset when it goes uphill. Stops when the largest
- * force component is below `tol`.
+ * The relaxed configuration near `start`: `minimize` (L-BFGS) on E(x; σ) to
+ * ‖∇ₓE‖ ≤ tol, the
+ * image shifts read off the current positions at every evaluation (piecewise
+ * constant in x, so they are constants to the derivative). x* is differentiable
+ * in σ through ∇ₓE = 0, which `minimize` attaches; its Hessian is singular (the
+ * translations), and the symmetric solve it uses (MINRES, from 0) returns the
+ * solution with no net translation.
  */
-export function relaxFIRE(start: Float64Array, sigma: number, tol = 1e-13): { x: Float64Array; steps: number; maxForce: number } {
-  const x = start.slice();
-  const v = new Float64Array(x.length);
-  const forces = new Float64Array(x.length);
-  let dt = 0.05;
-  let alpha = 0.1;
-  let sincePositive = 0;
-  let maxForce = Infinity;
-  for (let steps = 0; steps < 200000; steps++) {
-    energyAndForces(x, sigma, forces);
-    maxForce = Math.max(...forces.map(Math.abs));
-    if (maxForce <= tol) return { x, steps, maxForce };
-    let power = 0;
-    let vNorm = 0;
-    let fNorm = 0;
-    for (let k = 0; k < x.length; k++) {
-      power += forces[k] * v[k];
-      vNorm += v[k] * v[k];
-      fNorm += forces[k] * forces[k];
-    }
-    [vNorm, fNorm] = [Math.sqrt(vNorm), Math.sqrt(fNorm)];
-    if (power > 0) {
-      for (let k = 0; k < x.length; k++) v[k] = (1 - alpha) * v[k] + (alpha * vNorm * forces[k]) / fNorm;
-      if (++sincePositive > 5) {
-        dt = Math.min(1.1 * dt, 0.2);
-        alpha *= 0.99;
-      }
-    } else {
-      v.fill(0);
-      sincePositive = 0;
-      dt *= 0.5;
-      alpha = 0.1;
-    }
-    // Semi-implicit Euler step with unit masses.
-    for (let k = 0; k < x.length; k++) {
-      v[k] += dt * forces[k];
-      x[k] += dt * v[k];
-    }
-  }
-  return { x, steps: 200000, maxForce };
+export function relax(start: Tensor | Float64Array, sigma: Tensor | number, tol = 1e-12): SolverResult {
+  const x0 = start instanceof Tensor ? start : tensor(start, { shape: [PARTICLES, 2] });
+  return minimize((x: Tensor, s: Tensor) => energy(s, x, imageShifts(stopGradient(x).toFloat64Array())), x0, { args: [sigma], tol });
 }
 
 /** A seeded random start in the box. */
@@ -160,7 +103,10 @@ function withoutTranslation(x: Float64Array, reference: Float64Array): Float64Ar
 
 export interface MolecularSensitivityResult {
   sigma: number;
-  fireSteps: number;
+  /** The relaxed positions x* [N·2] (row-major). */
+  positions: number[];
+  /** L-BFGS iterations and the final ‖∇ₓE‖. */
+  relaxation: { iterations: number; gradientNorm: number };
   energy: number;
   contacts: number;
   /** Particles without any overlapping neighbour (must be 0 for a stable packing). */
@@ -169,33 +115,15 @@ export interface MolecularSensitivityResult {
   distanceSensitivity: { pairs: [number, number][]; implicit: number[]; finiteDifference: number[]; maxAbsError: number };
   /** d(x*)/dσ: max |implicit − finite differences| after removing the translation, and |Σᵢ dxᵢ/dσ|. */
   positionSensitivity: { maxAbsError: number; netTranslation: number };
-  solver: { name: string; iterations: number; residualNorm: number };
 }
 
 export async function main(opts: { quiet?: boolean; sigma?: number } = {}): Promise<MolecularSensitivityResult> {
   const print = opts.quiet ? () => {} : console.log;
   const sigma = opts.sigma ?? 1;
-  const start = randomStart();
+  const start = tensor(randomStart(), { shape: [PARTICLES, 2] });
 
-  let fireSteps = 0;
-  const relaxed = new ImplicitFunction({
-    forward: (s: Tensor | number) => {
-      const { x, steps } = relaxFIRE(start, typeof s === "number" ? s : s.item());
-      fireSteps = steps;
-      return { y: tensor(x, { shape: [PARTICLES, 2] }), byproduct: imageShifts(x) };
-    },
-    // ∇ₓE(x; σ) = 0, the shifts (the byproduct, passed after x) held fixed. Written
-    // out rather than with `stationarityConditions`, whose conditions take the
-    // last argument as the unknown and so cannot receive a byproduct.
-    conditions: (s: Tensor | number, x: Tensor, shifts: Tensor) => grad((w: Tensor) => energy(s, w, shifts))(x) as Tensor,
-    symmetric: true, // ∂F/∂x is the Hessian of E
-    linearSolver: "minres",
-    strict: true,
-    strictTol: 1e-10,
-    name: "relaxedPacking",
-  });
-
-  const xStar = relaxed.call(sigma).toFloat64Array();
+  const relaxation = relax(start, sigma);
+  const xStar = relaxation.x.toFloat64Array();
   const shifts = imageShifts(xStar);
   const distances = pairDistances(tensor(xStar, { shape: [PARTICLES, 2] }), shifts).toFloat64Array();
   const contactIndex = PAIRS.map((_, p) => p).filter((p) => distances[p] < sigma * PAIR_SCALE[p]);
@@ -204,20 +132,20 @@ export async function main(opts: { quiet?: boolean; sigma?: number } = {}): Prom
   const rattlers = PARTICLES - touched.size;
   const E = energy(sigma, tensor(xStar, { shape: [PARTICLES, 2] }), shifts).item();
   print(`${PARTICLES} soft discs (diameters σ and 1.4σ), σ = ${sigma}, periodic box L = ${BOX.toFixed(4)} (area fraction ${PACKING_FRACTION} at σ = 1)`);
-  print(`FIRE relaxed in ${fireSteps} steps: E = ${E.toExponential(6)}, ${contactPairs.length} overlapping pairs, ${rattlers} rattlers`);
+  print(`L-BFGS relaxed in ${relaxation.iterations} iterations (‖∇E‖ = ${relaxation.residualNorm.toExponential(1)}): E = ${E.toExponential(6)}, ${contactPairs.length} overlapping pairs, ${rattlers} rattlers`);
 
-  // d(x*)/dσ and d r_ij/dσ by forward mode (σ is a scalar: one tangent solve).
-  const sensitivityJacobian: Tensor = jacobian((s: Tensor) => relaxed.call(s), { mode: "fwd" })(tensor(sigma));
+  // d(x*)/dσ and d r_ij/dσ by forward mode (σ is a scalar: one tangent solve), the relaxation warm-started at x*.
+  const relaxed = (s: Tensor) => relax(relaxation.x, s).x;
+  const sensitivityJacobian: Tensor = jacobian(relaxed, { mode: "fwd" })(tensor(sigma));
   const sensitivity = sensitivityJacobian.toFloat64Array();
-  const distanceOf = (s: Tensor) => pairDistances(relaxed.call(s), shifts);
+  const distanceOf = (s: Tensor) => pairDistances(relaxed(s), shifts);
   const distanceJacobian: Tensor = jacobian(distanceOf, { mode: "fwd" })(tensor(sigma));
   const distanceSensitivity = distanceJacobian.toFloat64Array();
-  const solve = relaxed.lastSolve!;
   const netTranslation = Math.hypot(...[0, 1].map((d) => sensitivity.reduce((s, v, k) => (k % 2 === d ? s + v : s), 0)));
 
   // Finite differences: relax again at σ ± h, starting from x*, and remove the translation.
   const h = 1e-5;
-  const relaxAt = (s: number) => withoutTranslation(relaxFIRE(xStar, s).x, xStar);
+  const relaxAt = (s: number) => withoutTranslation(relax(relaxation.x, s).x.toFloat64Array(), xStar);
   const [plus, minus] = [relaxAt(sigma + h), relaxAt(sigma - h)];
   const fdPositions = plus.map((v, k) => (v - minus[k]) / (2 * h));
   const distancesAt = (x: Float64Array) => pairDistances(tensor(x, { shape: [PARTICLES, 2] }), shifts).toFloat64Array();
@@ -227,7 +155,7 @@ export async function main(opts: { quiet?: boolean; sigma?: number } = {}): Prom
   const distanceError = Math.max(...implicitDistances.map((v, k) => Math.abs(v - fdDistances[k])));
   const positionError = Math.max(...Array.from(sensitivity, (v, k) => Math.abs(v - fdPositions[k])));
 
-  print(`\nlinear solve: ${solve.solver}, ${solve.iterations} iterations, residual ${solve.residualNorm.toExponential(1)}; net translation |Σ dxᵢ/dσ| = ${netTranslation.toExponential(1)}`);
+  print(`\nnet translation |Σ dxᵢ/dσ| = ${netTranslation.toExponential(1)}`);
   print("d r_ij/dσ of the overlapping pairs (first 8):   implicit      finite differences");
   contactPairs.slice(0, 8).forEach(([i, j], k) => {
     print(`  pair (${String(i).padStart(2)}, ${String(j).padStart(2)})  r = ${distances[contactIndex[k]].toFixed(6)}   ${implicitDistances[k].toFixed(9).padStart(13)}   ${fdDistances[k].toFixed(9).padStart(13)}`);
@@ -236,13 +164,13 @@ export async function main(opts: { quiet?: boolean; sigma?: number } = {}): Prom
 
   return {
     sigma,
-    fireSteps,
+    positions: Array.from(xStar),
+    relaxation: { iterations: relaxation.iterations, gradientNorm: relaxation.residualNorm },
     energy: E,
     contacts: contactPairs.length,
     rattlers,
     distanceSensitivity: { pairs: contactPairs, implicit: implicitDistances, finiteDifference: fdDistances, maxAbsError: distanceError },
     positionSensitivity: { maxAbsError: positionError, netTranslation },
-    solver: { name: solve.solver, iterations: solve.iterations, residualNorm: solve.residualNorm },
   };
 }
 
