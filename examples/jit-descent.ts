@@ -8,12 +8,14 @@
  * difference fields and the gradient that pads them back, with the pads as
  * index guards rather than arrays. Gradient descent with the compiled step
  * follows the eager iterates exactly, and the gradient matches the hand-written
- * one in image-denoising.ts.
+ * one in bench/denoise.ts.
  *
  * Run: npx tsx examples/jit-descent.ts
  */
 import { Tensor, grad, jit, mul, sub, tensor } from "../lib/index.js";
-import { denoisingEnergy, denoisingProblem, energyGradient } from "./image-denoising.js";
+import { denoisingEnergy, denoisingProblem } from "./image-denoising.js";
+// The hand-written gradient loop that bench/denoise.ts measures the library against: independent truth here.
+import { energyGradient } from "../bench/denoise.js";
 
 export interface JitDescentResult {
   N: number;
