@@ -83,7 +83,11 @@ const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], [],
   (a, b) => `(${a} + ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
-    for (; k + 3 < n; k += 4) { const p = ia + k, q = ib + k; o[k] = a[p] + b[q]; o[k + 1] = a[p + 1] + b[q + 1]; o[k + 2] = a[p + 2] + b[q + 2]; o[k + 3] = a[p + 3] + b[q + 3]; }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] + b[q]; o[k + 1] = a[p + 1] + b[q + 1]; o[k + 2] = a[p + 2] + b[q + 2]; o[k + 3] = a[p + 3] + b[q + 3];
+      o[k + 4] = a[p + 4] + b[q + 4]; o[k + 5] = a[p + 5] + b[q + 5]; o[k + 6] = a[p + 6] + b[q + 6]; o[k + 7] = a[p + 7] + b[q + 7];
+    }
     for (; k < n; k++) o[k] = a[ia + k] + b[ib + k];
   });
 
@@ -95,7 +99,11 @@ const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], [],
   (a, b) => `(${a} - ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
-    for (; k + 3 < n; k += 4) { const p = ia + k, q = ib + k; o[k] = a[p] - b[q]; o[k + 1] = a[p + 1] - b[q + 1]; o[k + 2] = a[p + 2] - b[q + 2]; o[k + 3] = a[p + 3] - b[q + 3]; }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] - b[q]; o[k + 1] = a[p + 1] - b[q + 1]; o[k + 2] = a[p + 2] - b[q + 2]; o[k + 3] = a[p + 3] - b[q + 3];
+      o[k + 4] = a[p + 4] - b[q + 4]; o[k + 5] = a[p + 5] - b[q + 5]; o[k + 6] = a[p + 6] - b[q + 6]; o[k + 7] = a[p + 7] - b[q + 7];
+    }
     for (; k < n; k++) o[k] = a[ia + k] - b[ib + k];
   });
 
@@ -113,7 +121,11 @@ const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
     return [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null];
   }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
-    for (; k + 3 < n; k += 4) { const p = ia + k, q = ib + k; o[k] = a[p] * b[q]; o[k + 1] = a[p + 1] * b[q + 1]; o[k + 2] = a[p + 2] * b[q + 2]; o[k + 3] = a[p + 3] * b[q + 3]; }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] * b[q]; o[k + 1] = a[p + 1] * b[q + 1]; o[k + 2] = a[p + 2] * b[q + 2]; o[k + 3] = a[p + 3] * b[q + 3];
+      o[k + 4] = a[p + 4] * b[q + 4]; o[k + 5] = a[p + 5] * b[q + 5]; o[k + 6] = a[p + 6] * b[q + 6]; o[k + 7] = a[p + 7] * b[q + 7];
+    }
     for (; k < n; k++) o[k] = a[ia + k] * b[ib + k];
   });
 
@@ -127,7 +139,11 @@ const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
     needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
   ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
-    for (; k + 3 < n; k += 4) { const p = ia + k, q = ib + k; o[k] = a[p] / b[q]; o[k + 1] = a[p + 1] / b[q + 1]; o[k + 2] = a[p + 2] / b[q + 2]; o[k + 3] = a[p + 3] / b[q + 3]; }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] / b[q]; o[k + 1] = a[p + 1] / b[q + 1]; o[k + 2] = a[p + 2] / b[q + 2]; o[k + 3] = a[p + 3] / b[q + 3];
+      o[k + 4] = a[p + 4] / b[q + 4]; o[k + 5] = a[p + 5] / b[q + 5]; o[k + 6] = a[p + 6] / b[q + 6]; o[k + 7] = a[p + 7] / b[q + 7];
+    }
     for (; k < n; k++) o[k] = a[ia + k] / b[ib + k];
   });
 
@@ -259,7 +275,11 @@ const negPrim: Primitive = {
   name: "neg",
   elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], [ia], n) => {
     let k = 0;
-    for (; k + 3 < n; k += 4) { const p = ia + k; o[k] = -a[p]; o[k + 1] = -a[p + 1]; o[k + 2] = -a[p + 2]; o[k + 3] = -a[p + 3]; }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k;
+      o[k] = -a[p]; o[k + 1] = -a[p + 1]; o[k + 2] = -a[p + 2]; o[k + 3] = -a[p + 3];
+      o[k + 4] = -a[p + 4]; o[k + 5] = -a[p + 5]; o[k + 6] = -a[p + 6]; o[k + 7] = -a[p + 7];
+    }
     for (; k < n; k++) o[k] = -a[ia + k];
   } },
   saves: [],
