@@ -23,6 +23,11 @@
  *   lies outside its box in that value's buffer, without a copy.
  * - A map kernel writing float64 has its last instruction write into the
  *   output itself (a view of the block's range), without a copy.
+ * - Buffers are reused once their value is dead, so a block's working set is
+ *   the values live at once.
+ * - A read under a guard that reaches past its array where the guard is off
+ *   is copied with zeros there: a typed array read out of bounds gives
+ *   undefined, and one such read deoptimises every op loop it reaches.
  * An op runs its primitive's vector loop (`elementwise.vector`) where it has
  * one, its scalar form otherwise.
  */
@@ -227,6 +232,45 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
       store[ins.out] = stores.push(new Float64Array(BLOCK)) - 1;
       ins.inPlace = false;
     }
+  }
+  shareBuffers();
+
+  /**
+   * Buffers reused once their value is dead (linear scan over the instructions that run per block), so
+   * a block's working set is the values live at once, not every value: a value's buffer is freed after
+   * its last reader, and an instruction's output never takes the buffer of one of its own arguments.
+   * Values computed once per run (and the result) keep theirs.
+   */
+  function shareBuffers(): void {
+    const variantList = program.filter((ins) => !ins.invariant);
+    const lastUse = store.map(() => -1);
+    // An in-place guard and its inner value are one buffer: it lives until the guard's last reader.
+    const owner = store.map((_, v) => v);
+    for (const ins of variantList) if (ins.kind === "guard" && ins.inPlace) owner[ins.out] = owner[ins.inner];
+    variantList.forEach((ins, i) => {
+      const read = ins.kind === "op" ? ins.args : ins.kind === "guard" ? [ins.inner] : [];
+      for (const a of read) lastUse[owner[a]] = Math.max(lastUse[owner[a]], i);
+    });
+    lastUse[owner[result]] = Infinity;
+    const fresh: Float64Array[] = [];
+    const newStore = store.slice();
+    const free: number[] = [];
+    const freed = store.map(() => false);
+    for (let v = 0; v < store.length; v++) if (store[v] >= 0 && invariantValue[v]) newStore[v] = fresh.push(stores[store[v]]) - 1;
+    variantList.forEach((ins, i) => {
+      if (ins.kind === "guard" && ins.inPlace) newStore[ins.out] = newStore[ins.inner];
+      else newStore[ins.out] = free.length > 0 ? free.pop()! : fresh.push(new Float64Array(BLOCK)) - 1;
+      const read = ins.kind === "op" ? ins.args : ins.kind === "guard" ? [ins.inner] : [];
+      for (const a of [...read, ins.out]) {
+        const o = owner[a];
+        if (store[o] >= 0 && !invariantValue[o] && lastUse[o] <= i && !freed[o]) {
+          freed[o] = true;
+          free.push(newStore[o]);
+        }
+      }
+    });
+    stores.splice(0, stores.length, ...fresh);
+    for (let v = 0; v < store.length; v++) store[v] = newStore[v];
   }
 
   const rowLength = rank === 0 ? 1 : shape[last];
