@@ -38,13 +38,31 @@ import { coefficients, initialValue, outputCoefficients, readsOf } from "./layou
 
 const BLOCK = 1024;
 
-type Instruction =
-  /** Read r copied into value `out`'s buffer (strided or broadcast reads); unit-stride reads are not instructions. */
-  | { kind: "read"; out: number; read: number; invariant: boolean }
-  | { kind: "op"; out: number; op: Elementwise; args: number[]; argArrays: FloatArray[]; argOffsets: number[]; invariant: boolean }
-  /** inner inside the box, 0 outside; `inPlace`: out shares inner's buffer (inner has no other reader). */
-  | { kind: "guard"; out: number; inner: number; bounds: readonly Bound[]; inPlace: boolean; invariant: false }
-  | { kind: "zero"; out: number; invariant: true };
+/**
+ * One step of a block program: "read" copies read `read` (strided or broadcast; unit-stride reads are not
+ * instructions), "op" runs `op` on `args`, "guard" keeps `inner` inside `bounds` and writes 0 outside
+ * (`inPlace`: in `inner`'s own buffer, which has no other reader), "zero" writes zeros. Every instruction
+ * has every field, in one order, so the loop that runs them reads objects of one shape.
+ */
+interface Fields {
+  out: number;
+  read: number;
+  args: number[];
+  argArrays: FloatArray[];
+  argOffsets: number[];
+  inner: number;
+  bounds: readonly Bound[];
+  inPlace: boolean;
+  invariant: boolean;
+}
+type Instruction = Fields & ({ kind: "read" | "guard" | "zero"; op: null } | { kind: "op"; op: Elementwise });
+
+function instruction(kind: Instruction["kind"], out: number, invariant: boolean, f: Partial<Fields> & { op?: Elementwise }): Instruction {
+  return {
+    kind, out, op: f.op ?? null, read: f.read ?? -1, args: f.args ?? [], argArrays: f.argArrays ?? [], argOffsets: f.argOffsets ?? [],
+    inner: f.inner ?? -1, bounds: f.bounds ?? [], inPlace: f.inPlace ?? false, invariant,
+  } as Instruction;
+}
 
 type Program = { run(out: FloatArray, data: readonly FloatArray[], bases: Float64Array): void };
 
@@ -193,14 +211,14 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
       const invariant = coefs[r].every((c) => c === 0);
       if (steps[r] === 1) return value(key, r, false);
       const v = value(key, -1, invariant);
-      program.push({ kind: "read", out: v, read: r, invariant });
+      program.push(instruction("read", v, invariant, { read: r }));
       return v;
     }
     if (n.kind === "zero") {
       const known = byKey.get("0");
       if (known !== undefined) return known;
       const v = value("0", -1, true);
-      program.push({ kind: "zero", out: v, invariant: true });
+      program.push(instruction("zero", v, true, {}));
       return v;
     }
     if (n.kind === "guard") {
@@ -209,7 +227,7 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
       const known = byKey.get(key);
       if (known !== undefined) return known;
       uses[inner]++;
-      const ins: Instruction = { kind: "guard", out: -1, inner, bounds: mapBounds(n.bounds), inPlace: false, invariant: false };
+      const ins = instruction("guard", -1, false, { inner, bounds: mapBounds(n.bounds) });
       ins.out = value(key, -1, false, store[inner] >= 0 && !invariantValue[inner] ? store[inner] : -1);
       ins.inPlace = store[ins.out] === store[inner];
       program.push(ins);
@@ -222,7 +240,7 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
     for (const a of args) uses[a]++;
     const invariant = args.every((a) => invariantValue[a]);
     const v = value(key, -1, invariant);
-    program.push({ kind: "op", out: v, op: n.prim.elementwise!, args, argArrays: args.map(() => stores[store[v]]), argOffsets: args.map(() => 0), invariant });
+    program.push(instruction("op", v, invariant, { op: n.prim.elementwise!, args, argArrays: args.map(() => stores[store[v]]), argOffsets: args.map(() => 0) }));
     return v;
   };
   const result = compileNode(kernel.root);
@@ -364,7 +382,7 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
         if (fullReduce) out[0] = acc;
         return;
       }
-      const direct = writesOut && out instanceof Float64Array ? out : null;
+      const direct = writesOut && rowLength >= 64 && out instanceof Float64Array ? out : null;
       position.fill(0);
       for (let r = 0; r < reads.length; r++) rowBase[r] = bases[r];
       runInstructions(invariants, 0, Math.min(BLOCK, rowLength), data);
