@@ -83,6 +83,14 @@ const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], [],
   (a, b) => `(${a} + ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] + b[k]; o[k + 1] = a[k + 1] + b[k + 1]; o[k + 2] = a[k + 2] + b[k + 2]; o[k + 3] = a[k + 3] + b[k + 3];
+        o[k + 4] = a[k + 4] + b[k + 4]; o[k + 5] = a[k + 5] + b[k + 5]; o[k + 6] = a[k + 6] + b[k + 6]; o[k + 7] = a[k + 7] + b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] + b[k];
+      return;
+    }
     for (; k + 7 < n; k += 8) {
       const p = ia + k, q = ib + k;
       o[k] = a[p] + b[q]; o[k + 1] = a[p + 1] + b[q + 1]; o[k + 2] = a[p + 2] + b[q + 2]; o[k + 3] = a[p + 3] + b[q + 3];
@@ -99,6 +107,14 @@ const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], [],
   (a, b) => `(${a} - ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] - b[k]; o[k + 1] = a[k + 1] - b[k + 1]; o[k + 2] = a[k + 2] - b[k + 2]; o[k + 3] = a[k + 3] - b[k + 3];
+        o[k + 4] = a[k + 4] - b[k + 4]; o[k + 5] = a[k + 5] - b[k + 5]; o[k + 6] = a[k + 6] - b[k + 6]; o[k + 7] = a[k + 7] - b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] - b[k];
+      return;
+    }
     for (; k + 7 < n; k += 8) {
       const p = ia + k, q = ib + k;
       o[k] = a[p] - b[q]; o[k + 1] = a[p + 1] - b[q + 1]; o[k + 2] = a[p + 2] - b[q + 2]; o[k + 3] = a[p + 3] - b[q + 3];
@@ -121,6 +137,14 @@ const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
     return [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null];
   }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] * b[k]; o[k + 1] = a[k + 1] * b[k + 1]; o[k + 2] = a[k + 2] * b[k + 2]; o[k + 3] = a[k + 3] * b[k + 3];
+        o[k + 4] = a[k + 4] * b[k + 4]; o[k + 5] = a[k + 5] * b[k + 5]; o[k + 6] = a[k + 6] * b[k + 6]; o[k + 7] = a[k + 7] * b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] * b[k];
+      return;
+    }
     for (; k + 7 < n; k += 8) {
       const p = ia + k, q = ib + k;
       o[k] = a[p] * b[q]; o[k + 1] = a[p + 1] * b[q + 1]; o[k + 2] = a[p + 2] * b[q + 2]; o[k + 3] = a[p + 3] * b[q + 3];
@@ -139,6 +163,14 @@ const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
     needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
   ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], [ia, ib], n) => {
     let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] / b[k]; o[k + 1] = a[k + 1] / b[k + 1]; o[k + 2] = a[k + 2] / b[k + 2]; o[k + 3] = a[k + 3] / b[k + 3];
+        o[k + 4] = a[k + 4] / b[k + 4]; o[k + 5] = a[k + 5] / b[k + 5]; o[k + 6] = a[k + 6] / b[k + 6]; o[k + 7] = a[k + 7] / b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] / b[k];
+      return;
+    }
     for (; k + 7 < n; k += 8) {
       const p = ia + k, q = ib + k;
       o[k] = a[p] / b[q]; o[k + 1] = a[p + 1] / b[q + 1]; o[k + 2] = a[p + 2] / b[q + 2]; o[k + 3] = a[p + 3] / b[q + 3];
@@ -275,6 +307,14 @@ const negPrim: Primitive = {
   name: "neg",
   elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], [ia], n) => {
     let k = 0;
+    if (ia === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = -a[k]; o[k + 1] = -a[k + 1]; o[k + 2] = -a[k + 2]; o[k + 3] = -a[k + 3];
+        o[k + 4] = -a[k + 4]; o[k + 5] = -a[k + 5]; o[k + 6] = -a[k + 6]; o[k + 7] = -a[k + 7];
+      }
+      for (; k < n; k++) o[k] = -a[k];
+      return;
+    }
     for (; k + 7 < n; k += 8) {
       const p = ia + k;
       o[k] = -a[p]; o[k + 1] = -a[p + 1]; o[k + 2] = -a[p + 2]; o[k + 3] = -a[p + 3];
@@ -296,6 +336,11 @@ const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], {
 const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad }, math(Math.log, "log", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.log(a[ia + k]); }));
 const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], [ia], n) => {
   let k = 0;
+  if (ia === 0) {
+    for (; k + 3 < n; k += 4) { o[k] = Math.sqrt(a[k]); o[k + 1] = Math.sqrt(a[k + 1]); o[k + 2] = Math.sqrt(a[k + 2]); o[k + 3] = Math.sqrt(a[k + 3]); }
+    for (; k < n; k++) o[k] = Math.sqrt(a[k]);
+    return;
+  }
   for (; k + 3 < n; k += 4) { const p = ia + k; o[k] = Math.sqrt(a[p]); o[k + 1] = Math.sqrt(a[p + 1]); o[k + 2] = Math.sqrt(a[p + 2]); o[k + 3] = Math.sqrt(a[p + 3]); }
   for (; k < n; k++) o[k] = Math.sqrt(a[ia + k]);
 }));
