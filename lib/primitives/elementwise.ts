@@ -81,7 +81,23 @@ const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
     return t === null ? null : fit(t, out.shape);
   },
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], [],
-  (a, b) => `(${a} + ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] + b[ib + k]; });
+  (a, b) => `(${a} + ${b})`, (o, [a, b], [ia, ib], n) => {
+    let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] + b[k]; o[k + 1] = a[k + 1] + b[k + 1]; o[k + 2] = a[k + 2] + b[k + 2]; o[k + 3] = a[k + 3] + b[k + 3];
+        o[k + 4] = a[k + 4] + b[k + 4]; o[k + 5] = a[k + 5] + b[k + 5]; o[k + 6] = a[k + 6] + b[k + 6]; o[k + 7] = a[k + 7] + b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] + b[k];
+      return;
+    }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] + b[q]; o[k + 1] = a[p + 1] + b[q + 1]; o[k + 2] = a[p + 2] + b[q + 2]; o[k + 3] = a[p + 3] + b[q + 3];
+      o[k + 4] = a[p + 4] + b[q + 4]; o[k + 5] = a[p + 5] + b[q + 5]; o[k + 6] = a[p + 6] + b[q + 6]; o[k + 7] = a[p + 7] + b[q + 7];
+    }
+    for (; k < n; k++) o[k] = a[ia + k] + b[ib + k];
+  });
 
 const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
   (_, [ta, tb], out) => {
@@ -89,7 +105,23 @@ const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
     return t === null ? null : fit(t, out.shape);
   },
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], [],
-  (a, b) => `(${a} - ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] - b[ib + k]; });
+  (a, b) => `(${a} - ${b})`, (o, [a, b], [ia, ib], n) => {
+    let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] - b[k]; o[k + 1] = a[k + 1] - b[k + 1]; o[k + 2] = a[k + 2] - b[k + 2]; o[k + 3] = a[k + 3] - b[k + 3];
+        o[k + 4] = a[k + 4] - b[k + 4]; o[k + 5] = a[k + 5] - b[k + 5]; o[k + 6] = a[k + 6] - b[k + 6]; o[k + 7] = a[k + 7] - b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] - b[k];
+      return;
+    }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] - b[q]; o[k + 1] = a[p + 1] - b[q + 1]; o[k + 2] = a[p + 2] - b[q + 2]; o[k + 3] = a[p + 3] - b[q + 3];
+      o[k + 4] = a[p + 4] - b[q + 4]; o[k + 5] = a[p + 5] - b[q + 5]; o[k + 6] = a[p + 6] - b[q + 6]; o[k + 7] = a[p + 7] - b[q + 7];
+    }
+    for (; k < n; k++) o[k] = a[ia + k] - b[ib + k];
+  });
 
 const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
   ([a, b], [ta, tb], out) => {
@@ -103,7 +135,23 @@ const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
       return [g, g];
     }
     return [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null];
-  }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] * b[ib + k]; });
+  }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], [ia, ib], n) => {
+    let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] * b[k]; o[k + 1] = a[k + 1] * b[k + 1]; o[k + 2] = a[k + 2] * b[k + 2]; o[k + 3] = a[k + 3] * b[k + 3];
+        o[k + 4] = a[k + 4] * b[k + 4]; o[k + 5] = a[k + 5] * b[k + 5]; o[k + 6] = a[k + 6] * b[k + 6]; o[k + 7] = a[k + 7] * b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] * b[k];
+      return;
+    }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] * b[q]; o[k + 1] = a[p + 1] * b[q + 1]; o[k + 2] = a[p + 2] * b[q + 2]; o[k + 3] = a[p + 3] * b[q + 3];
+      o[k + 4] = a[p + 4] * b[q + 4]; o[k + 5] = a[p + 5] * b[q + 5]; o[k + 6] = a[p + 6] * b[q + 6]; o[k + 7] = a[p + 7] * b[q + 7];
+    }
+    for (; k < n; k++) o[k] = a[ia + k] * b[ib + k];
+  });
 
 const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   ([a, b], [ta, tb], out) => {
@@ -113,7 +161,23 @@ const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   (ct, [a, b], out, _, needs) => [
     needs[0] ? unbroadcast(div(ct, b), a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
-  ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] / b[ib + k]; });
+  ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], [ia, ib], n) => {
+    let k = 0;
+    if (ia === 0 && ib === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = a[k] / b[k]; o[k + 1] = a[k + 1] / b[k + 1]; o[k + 2] = a[k + 2] / b[k + 2]; o[k + 3] = a[k + 3] / b[k + 3];
+        o[k + 4] = a[k + 4] / b[k + 4]; o[k + 5] = a[k + 5] / b[k + 5]; o[k + 6] = a[k + 6] / b[k + 6]; o[k + 7] = a[k + 7] / b[k + 7];
+      }
+      for (; k < n; k++) o[k] = a[k] / b[k];
+      return;
+    }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k, q = ib + k;
+      o[k] = a[p] / b[q]; o[k + 1] = a[p + 1] / b[q + 1]; o[k + 2] = a[p + 2] / b[q + 2]; o[k + 3] = a[p + 3] / b[q + 3];
+      o[k + 4] = a[p + 4] / b[q + 4]; o[k + 5] = a[p + 5] / b[q + 5]; o[k + 6] = a[p + 6] / b[q + 6]; o[k + 7] = a[p + 7] / b[q + 7];
+    }
+    for (; k < n; k++) o[k] = a[ia + k] / b[ib + k];
+  });
 
 /** ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ has derivative 0, as in JAX). */
 function powBaseFactor(a: Tensor, b: Tensor): Tensor {
@@ -241,7 +305,23 @@ function unary(prim: Primitive, x: Operand): Tensor {
 
 const negPrim: Primitive = {
   name: "neg",
-  elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = -a[ia + k]; } },
+  elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], [ia], n) => {
+    let k = 0;
+    if (ia === 0) {
+      for (; k + 7 < n; k += 8) {
+        o[k] = -a[k]; o[k + 1] = -a[k + 1]; o[k + 2] = -a[k + 2]; o[k + 3] = -a[k + 3];
+        o[k + 4] = -a[k + 4]; o[k + 5] = -a[k + 5]; o[k + 6] = -a[k + 6]; o[k + 7] = -a[k + 7];
+      }
+      for (; k < n; k++) o[k] = -a[k];
+      return;
+    }
+    for (; k + 7 < n; k += 8) {
+      const p = ia + k;
+      o[k] = -a[p]; o[k + 1] = -a[p + 1]; o[k + 2] = -a[p + 2]; o[k + 3] = -a[p + 3];
+      o[k + 4] = -a[p + 4]; o[k + 5] = -a[p + 5]; o[k + 6] = -a[p + 6]; o[k + 7] = -a[p + 7];
+    }
+    for (; k < n; k++) o[k] = -a[ia + k];
+  } },
   saves: [],
   impl: ([x]) => unaryKernel(x, UnaryCode.Neg),
   shape: ([x]) => x.shape.slice(),
@@ -254,7 +334,16 @@ const math = (f: (x: number) => number, name: string, vector?: Elementwise["vect
 
 const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul }, math(Math.exp, "exp", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.exp(a[ia + k]); }));
 const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad }, math(Math.log, "log", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.log(a[ia + k]); }));
-const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.sqrt(a[ia + k]); }));
+const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], [ia], n) => {
+  let k = 0;
+  if (ia === 0) {
+    for (; k + 3 < n; k += 4) { o[k] = Math.sqrt(a[k]); o[k + 1] = Math.sqrt(a[k + 1]); o[k + 2] = Math.sqrt(a[k + 2]); o[k + 3] = Math.sqrt(a[k + 3]); }
+    for (; k < n; k++) o[k] = Math.sqrt(a[k]);
+    return;
+  }
+  for (; k + 3 < n; k += 4) { const p = ia + k; o[k] = Math.sqrt(a[p]); o[k + 1] = Math.sqrt(a[p + 1]); o[k + 2] = Math.sqrt(a[p + 2]); o[k + 3] = Math.sqrt(a[p + 3]); }
+  for (; k < n; k++) o[k] = Math.sqrt(a[ia + k]);
+}));
 const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0], undefined, math(Math.abs, "abs", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.abs(a[ia + k]); }, 1));
 const signPrim = unaryPrimitive("sign", UnaryCode.Sign, null, undefined, undefined, { scalar: signValue });
 const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad }, math(Math.sin, "sin", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.sin(a[ia + k]); }));
