@@ -69,17 +69,18 @@ class Memory {
    * (masked entries of every vector count as zero) and the masked entries get −γg.
    */
   direction(g: Float64Array, mask: Uint8Array | null): Float64Array {
+    if (mask === null) return this.unmaskedDirection(g);
     const n = g.length;
     const q = g.slice();
-    if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
-    // With a mask, every vector's masked entries count as zero: q's are zero, so ⟨v, q⟩ needs no mask.
+    for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
+    // Every vector's masked entries count as zero: q's are zero, so ⟨v, q⟩ needs no mask.
     const k = this.s.length;
     const alpha = new Float64Array(k);
     for (let j = k - 1; j >= 0; j--) {
       const a = this.rho[j] * dot(this.s[j], q);
       alpha[j] = a;
       axpy(-a, this.y[j], q);
-      if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
+      for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
     }
     let gamma = 1;
     if (k > 0) {
@@ -91,13 +92,69 @@ class Memory {
     for (let j = 0; j < k; j++) {
       const beta = this.rho[j] * dot(this.y[j], q);
       axpy(alpha[j] - beta, this.s[j], q);
-      if (mask !== null) for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
+      for (let i = 0; i < n; i++) if (mask[i]) q[i] = 0;
     }
     // Masked (ε-active) entries take the scaled steepest-descent step, which the projection then clips
     // at their bound: Bertsekas' two-metric projection, diagonal on the active set.
-    for (let i = 0; i < n; i++) q[i] = mask !== null && mask[i] ? -gamma * g[i] : -q[i];
+    for (let i = 0; i < n; i++) q[i] = mask[i] ? -gamma * g[i] : -q[i];
     return q;
   }
+
+  /**
+   * The two-loop recursion without bounds, each update of q fused with the
+   * inner product the next step needs (one pass over memory instead of two;
+   * the same sums in the same order, so the same bits as the plain loops). At
+   * scale the m pairs do not fit in cache and the recursion is bound by memory
+   * traffic, so the passes are what it costs.
+   */
+  private unmaskedDirection(g: Float64Array): Float64Array {
+    const n = g.length;
+    const k = this.s.length;
+    const q = g.slice();
+    const alpha = new Float64Array(k);
+    let sq = k > 0 ? dot(this.s[k - 1], q) : 0;
+    for (let j = k - 1; j >= 0; j--) {
+      const a = this.rho[j] * sq;
+      alpha[j] = a;
+      sq = j > 0 ? axpyDot(-a, this.y[j], q, this.s[j - 1]) : (axpy(-a, this.y[j], q), 0);
+    }
+    let gamma = 1;
+    if (k > 0) {
+      const yy = dot(this.y[k - 1], this.y[k - 1]);
+      const sy = dot(this.s[k - 1], this.y[k - 1]);
+      if (yy > 0 && sy > 0) gamma = sy / yy;
+    }
+    let yq = k > 0 ? scaleDot(gamma, q, this.y[0]) : (scaleDot(gamma, q, null), 0);
+    for (let j = 0; j < k; j++) {
+      const beta = this.rho[j] * yq;
+      yq = j + 1 < k ? axpyDot(alpha[j] - beta, this.s[j], q, this.y[j + 1]) : (axpy(alpha[j] - beta, this.s[j], q), 0);
+    }
+    for (let i = 0; i < n; i++) q[i] = -q[i];
+    return q;
+  }
+}
+
+/** y ← y + a·x, returning ⟨w, y⟩ of the updated y (summed in index order, as `dot`). */
+function axpyDot(a: number, x: Float64Array, y: Float64Array, w: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i] + a * x[i];
+    y[i] = v;
+    s += w[i] * v;
+  }
+  return s;
+}
+
+/** q ← γ·q, returning ⟨w, q⟩ of the scaled q (0 without w). */
+function scaleDot(gamma: number, q: Float64Array, w: Float64Array | null): number {
+  let s = 0;
+  if (w === null) for (let i = 0; i < q.length; i++) q[i] *= gamma;
+  else for (let i = 0; i < q.length; i++) {
+    const v = q[i] * gamma;
+    q[i] = v;
+    s += w[i] * v;
+  }
+  return s;
 }
 
 /** y ← y + a·x. */
