@@ -8,6 +8,7 @@
 import type ndarray from "ndarray";
 import { ndarrayView } from "./ndarray-view.js";
 import { copyStrided } from "./strided.js";
+import { isOwned, markOwned } from "./owned.js";
 import { checkShape, contiguousStrides, describe, isContiguous, shapeToString, sizeOf } from "./shape.js";
 
 export type DType = "float64" | "float32";
@@ -22,6 +23,13 @@ export type TensorLike = Tensor | number | NestedArray | FloatArray | ndarray.Nd
 export interface TensorOptions {
   dtype?: DType;
   shape?: number[];
+  /**
+   * Copy the values into fresh storage the library owns (default false: typed
+   * arrays and ndarray views are wrapped without copying). Later writes into
+   * the original do not reach the tensor, and a large constant matrix on owned
+   * storage may stay in the WebAssembly memory across calls.
+   */
+  copy?: boolean;
 }
 
 /**
@@ -141,9 +149,13 @@ export class Tensor {
   /**
    * A scijs ndarray view of the same storage (no copy; checked like `toArray`);
    * where code generation is refused, an equivalent view (see ./ndarray-view.ts).
+   * A tensor made with `{ copy: true }` (or a view of one) gives a view of a
+   * fresh copy instead: its storage belongs to the library.
    */
   toNdarray(): ndarray.NdArray<FloatArray> {
     if (this._trace !== null) tracing.checkRead(this, "toNdarray");
+    // Storage the library owns (tensor(…, { copy: true })) is never handed out: a view of a copy.
+    if (isOwned(this.data)) return ndarrayView(contiguousData(this).slice(), this.shape.slice(), contiguousStrides(this.shape), 0);
     return ndarrayView(this.data, this.shape.slice(), this.strides.slice(), this.offset);
   }
 
@@ -264,10 +276,25 @@ function fillNested(op: string, value: NestedArray[], shape: number[], out: Floa
  * Creates a Tensor from a number, nested arrays, a Float64Array/Float32Array
  * (with `opts.shape`, default 1-D) or a scijs ndarray view. Typed arrays and
  * ndarray views of the requested dtype are wrapped without copying; the library
- * never writes to them.
+ * never writes to them. With `opts.copy` the values are copied into fresh
+ * storage the library owns (see TensorOptions.copy); a traced value is returned
+ * as it is (its storage already is the library's).
  */
 export function tensor(value: TensorLike, opts: TensorOptions = {}): Tensor {
+  if (opts !== null && typeof opts === "object" && opts.copy !== undefined) {
+    if (typeof opts.copy !== "boolean") throw new Error(`tensor: option copy must be a boolean, got ${describe(opts.copy)}`);
+    if (opts.copy) return ownedCopy(toTensor("tensor", value, opts));
+  }
   return toTensor("tensor", value, opts);
+}
+
+/** A tensor over a fresh contiguous copy of `t`'s values, marked library-owned (tracers pass through). */
+function ownedCopy(t: Tensor): Tensor {
+  if (t._trace !== null) return t;
+  const data = allocate(t.dtype, t.size);
+  copyInto(t, data);
+  markOwned(data);
+  return new Tensor(data, t.shape.slice(), contiguousStrides(t.shape), 0);
 }
 
 /** @internal `tensor()` with the public name of the calling op in its errors. */

@@ -17,6 +17,7 @@
  * no rearranging; views with large gaps are gathered row by row instead.
  */
 import type { FloatArray } from "../tensor.js";
+import { isOwned } from "../owned.js";
 import { describe, sizeOf } from "../shape.js";
 import { MODULE_BASE64, MODULE_LAYOUT } from "./module.generated.js";
 
@@ -62,7 +63,7 @@ let loaded: Loaded | null | undefined;
 let loadMs = 0;
 /** Products run by the WebAssembly kernels so far (for specs and benchmarks to see which path ran). */
 let wasmProducts = 0;
-/** Copies of storage kept for a scope made so far (see keepingResident). */
+/** Copies of kept storage made so far (for a scope, see keepingResident, or owned across calls, see ownedCopy). */
 let keptCopies = 0;
 /** When set, the bytes of memory the products may use (specs use it to exercise blocking and fallback with small problems). */
 let memoryLimit: number | null = null;
@@ -134,7 +135,7 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 // The memory: resident matrices stacked from address ALIGN up, scratch above them.
 
 interface Resident {
-  owner: ResidentMatrix | KeptStorage;
+  owner: ResidentMatrix | KeptStorage | OwnedStorage;
   start: number;
   end: number;
 }
@@ -150,12 +151,39 @@ function residentsTop(): number {
   return residents.length > 0 ? residents[residents.length - 1].end : ALIGN;
 }
 
-/** Start of a scratch region of at least `bytes`, above the resident matrices if there is room, else after evicting them all. */
+/** Start of a scratch region of at least `bytes`, above the resident matrices, evicting some (see makeRoom) if needed. */
 function scratch(k: Loaded, bytes: number): number | null {
-  if (alignUp(residentsTop()) + bytes <= capacity(k)) return alignUp(residentsTop());
-  if (ALIGN + bytes > capacity(k)) return null;
+  return makeRoom(k, bytes) ? alignUp(residentsTop()) : null;
+}
+
+/**
+ * Makes `bytes` free above the resident matrices, within the fixed memory
+ * (never grown): first by evicting copies of library-owned storage, least
+ * recently used first, moving the residents above each one down over its room;
+ * then, if that is not enough, by evicting every resident. False when `bytes`
+ * do not fit even in the empty memory.
+ */
+function makeRoom(k: Loaded, bytes: number): boolean {
+  const room = capacity(k);
+  if (alignUp(residentsTop()) + bytes <= room) return true;
+  if (ALIGN + bytes > room) return false;
+  const owned = residents.filter((r) => r.owner instanceof OwnedStorage).sort((x, y) => (x.owner as OwnedStorage).lastUse - (y.owner as OwnedStorage).lastUse);
+  for (const victim of owned) {
+    residents.splice(residents.indexOf(victim), 1);
+    let top = ALIGN;
+    for (const r of residents) {
+      const to = alignUp(top);
+      if (r.start !== to) {
+        k.heap.copyWithin(to / 8, r.start / 8, r.end / 8);
+        r.end = to + (r.end - r.start);
+        r.start = to;
+      }
+      top = r.end;
+    }
+    if (alignUp(residentsTop()) + bytes <= room) return true;
+  }
   residents.length = 0;
-  return ALIGN;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -326,7 +354,7 @@ function gemv(kernels: Loaded, a: StridedMatrix, aOffsets: ArrayLike<number>, m:
   const yBytes = alignUp(8 * m);
   const blockBytes = alignUp(byColumns ? placeBytes(m, perBlock, rowStride, colStride, true) : placeBytes(perBlock, k, rowStride, colStride, true));
   const work = xBytes + yBytes + blockBytes + ALIGN;
-  let kept = keptCopy(kernels, a.data, work);
+  let kept = keptCopy(kernels, a.data, work) ?? ownedCopy(kernels, a.data, m * k * aOffsets.length, work);
   const start = scratch(kernels, work);
   if (start === null) return false;
   if (kept !== null && !residents.includes(kept)) kept = null;
@@ -413,14 +441,16 @@ export interface StorageView {
  * linearisation's constants, one backward sweep): a copy must never outlive a
  * call that returns to the user, who may write into an array a tensor wraps
  * without copying before the next call. Views already kept by an enclosing
- * scope stay under that scope.
+ * scope stay under that scope; views of library-owned storage are left to
+ * ownedCopy, which keeps them across calls.
  */
 export function keepingResident<T>(views: readonly StorageView[], body: () => T): T {
   const mine: KeptStorage[] = [];
   if (backend !== "js") {
     for (const v of views) {
       const size = sizeOf(v.shape);
-      if (size < KEEP_MIN_ENTRIES) continue;
+      // Library-owned storage stays across calls already (see ownedCopy).
+      if (size < KEEP_MIN_ENTRIES || isOwned(v.data)) continue;
       let lo = v.offset;
       let hi = v.offset;
       for (let d = 0; d < v.shape.length; d++) {
@@ -466,7 +496,7 @@ function keptCopy(k: Loaded, data: FloatArray, workBytes: number): Resident | nu
   const bytes = alignUp(8 * (entry.hi - entry.lo + 1));
   const room = capacity(k);
   if (ALIGN + bytes + workBytes > room) return null;
-  if (alignUp(residentsTop()) + bytes + workBytes > room) residents.length = 0;
+  makeRoom(k, bytes + workBytes);
   const start = alignUp(residentsTop());
   k.heap.set(data.subarray(entry.lo, entry.hi + 1), start / 8);
   keptCopies++;
@@ -481,12 +511,60 @@ function keptCopy(k: Loaded, data: FloatArray, workBytes: number): Resident | nu
  * can read it (one stride +1); null otherwise.
  */
 function keptView(resident: Resident, x: StridedMatrix, start: number, rows: number, cols: number): Placed | null {
-  const entry = resident.owner as KeptStorage;
+  const entry = resident.owner as KeptStorage | OwnedStorage;
   const { rowStride, colStride } = x;
   if (colStride !== 1 && rowStride !== 1) return null;
   const [lo, hi] = extent(start, rows, cols, rowStride, colStride);
   if (lo < entry.lo || hi > entry.hi) return null;
   return { address: resident.start + 8 * (start - entry.lo), rowStride: 8 * rowStride, colStride: 8 * colStride, bytes: 0 };
+}
+
+// ---------------------------------------------------------------------------
+// Library-owned storage kept in the memory across calls
+
+/**
+ * The copy in the memory of a library-owned storage array (see ../owned.ts):
+ * all of it, kept across calls, since nothing ever writes into it. Evicted,
+ * least recently used first, when products need the room (makeRoom).
+ */
+class OwnedStorage {
+  readonly lo = 0;
+  readonly hi: number;
+  lastUse = 0;
+  constructor(readonly data: FloatArray) {
+    this.hi = data.length - 1;
+  }
+}
+
+/** The copies of owned storage, by storage array (an entry is resident or not). */
+const ownedEntries = new WeakMap<FloatArray, OwnedStorage>();
+/** The clock of lastUse. */
+let ownedClock = 0;
+
+/**
+ * The resident copy of library-owned storage `data` for a product reading
+ * `entries` of it, copied in now if it is not there yet (leaving `workBytes`
+ * free above it); null for storage the user may write into, for small views,
+ * and for views reading much less than the array (a slice of a larger one).
+ */
+function ownedCopy(k: Loaded, data: FloatArray, entries: number, workBytes: number): Resident | null {
+  if (entries < KEEP_MIN_ENTRIES || data.length > 2 * entries + 8 || !isOwned(data)) return null;
+  let entry = ownedEntries.get(data);
+  if (entry === undefined) {
+    entry = new OwnedStorage(data);
+    ownedEntries.set(data, entry);
+  }
+  entry.lastUse = ++ownedClock;
+  const present = residents.find((r) => r.owner === entry);
+  if (present !== undefined) return present;
+  const bytes = alignUp(8 * data.length);
+  if (!makeRoom(k, bytes + workBytes)) return null;
+  const start = alignUp(residentsTop());
+  k.heap.set(data, start / 8);
+  keptCopies++;
+  const resident: Resident = { owner: entry, start, end: start + bytes };
+  residents.push(resident);
+  return resident;
 }
 
 // ---------------------------------------------------------------------------
@@ -511,13 +589,11 @@ export class ResidentMatrix {
     const vectorBytes = alignUp(8 * m) + alignUp(8 * n);
     let resident = residents.find((r) => r.owner === this);
     const room = capacity(kernels);
-    if (resident !== undefined && alignUp(residentsTop()) + vectorBytes > room) {
-      residents.length = 0;
-      resident = undefined;
-    }
+    if (resident !== undefined && !makeRoom(kernels, vectorBytes)) return false;
+    if (resident !== undefined && !residents.includes(resident)) resident = undefined;
     if (resident === undefined) {
       if (ALIGN + matrixBytes + vectorBytes > room) return false;
-      if (alignUp(residentsTop()) + matrixBytes + vectorBytes > room) residents.length = 0;
+      makeRoom(kernels, matrixBytes + vectorBytes);
       const start = alignUp(residentsTop());
       kernels.heap.set(this.a.subarray(0, m * n), start / 8);
       resident = { owner: this, start, end: start + matrixBytes };
@@ -548,12 +624,19 @@ export class ResidentMatrix {
 /**
  * Whether the WebAssembly kernels run here, what loading them cost (on the
  * first use), how many products they have run, how many dense matrices are
- * resident in their memory and how many copies of kept storage (see
- * keepingResident) have been made.
+ * resident in their memory (ownedResident of them copies of library-owned
+ * storage, kept across calls) and how many copies of kept storage (see
+ * keepingResident and ownedCopy) have been made.
  */
-export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number; keptCopies: number } {
+export function wasmKernelInfo(): { available: boolean; loadMs: number; moduleBytes: number; memoryBytes: number; products: number; residentMatrices: number; ownedResident: number; keptCopies: number } {
   const k = load();
-  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length, keptCopies };
+  const ownedResident = residents.filter((r) => r.owner instanceof OwnedStorage).length;
+  return { available: k !== null, loadMs, moduleBytes: moduleBytes?.length ?? 0, memoryBytes: k?.bytes ?? 0, products: wasmProducts, residentMatrices: residents.length, ownedResident, keptCopies };
+}
+
+/** @internal For specs: the byte length of the WebAssembly memory now (0 before it exists); it never changes once made. */
+export function wasmMemoryByteLength(): number {
+  return loaded ? loaded.exports.memory.buffer.byteLength : 0;
 }
 
 /** @internal For specs: let products use only the first `bytes` of the memory (null: all of it). Evicts resident matrices. */
