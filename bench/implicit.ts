@@ -11,6 +11,9 @@
  *   The implicit figure and the unrolled T = 10, 100 are also measured with the
  *   JavaScript dense kernels only (impl "…-js", interleaved in the same process;
  *   `speedupOverJs`). Targets: implicit ≤ 8 ms, unrolled T = 100 ≤ 25 ms.
+ *   Both again with X handed over as tensor(X, { copy: true }) (impl
+ *   "…-owned-x", interleaved with the wrapped X: `wrappedMs`), whose copy in the
+ *   WebAssembly memory is kept across calls.
  *   forward-iterations: an implicit function whose forward runs 10, 1 000 and
  *     100 000 iterations: the derivative's extra time and memory must not depend
  *     on that number (the forward is never taped).
@@ -47,6 +50,17 @@ function tapeBytes(f: (x: Tensor) => Tensor, x: Tensor): { nodes: number; mb: nu
   return { nodes: rec.trace.tape.length, mb: bytes / 2 ** 20 };
 }
 
+/** Median ms of `base` and of `fn`, measured alternately (three rounds each, the best round kept). */
+function interleaved(base: () => void, fn: () => void, repeats: number): { baseMs: number; ms: number } {
+  let baseMs = Infinity;
+  let ms = Infinity;
+  for (let round = 0; round < 3; round++) {
+    baseMs = Math.min(baseMs, time(base, repeats));
+    ms = Math.min(ms, time(fn, repeats));
+  }
+  return { baseMs, ms };
+}
+
 function ridgeHypergrad(): void {
   const n = 1000;
   const d = 200;
@@ -59,13 +73,14 @@ function ridgeHypergrad(): void {
   const validation = (w: Tensor) => mul(0.5, sum(pow(sub(matmul(Xv, w), yv), 2)));
 
   // (a) implicit: forward solves (XᵀX + λI) w = Xᵀy by CG (plain code), conditions are the normal equations.
-  const ridge = new ImplicitFunction({
+  const ridgeOver = (X: Tensor, Xt: Tensor): ImplicitFunction => new ImplicitFunction({
     forward: (l: Tensor) => cg((v: Tensor) => add(matmul(Xt, matmul(X, v)), mul(l, v)), matmul(Xt, y), { tol: 1e-10, maxIter: 1000 }).x,
     conditions: (l: Tensor, w: Tensor) => sub(add(matmul(Xt, matmul(X, w)), mul(l, w)), matmul(Xt, y)),
     symmetric: true,
     positiveDefinite: true,
     tol: 1e-10,
   });
+  const ridge = ridgeOver(X, Xt);
   let gImplicit = 0;
   const implicit = withBothKernels(() => time(() => {
     gImplicit = grad((l: Tensor) => validation(ridge.call(l)))(lambda).item();
@@ -74,6 +89,20 @@ function ridgeHypergrad(): void {
   const tapeImplicit = tapeBytes((l) => validation(ridge.call(l)), lambda);
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff", ms: implicitMs, n, d, hypergrad: gImplicit, tapeNodes: tapeImplicit.nodes, tapeMB: tapeImplicit.mb, adjointSolver: ridge.lastSolve?.solver, adjointIterations: ridge.lastSolve?.iterations, speedupOverJs: implicit.jsMs / implicit.ms, targetMs: 8 });
   emit({ workload: "ridge-hypergrad", impl: "implicit-diff-js", ms: implicit.jsMs, n, d });
+
+  // X handed over as a library-owned copy, tensor(X, { copy: true }): its copy stays in the
+  // WebAssembly memory across calls instead of being copied in once per call (the wrapped X,
+  // which user code may write into between calls, is). Interleaved with the wrapped X.
+  const XOwned = tensor(X, { copy: true });
+  const XtOwned = transpose(XOwned);
+  const ridgeOwned = ridgeOver(XOwned, XtOwned);
+  let gOwned = 0;
+  const owned = interleaved(() => {
+    gImplicit = grad((l: Tensor) => validation(ridge.call(l)))(lambda).item();
+  }, () => {
+    gOwned = grad((l: Tensor) => validation(ridgeOwned.call(l)))(lambda).item();
+  }, 5);
+  emit({ workload: "ridge-hypergrad", impl: "implicit-diff-owned-x", ms: owned.ms, wrappedMs: owned.baseMs, speedupOverWrapped: owned.baseMs / owned.ms, n, d, hypergrad: gOwned, relDiff: Math.abs(gOwned - gImplicit) / Math.abs(gImplicit) });
 
   // The adjoint solve's iteration against the two products it needs (X v, then Xᵀ(X v)):
   // CG with the conditions' linearisation as its operator (as the ImplicitFunction runs it),
@@ -104,12 +133,13 @@ function ridgeHypergrad(): void {
   const Xty = matmul(Xt, y);
   for (const T of [10, 100, 1000]) {
     let g = 0;
-    const unroll = (l: Tensor) => {
+    const unrollOver = (X: Tensor, Xt: Tensor) => (l: Tensor) => {
       const step = 1 / (spectral2 + 1);
       let w: Tensor = tensor(new Float64Array(d));
       for (let t = 0; t < T; t++) w = sub(w, mul(step, sub(add(matmul(Xt, matmul(X, w)), mul(l, w)), Xty)));
       return w;
     };
+    const unroll = unrollOver(X, Xt);
     const run = (): void => {
       g = grad((l: Tensor) => validation(unroll(l)))(lambda).item();
     };
@@ -118,6 +148,15 @@ function ridgeHypergrad(): void {
     const tape = tapeBytes((l) => validation(unroll(l)), lambda);
     emit({ workload: "ridge-hypergrad", impl: "unrolled-tape", T, ms, n, d, hypergrad: g, tapeNodes: tape.nodes, tapeMB: tape.mb, implicitSpeedup: ms / implicitMs, ...(T < 1000 ? { speedupOverJs: both.jsMs / ms } : {}), ...(T === 100 ? { targetMs: 25 } : {}) });
     if (T < 1000) emit({ workload: "ridge-hypergrad", impl: "unrolled-tape-js", T, ms: both.jsMs, n, d });
+    if (T === 100) {
+      // The same with the library-owned copy of X, interleaved with the wrapped X.
+      const unrollOwned = unrollOver(XOwned, XtOwned);
+      let gOwnedT = 0;
+      const pair = interleaved(run, () => {
+        gOwnedT = grad((l: Tensor) => validation(unrollOwned(l)))(lambda).item();
+      }, 3);
+      emit({ workload: "ridge-hypergrad", impl: "unrolled-tape-owned-x", T, ms: pair.ms, wrappedMs: pair.baseMs, speedupOverWrapped: pair.baseMs / pair.ms, n, d, hypergrad: gOwnedT, relDiff: Math.abs(gOwnedT - g) / Math.abs(g) });
+    }
   }
 }
 
