@@ -11,17 +11,16 @@
 import { dot } from "../krylov/operator.js";
 import { linePoint, strongWolfe } from "./line-search.js";
 import { failed, STALL_ITERATIONS } from "./lbfgs.js";
-import { finiteVector, negligibleStep, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negligibleStep, startAt, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 export function bfgs(problem: MinimizeProblem): Outcome {
   const { f, tol, maxIter, monitor } = problem;
   const n = problem.x0.length;
   const evaluate = (x: Float64Array): [number, Float64Array] => f.valueAndGradient(x);
-  let x: Float64Array = problem.x0.slice();
-  let [value, g] = evaluate(x);
-  if (!Number.isFinite(value) || !finiteVector(g)) return { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" };
-  let residualNorm = Math.sqrt(dot(g, g));
+  const start = startAt(problem);
+  if (start.failure !== null) return start.failure;
+  let { x, value, g, residualNorm } = start;
   let H: Float64Array | null = null; // null: the identity, before the first step's scaling
   const Hy = new Float64Array(n);
   let flatSteps = 0;

@@ -11,16 +11,15 @@
  * robust fallback, not a fast method.
  */
 import { backtracking } from "./line-search.js";
-import { finiteVector, negligibleStep, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negligibleStep, project, projectedGradientNorm, startAt, type MinimizeProblem } from "./problem.js";
 import { STALL_ITERATIONS, failed } from "./lbfgs.js";
 import type { Outcome } from "./result.js";
 
 export function gradientDescent(problem: MinimizeProblem): Outcome {
   const { f, bounds, tol, maxIter, monitor } = problem;
-  let x = project(problem.x0, bounds);
-  let [value, g] = f.valueAndGradient(x);
-  if (!Number.isFinite(value) || !finiteVector(g)) return { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" };
-  let residualNorm = projectedGradientNorm(x, g, bounds);
+  const start = startAt(problem);
+  if (start.failure !== null) return start.failure;
+  let { x, value, g, residualNorm } = start;
   let alpha = Math.min(1, 1 / residualNorm);
   let flatSteps = 0;
   for (let k = 0; ; k++) {

@@ -18,7 +18,7 @@
  */
 import { dot } from "../krylov/operator.js";
 import { backtracking, linePoint, strongWolfe } from "./line-search.js";
-import { activeSet, finiteVector, negligibleStep, project, projectedGradientNorm, type MinimizeProblem } from "./problem.js";
+import { activeSet, finiteVector, negligibleStep, project, projectedGradientNorm, startAt, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** The correction pairs (s, y) of the last m steps, with ρ = 1/sᵀy. */
@@ -176,10 +176,9 @@ export const STALL_ITERATIONS = 5;
 export function lbfgs(problem: MinimizeProblem): Outcome {
   const { f, bounds, tol, maxIter, monitor } = problem;
   const evaluate = (x: Float64Array): [number, Float64Array] => f.valueAndGradient(x);
-  let x = project(problem.x0, bounds);
-  let [value, g] = evaluate(x);
-  if (!Number.isFinite(value) || !finiteVector(g)) return { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" };
-  let residualNorm = projectedGradientNorm(x, g, bounds);
+  const start = startAt(problem);
+  if (start.failure !== null) return start.failure;
+  let { x, value, g, residualNorm } = start;
   const memory = new Memory(problem.memory);
   let flatSteps = 0;
   for (let k = 0; ; k++) {

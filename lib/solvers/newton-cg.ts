@@ -14,7 +14,7 @@
 import { dot } from "../krylov/operator.js";
 import { linePoint, strongWolfe } from "./line-search.js";
 import { failed, STALL_ITERATIONS } from "./lbfgs.js";
-import { finiteVector, negated, negligibleStep, type MinimizeProblem } from "./problem.js";
+import { finiteVector, negated, negligibleStep, startAt, type MinimizeProblem } from "./problem.js";
 import type { Outcome } from "./result.js";
 
 /** CG on H p = −g to ‖H p + g‖ ≤ ε, stopping at non-positive curvature (N&W Algorithm 7.1, inner loop). */
@@ -51,10 +51,9 @@ export function newtonCG(problem: MinimizeProblem): Outcome {
   const { f, tol, maxIter, monitor } = problem;
   const n = problem.x0.length;
   const evaluate = (x: Float64Array): [number, Float64Array] => f.valueAndGradient(x);
-  let x: Float64Array = problem.x0.slice();
-  let [value, g] = evaluate(x);
-  if (!Number.isFinite(value) || !finiteVector(g)) return { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" };
-  let residualNorm = Math.sqrt(dot(g, g));
+  const start = startAt(problem);
+  if (start.failure !== null) return start.failure;
+  let { x, value, g, residualNorm } = start;
   let flatSteps = 0;
   for (let k = 0; ; k++) {
     if (residualNorm <= tol) return { x, value, iterations: k, residualNorm, status: "converged" };

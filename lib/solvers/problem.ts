@@ -5,7 +5,7 @@
  * whose 2-norm is the residual of a bounded problem (∇f itself without bounds).
  */
 import type { ScalarObjective, VectorFunction } from "./objective.js";
-import type { Monitor } from "./result.js";
+import type { Monitor, Outcome } from "./result.js";
 
 /** The box lower ≤ x ≤ upper (entries may be ±∞). */
 export interface Box {
@@ -23,6 +23,26 @@ export interface MinimizeProblem {
   monitor: Monitor;
   /** L-BFGS: the number of correction pairs kept. */
   memory: number;
+}
+
+/** Where a minimisation method starts: x = P(x₀) (a copy), f and ∇f there, and the residual. */
+export interface Start {
+  x: Float64Array;
+  value: number;
+  g: Float64Array;
+  residualNorm: number;
+  /** The "nonFinite" outcome when f or ∇f is not finite at x (then the method returns it at once). */
+  failure: Outcome | null;
+}
+
+/** The first evaluation every minimisation method makes (see `Start`). */
+export function startAt(problem: MinimizeProblem): Start {
+  const x = project(problem.x0, problem.bounds);
+  const [value, g] = problem.f.valueAndGradient(x);
+  if (!Number.isFinite(value) || !finiteVector(g)) {
+    return { x, value, g, residualNorm: NaN, failure: { x, value, iterations: 0, residualNorm: NaN, status: "nonFinite", detail: "fn or its gradient is not finite at the initial point" } };
+  }
+  return { x, value, g, residualNorm: projectedGradientNorm(x, g, problem.bounds), failure: null };
 }
 
 /** P(x): x clipped to the box, into `out` (may be x). */
