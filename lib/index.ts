@@ -28,6 +28,8 @@ export type { LinearFunction, LinearTransposeFunction, LinearProgram } from "./a
 export { jacobian, hessian, hvp } from "./ad/jacobian.js";
 export type { JacobianOptions } from "./ad/jacobian.js";
 export { customVjp, customJvp } from "./ad/custom.js";
+export { jit } from "./program/jit.js";
+export type { JitOptions, Jitted, Lowered } from "./program/jit.js";
 export { traceTape, traceToString } from "./ad/tape-view.js";
 export type { TapeTrace, TapeEntry, SweepStep } from "./ad/tape-view.js";
 

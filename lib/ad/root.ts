@@ -21,7 +21,7 @@
  */
 import { contiguousData, shapeOnly, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
-import { bindCustom, concrete, dropDead, hiddenAbove, liveTraces, untraced, watchCaptured, type CustomRule, type MaybeTensor } from "../primitives/core.js";
+import { bindCustom, concrete, dropDead, hiddenAbove, liveTraces, stagingTrace, untraced, watchCaptured, type CustomRule, type MaybeTensor } from "../primitives/core.js";
 import { add, mul, neg, sub } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
@@ -110,8 +110,18 @@ export interface CustomLinearSolveOptions {
  * linear map `matvec` (x ↦ K x) closes over, as the root of K x − b = 0. Reverse
  * mode needs `transposeSolve` (or `symmetric: true`).
  */
+/**
+ * The solves read the numbers of their right-hand sides, which jit does not know
+ * while it traces: an Error there, never a solve of placeholder zeros.
+ * (An ImplicitFunction called under jit runs whole as a step of the program.)
+ */
+function refuseUnderJit(name: string): void {
+  if (stagingTrace() !== null) throw new Error(`${name}: cannot be traced by jit: its solve reads the values of its inputs, which are not known while jit traces. Wrap the problem in an ImplicitFunction (it runs as a step of the compiled program) or call ${name} outside jit`);
+}
+
 export function customLinearSolve(matvec: (x: Tensor) => Tensor, b: Tensor, solve: (b: Tensor) => Tensor, opts: CustomLinearSolveOptions = {}): Tensor {
   const name = opts.name ?? "customLinearSolve";
+  refuseUnderJit(name);
   if (typeof matvec !== "function") throw new Error(`${name}: matvec must be a function x => K x, got ${describe(matvec)}`);
   if (typeof solve !== "function") throw new Error(`${name}: solve must be a function b => K⁻¹ b, got ${describe(solve)}`);
   if (!(b instanceof Tensor)) throw new Error(`${name}: b must be a Tensor, got ${describe(b)}`);
@@ -146,6 +156,7 @@ function checkedSolve(name: string, solve: (b: Tensor) => Tensor, b: Tensor, lik
  */
 export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, solve: RootSolver, opts: CustomRootOptions = {}): Tensor {
   const name = opts.name ?? "customRoot";
+  refuseUnderJit(name);
   const traces = liveTraces();
   if (traces.length === 0) return solution;
   const yStar = concrete(solution);

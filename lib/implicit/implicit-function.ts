@@ -20,6 +20,7 @@ import { described, is, isPlainObject, kind, readOptions, required, type OptionK
 import type { UserFunction } from "../primitives/util.js";
 import { declaredParameters, parametersText, plural } from "../ad/arity.js";
 import { customRoot, type LinearSystem, type RootSolver } from "../ad/root.js";
+import { stagedCall, staging } from "../program/host.js";
 import {
   CallSolves, ProbeScratch, SOLVER_NAMES, defaultTol, formatNumber, powerOfTenAbove, solveSystem, type SolveDiagnostics, type SolveSettings, type SolverName, type UserSolver,
 } from "./linear-solve.js";
@@ -237,6 +238,8 @@ export class ImplicitFunction {
   call(...inputs: ImplicitInput[]): Tensor {
     const op = this.name;
     const args = inputs.map((x, i) => operand(op, x, undefined, `input ${i}`));
+    // Under jit the solve runs when the program runs, as a host step (its inputs are not known now).
+    if (staging()) return stagedCall(op, (...xs) => this.call(...xs), args);
     const plainInputs = args.map(concrete);
     this.checkInputCount(args.length, null);
     const { y: yStar, byproduct, hasByproduct } = untraced(() => readForwardOutput(op, this.forward(...plainInputs)));

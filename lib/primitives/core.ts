@@ -13,7 +13,7 @@
  * transformation (lib/ad) owns a trace with a level; values carry the trace that
  * made them, so two nested transformations never mix up their perturbations.
  */
-import { Tensor, tracing, type FloatArray, type TraceTag } from "../tensor/tensor.js";
+import { Tensor, tracing, type DType, type FloatArray, type TraceTag } from "../tensor/tensor.js";
 import { shapeToString } from "../tensor/shape.js";
 import { outputsPooled } from "../tensor/storage.js";
 import { TracedReadError } from "../errors.js";
@@ -50,6 +50,43 @@ export interface Primitive<P = void> {
    * tensors are. Absent: everything is kept.
    */
   readonly saves?: readonly (number | "out")[];
+  /**
+   * Op knowledge for program passes (lib/program), read there and nowhere else:
+   * an elementwise op's scalar form, a movement op's index map, a reduction's kind,
+   * a dense product. Absent: the op runs as its own step, through `impl`.
+   */
+  readonly elementwise?: Elementwise;
+  /** A movement op as an index map from output to input positions, or null when it is not one per axis (a general reshape). */
+  view?(inputShape: readonly number[], params: P): IndexMap | null;
+  /** A reduction that fuses as an accumulation over its input ("sum", "max", "min"). */
+  readonly reduction?: "sum" | "max" | "min";
+  /** A dense product (matmul): its operands are materialised before it runs. */
+  readonly dense?: boolean;
+}
+
+/**
+ * An elementwise op's scalar form: `scalar` computes one entry, bit for bit as
+ * the kernel does; `expr` (optional) is the same as JavaScript source over the
+ * operand expressions, for generated code (absent: generated code calls `scalar`).
+ */
+export interface Elementwise {
+  readonly scalar: (...xs: number[]) => number;
+  readonly expr?: (...xs: string[]) => string;
+  /** The same over n entries of arrays (the interpreter's loop, where no code may be generated); absent: `scalar` per entry. */
+  readonly vector?: (out: Float64Array, xs: readonly Float64Array[], n: number) => void;
+  /** Rough cost of one entry relative to an add (default 1; a transcendental function ~4): fusion recomputes only cheap values. */
+  readonly cost?: number;
+}
+
+/**
+ * Output position → input position, axis by axis (tinygrad's movement ops as
+ * index maps): input axis j reads output axis `dims[j].axis` plus `dims[j].offset`
+ * (axis −1: always position `offset`). Output positions outside `bounds`
+ * (lo ≤ out[axis] < hi) read 0: the zeros of a pad.
+ */
+export interface IndexMap {
+  readonly dims: readonly { readonly axis: number; readonly offset: number }[];
+  readonly bounds: readonly { readonly axis: number; readonly lo: number; readonly hi: number }[];
 }
 
 /**
@@ -71,6 +108,11 @@ export interface CustomRule {
    * flows through their inputs). Otherwise such a closure is an Error.
    */
   closures?: boolean;
+  /**
+   * The output's shape and dtype, when known without running the rule: a
+   * staging trace (jit) records the call with it instead of tracing `call`.
+   */
+  signature?: { shape: readonly number[]; dtype: DType };
 }
 
 /** A transformation in progress. Implementations: lib/ad/forward.ts, lib/ad/reverse.ts. */
@@ -80,6 +122,8 @@ export abstract class Trace implements TraceTag {
   hidden = false;
   /** Set when a value of this trace was seen as its primal while hidden (a rule used a closure). */
   usedWhileHidden = false;
+  /** True for a trace that stages a program (jit): ops on constants are recorded too, and no value is known. */
+  readonly staged: boolean = false;
   constructor(readonly level: number) {}
   abstract process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor;
   abstract processCustom(rule: CustomRule, inputs: Tensor[]): Tensor;
@@ -132,9 +176,18 @@ Object.defineProperty(Tracer.prototype, "data", {
 function checkRead(x: Tensor, method: string): void {
   if (dropDead(x)._trace === null) return;
   const call = method === "data" ? "data" : `${method}()`;
+  if (stagedUnder(x)) {
+    throw new TracedReadError(`${method}: jit is tracing this value (shape ${shapeToString(x.shape)}); its numbers are not known until the compiled function runs, and a branch on them would be fixed into the program. Select with where(cond, a, b) instead of branching in JavaScript, or pass the argument it comes from in jit(f, { staticArgnums: [...] }) so that its value is part of the signature`);
+  }
   throw new TracedReadError(`${method}: this value (shape ${shapeToString(x.shape)}) is being differentiated by grad, vjp, jvp or another transformation; reading it as plain numbers would silently drop its derivative. Use stopGradient(x).${call} to read it as a constant, or keep the computation in library ops`);
 }
 tracing.checkRead = checkRead;
+
+/** True when a live staging trace (jit) lies under `x`: its numbers are placeholders. */
+function stagedUnder(x: Tensor): boolean {
+  for (let v = x; v._trace !== null; v = (v as Tracer).primal) if ((v._trace as Trace).staged && isLive(v._trace)) return true;
+  return false;
+}
 tracing.concrete = (x) => concrete(x);
 
 // ---------------------------------------------------------------------------
@@ -244,13 +297,29 @@ function isLive(t: TraceTag): boolean {
 /** Runs `body` with `trace` live, and retires it afterwards even when `body` throws. */
 export function withTrace<T>(trace: Trace, body: () => T): T {
   stack.push(trace);
+  if (trace.staged) staging++;
   try {
     return body();
   } finally {
     trace.active = false;
+    if (trace.staged) staging--;
     const i = stack.lastIndexOf(trace);
     if (i >= 0) stack.splice(i, 1);
   }
+}
+
+/** How many staging traces (jit) are on the stack: the eager path checks this one number. */
+let staging = 0;
+
+/**
+ * The innermost live staging trace, or null. An op whose inputs are all
+ * constants goes there while jit traces (JAX's omnistaging): its value is
+ * computed at every call, so a captured array written between calls is seen.
+ */
+export function stagingTrace(): Trace | null {
+  if (staging === 0) return null;
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i].staged && isLive(stack[i])) return stack[i];
+  return null;
 }
 
 /** Set when a value of a live transformation was seen as a constant because `untraced` put it below the floor. */
@@ -303,9 +372,15 @@ export function concrete(x: Tensor): Tensor {
 export function bind<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
   let traced = false;
   for (let i = 0; i < inputs.length; i++) if (inputs[i]._trace !== null) traced = true;
-  if (!traced) return runKernel(prim, inputs, params);
+  if (!traced) {
+    const staged = stagingTrace();
+    return staged === null ? runKernel(prim, inputs, params) : staged.process(prim, inputs, params);
+  }
   const top = topTrace(inputs);
-  if (top === null) return runKernel(prim, inputs.map(concrete), params);
+  if (top === null) {
+    const staged = stagingTrace();
+    return staged === null ? runKernel(prim, inputs.map(concrete), params) : staged.process(prim, inputs.map(concrete), params);
+  }
   return top.process(prim, inputs, params);
 }
 
@@ -374,7 +449,7 @@ export function shareResults<T>(body: () => T): T {
 
 /** Applies a function with custom rules, like `bind`. */
 export function bindCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
-  const top = topTrace(inputs);
+  const top = topTrace(inputs) ?? stagingTrace();
   if (top === null) return rule.call(inputs.map(dropDead));
   return top.processCustom(rule, inputs);
 }

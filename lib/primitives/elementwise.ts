@@ -4,9 +4,9 @@
  * cotangent back over broadcast axes (`unbroadcast`).
  */
 import { Tensor, type DType } from "../tensor/tensor.js";
-import { binaryKernel, BinaryCode, UnaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
+import { binaryKernel, BinaryCode, reluValue, signValue, stableSigmoid, stableSoftplus, UnaryCode, unaryKernel, whereKernel } from "../tensor/kernels.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
-import { bind, type MaybeTensor, type Primitive } from "./core.js";
+import { bind, type Elementwise, type MaybeTensor, type Primitive } from "./core.js";
 import { operand, operands, type Operand } from "./operands.js";
 import { broadcastTo, unbroadcast } from "./shape.js";
 
@@ -30,10 +30,11 @@ function addMaybe(a: MaybeTensor, b: MaybeTensor): MaybeTensor {
 
 function binaryPrimitive(
   name: string, code: BinaryCode, f: (x: number, y: number) => number,
-  jvp: Primitive["jvp"], vjp: Primitive["vjp"], saves?: Primitive["saves"],
+  jvp: Primitive["jvp"], vjp: Primitive["vjp"], saves?: Primitive["saves"], expr?: Elementwise["expr"], vector?: Elementwise["vector"],
 ): Primitive {
   return {
     name,
+    elementwise: { scalar: f, expr, vector },
     impl: ([a, b]) => binaryKernel(a, b, sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(name, a.shape, b.shape), code, f, a.dtype),
     shape: ([a, b]) => broadcastShapes(name, a.shape, b.shape),
     jvp,
@@ -79,14 +80,16 @@ const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
     const t = addMaybe(ta, tb);
     return t === null ? null : fit(t, out.shape);
   },
-  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], []);
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], [],
+  (a, b) => `(${a} + ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] + b[k]; });
 
 const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
   (_, [ta, tb], out) => {
     const t = tb === null ? ta : ta === null ? neg(tb) : sub(ta, tb);
     return t === null ? null : fit(t, out.shape);
   },
-  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], []);
+  (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], [],
+  (a, b) => `(${a} - ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] - b[k]; });
 
 const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
   ([a, b], [ta, tb], out) => {
@@ -100,7 +103,7 @@ const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
       return [g, g];
     }
     return [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null];
-  }, [0, 1]);
+  }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] * b[k]; });
 
 const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   ([a, b], [ta, tb], out) => {
@@ -110,7 +113,7 @@ const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   (ct, [a, b], out, _, needs) => [
     needs[0] ? unbroadcast(div(ct, b), a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
-  ], [1, "out"]);
+  ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] / b[k]; });
 
 /** ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ has derivative 0, as in JAX). */
 function powBaseFactor(a: Tensor, b: Tensor): Tensor {
@@ -175,20 +178,20 @@ export function minimum(a: Operand, b: Operand): Tensor { return binary(minimumP
 // ---------------------------------------------------------------------------
 // Comparisons: 1 where true, 0 where false (NaN compares false). Derivative zero.
 
-function comparison(name: string, f: (x: number, y: number) => boolean): (a: Operand, b: Operand) => Tensor {
-  const prim = { ...binaryPrimitive(name, BinaryCode.Other, (x, y) => (f(x, y) ? 1 : 0), () => null, () => [null, null]), zeroDerivative: true };
+function comparison(name: string, symbol: string, f: (x: number, y: number) => boolean): (a: Operand, b: Operand) => Tensor {
+  const prim = { ...binaryPrimitive(name, BinaryCode.Other, (x, y) => (f(x, y) ? 1 : 0), () => null, () => [null, null], undefined, (a, b) => `(${a} ${symbol} ${b} ? 1 : 0)`), zeroDerivative: true };
   return (a, b) => binary(prim, a, b);
 }
 /** 1 where a > b, else 0. Not differentiable (zero derivative). */
-export const greater = comparison("greater", (x, y) => x > y);
+export const greater = comparison("greater", ">", (x, y) => x > y);
 /** 1 where a ≥ b, else 0. */
-export const greaterEqual = comparison("greaterEqual", (x, y) => x >= y);
+export const greaterEqual = comparison("greaterEqual", ">=", (x, y) => x >= y);
 /** 1 where a < b, else 0. */
-export const less = comparison("less", (x, y) => x < y);
+export const less = comparison("less", "<", (x, y) => x < y);
 /** 1 where a ≤ b, else 0. */
-export const lessEqual = comparison("lessEqual", (x, y) => x <= y);
+export const lessEqual = comparison("lessEqual", "<=", (x, y) => x <= y);
 /** 1 where a = b, else 0. */
-export const equal = comparison("equal", (x, y) => x === y);
+export const equal = comparison("equal", "===", (x, y) => x === y);
 
 // ---------------------------------------------------------------------------
 // Unary functions: kernel, then d(out)/dx written with library ops.
@@ -217,12 +220,13 @@ function pointwiseProduct(g: Tensor, x: Tensor, out: Tensor, pointwise: Pointwis
   return binaryKernel(g, v, v.shape, pointwise.code, noCallback, "float64");
 }
 
-function unaryPrimitive(name: string, code: UnaryCode, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves?: Primitive["saves"], pointwise?: Pointwise): Primitive {
+function unaryPrimitive(name: string, code: UnaryCode, derivative: ((x: Tensor, out: Tensor) => Tensor) | null, saves: Primitive["saves"], pointwise: Pointwise | undefined, elementwise: Elementwise): Primitive {
   const times = (g: Tensor, x: Tensor, out: Tensor): Tensor =>
     (pointwise !== undefined ? pointwiseProduct(g, x, out, pointwise) : null) ?? mul(g, derivative!(x, out));
   return {
     saves,
     name,
+    elementwise,
     zeroDerivative: derivative === null,
     impl: ([x]) => unaryKernel(x, code),
     shape: ([x]) => x.shape.slice(),
@@ -237,6 +241,7 @@ function unary(prim: Primitive, x: Operand): Tensor {
 
 const negPrim: Primitive = {
   name: "neg",
+  elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = -a[k]; } },
   saves: [],
   impl: ([x]) => unaryKernel(x, UnaryCode.Neg),
   shape: ([x]) => x.shape.slice(),
@@ -244,17 +249,20 @@ const negPrim: Primitive = {
   vjp: (ct) => [neg(ct)],
 };
 
-const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul });
-const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad });
-const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad });
-const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0]);
-const signPrim = unaryPrimitive("sign", UnaryCode.Sign, null);
-const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad });
-const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad });
-const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad });
-const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad });
-const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad });
-const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, (x) => greater(x, 0), [0]);
+/** A unary op's scalar form through a Math function (inlined by generated code). */
+const math = (f: (x: number) => number, name: string, vector?: Elementwise["vector"], cost = 4): Elementwise => ({ scalar: f, expr: (x) => `Math.${name}(${x})`, vector, cost });
+
+const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul }, math(Math.exp, "exp", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.exp(a[k]); }));
+const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad }, math(Math.log, "log", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.log(a[k]); }));
+const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.sqrt(a[k]); }));
+const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0], undefined, math(Math.abs, "abs", undefined, 1));
+const signPrim = unaryPrimitive("sign", UnaryCode.Sign, null, undefined, undefined, { scalar: signValue });
+const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad }, math(Math.sin, "sin"));
+const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad }, math(Math.cos, "cos"));
+const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad }, math(Math.tanh, "tanh", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.tanh(a[k]); }));
+const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad }, { scalar: stableSigmoid, cost: 4 });
+const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad }, { scalar: stableSoftplus, cost: 4 });
+const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, (x) => greater(x, 0), [0], undefined, { scalar: reluValue });
 
 /** −x. */
 export function neg(x: Operand): Tensor { return unary(negPrim, x); }
@@ -286,6 +294,10 @@ export function relu(x: Operand): Tensor { return unary(reluPrim, x); }
 
 const wherePrim: Primitive = {
   name: "where",
+  elementwise: {
+    scalar: (c, a, b) => (c !== 0 ? a : b), expr: (c, a, b) => `(${c} !== 0 ? ${a} : ${b})`,
+    vector: (o, [c, a, b], n) => { for (let k = 0; k < n; k++) o[k] = c[k] !== 0 ? a[k] : b[k]; },
+  },
   saves: [0],
   impl: ([c, a, b]) => {
     const shape = broadcastShapes("where", broadcastShapes("where", c.shape, a.shape), b.shape);
@@ -316,6 +328,8 @@ export function where(cond: Operand, a: Operand, b: Operand): Tensor {
 
 const stopGradientPrim: Primitive = {
   name: "stopGradient",
+  elementwise: { scalar: (x) => x, expr: (x) => x },
+  shape: ([x]) => x.shape.slice(),
   zeroDerivative: true,
   impl: ([x]) => new Tensor(x.data, x.shape, x.strides, x.offset),
   jvp: () => null,

@@ -36,6 +36,7 @@ function productShape(a: Tensor, b: Tensor, batch: number[]): number[] {
  */
 const matmulPrim: Primitive<number[]> = {
   name: "matmul",
+  dense: true,
   impl: ([a, b], batch) => {
     const out = matmulKernel(asMatrix(a, "left"), asMatrix(b, "right"), batch, a.dtype);
     return new Tensor(out.data, productShape(a, b, batch), contiguousStrides(productShape(a, b, batch)), 0);
@@ -96,6 +97,7 @@ function asColumns(x: Tensor): Tensor {
 const solvePrim: Primitive = {
   name: "solve",
   saves: [0, "out"],
+  shape: ([, b]) => b.shape.slice(),
   impl: ([A, b]) => solveKernel("solve", A, b),
   // ẋ = A⁻¹(ḃ − Ȧ x)
   jvp: ([A, b], [tA, tb], x) => {

@@ -25,6 +25,7 @@ function reducePrimitive(kind: ReduceKind, jvp: Primitive<ReduceParams>["jvp"], 
   return {
     name: kind,
     saves,
+    reduction: kind === "logsumexp" ? undefined : kind,
     impl: ([x], { axes, keepdims }) => {
       const r = reduceKernel(x, axes, kind);
       return keepdims ? reshapeView(r, reducedShape(x.shape, axes, true)) : r;
@@ -109,6 +110,7 @@ export function logsumexp(x: Operand, axis?: Axis, keepdims?: boolean): Tensor {
 interface SoftmaxParams { axes: number[] }
 const softmaxPrim: Primitive<SoftmaxParams> = {
   name: "softmax",
+  shape: ([x]) => x.shape.slice(),
   // e = exp(x − max), then e / Σe: shifting by logsumexp instead would cost the
   // ulps of a large logsumexp (softmax([1e10, 1e10]) would be off by 1e-6).
   impl: ([x], { axes }) => {
@@ -129,6 +131,7 @@ export function softmax(x: Operand, axis: Axis = -1): Tensor {
 
 const l2normPrim: Primitive<ReduceParams> = {
   name: "norm",
+  shape: ([x], { axes, keepdims }) => reducedShape(x.shape, axes, keepdims),
   impl: ([x], p) => {
     const r = reduceKernel(mul(x, x), p.axes, "sum");
     for (let i = 0; i < r.data.length; i++) r.data[i] = Math.sqrt(r.data[i]);

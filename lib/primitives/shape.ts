@@ -13,7 +13,7 @@ import { fromData, Tensor } from "../tensor/tensor.js";
 import { allocateOutput } from "../tensor/storage.js";
 import { broadcastView, permutedView, reshapeView, sliceView, writeBox } from "../tensor/kernels.js";
 import { broadcastShapes, checkShape, describe, normalizeAxis, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
-import { bind, type Primitive } from "./core.js";
+import { bind, type IndexMap, type Primitive } from "./core.js";
 import { operand, operands, type Operand } from "./operands.js";
 import { sum } from "./reduce.js";
 import { zerosLike } from "./util.js";
@@ -21,10 +21,40 @@ import { zerosLike } from "./util.js";
 const reshapePrim: Primitive<number[]> = {
   name: "reshape",
   saves: [],
+  shape: (_, shape) => shape.slice(),
+  view: (inShape, shape) => unitAxesMap(inShape, shape),
   impl: ([x], shape) => reshapeView(x, shape),
   jvp: (_, [t], __, shape) => (t === null ? null : reshape(t, shape)),
   vjp: (ct, [x]) => [reshape(ct, x.shape)],
 };
+
+/**
+ * The index map of a broadcast from `inShape` to `shape` (NumPy rules): new
+ * leading axes and stretched axes of size 1 read position 0.
+ */
+export function broadcastMap(inShape: readonly number[], shape: readonly number[]): IndexMap {
+  const lead = shape.length - inShape.length;
+  return { dims: inShape.map((d, j) => (d === 1 && shape[lead + j] !== 1 ? { axis: -1, offset: 0 } : { axis: lead + j, offset: 0 })), bounds: [] };
+}
+
+/**
+ * A reshape that only inserts or removes axes of size 1 as an index map; null
+ * for any other reshape (it regroups elements, which no per-axis map expresses).
+ */
+function unitAxesMap(inShape: readonly number[], shape: readonly number[]): IndexMap | null {
+  const outAxes: number[] = [];
+  shape.forEach((d, i) => { if (d !== 1) outAxes.push(i); });
+  const dims: { axis: number; offset: number }[] = [];
+  let k = 0;
+  for (const d of inShape) {
+    if (d === 1) dims.push({ axis: -1, offset: 0 });
+    else {
+      if (k >= outAxes.length || shape[outAxes[k]] !== d) return null;
+      dims.push({ axis: outAxes[k++], offset: 0 });
+    }
+  }
+  return k === outAxes.length ? { dims, bounds: [] } : null;
+}
 
 /** The same elements (row-major order) in a new shape; one entry may be −1 (inferred). A view when possible. */
 export function reshape(x: Operand, shape: number[]): Tensor {
@@ -48,6 +78,12 @@ export function reshape(x: Operand, shape: number[]): Tensor {
 const transposePrim: Primitive<number[]> = {
   name: "transpose",
   saves: [],
+  shape: ([x], perm) => perm.map((p) => x.shape[p]),
+  view: (inShape, perm) => {
+    const dims = new Array<{ axis: number; offset: number }>(inShape.length);
+    perm.forEach((p, i) => (dims[p] = { axis: i, offset: 0 }));
+    return { dims, bounds: [] };
+  },
   impl: ([x], perm) => permutedView(x, perm),
   jvp: (_, [t], __, perm) => (t === null ? null : transpose(t, perm)),
   vjp: (ct, _, __, perm) => {
@@ -81,6 +117,8 @@ export function swapLastAxes(x: Tensor): Tensor {
 const broadcastToPrim: Primitive<number[]> = {
   name: "broadcastTo",
   saves: [],
+  shape: (_, shape) => shape.slice(),
+  view: (inShape, shape) => broadcastMap(inShape, shape),
   impl: ([x], shape) => broadcastView(x, shape),
   jvp: (_, [t], __, shape) => (t === null ? null : broadcastTo(t, shape)),
   vjp: (ct, [x]) => [unbroadcast(ct, x.shape)],
@@ -113,6 +151,8 @@ interface SliceParams { begin: number[]; size: number[] }
 const slicePrim: Primitive<SliceParams> = {
   name: "slice",
   saves: [],
+  shape: (_, { size }) => size.slice(),
+  view: (_, { begin }) => ({ dims: begin.map((b, axis) => ({ axis, offset: b })), bounds: [] }),
   impl: ([x], { begin, size }) => sliceView(x, begin, size),
   jvp: (_, [t], __, p) => (t === null ? null : bind(slicePrim, [t], p)),
   vjp: (ct, [x], __, { begin }) => [bind(padPrim, [ct], { begin, shape: x.shape.slice() })],
@@ -130,6 +170,10 @@ const padPrim: Primitive<PadParams> = {
     return fromData(out, shape.slice());
   },
   shape: (_, { shape }) => shape.slice(),
+  view: (inShape, { begin, shape }) => ({
+    dims: begin.map((b, axis) => ({ axis, offset: -b })),
+    bounds: begin.flatMap((b, axis) => (b === 0 && inShape[axis] === shape[axis] ? [] : [{ axis, lo: b, hi: b + inShape[axis] }])),
+  }),
   jvp: (_, [t], __, p) => (t === null ? null : bind(padPrim, [t], p)),
   vjp: (ct, [x], __, { begin }) => [bind(slicePrim, [ct], { begin, size: x.shape.slice() })],
 };
@@ -163,6 +207,11 @@ export function slice(x: Operand, begin: number[] | number, size?: number[] | nu
 const concatPrim: Primitive<number> = {
   name: "concat",
   saves: [],
+  shape: (xs, axis) => {
+    const shape = xs[0].shape.slice();
+    shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);
+    return shape;
+  },
   impl: (xs, axis) => {
     const shape = xs[0].shape.slice();
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);

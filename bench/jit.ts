@@ -1,0 +1,223 @@
+/**
+ * jit against the eager engine and hand-written loops, side by side in one run:
+ *   denoise-grad — ∇_u of the image-denoising energy (examples/image-denoising.ts),
+ *                  N = 256 and 1000: hand-written loop, eager, jit (generated
+ *                  code), jit (interpreter fallback);
+ *   tiny-loop    — 250 steps of z = tanh(1.01 z + 0.1) − 0.5 z on length 10,
+ *                  forward + backward (grad of the sum);
+ *   mlp          — 784-128-10 tanh MLP, batch 256, gradient (as bench/ad.ts);
+ *   logreg       — logistic-regression gradient, X 2000×100, against a hand loop;
+ *   allocation   — bytes a steady-state jitted call allocates beyond its output
+ *                  (process.memoryUsage().arrayBuffers across many calls).
+ *
+ * Run: npm run bench -- jit   (or npx tsx bench/jit.ts)
+ */
+import { Tensor, add, grad, jit, logsumexp, matmul, mean, mul, neg, softplus, sub, sum, tanh, tensor, transpose } from "../lib/index.js";
+import { setJitBackend } from "../lib/program/jit.js";
+import { denoisingEnergy, EPSILON } from "../examples/image-denoising.js";
+import { emit, mulberry32, round, timeCalls } from "./util.js";
+
+const LAMBDA = 0.02;
+
+/** ∇_u E by hand: (u − f) + λ Dᵀ φ'(D u), φ'(t) = t/√(t² + ε²); one pass per direction. */
+function handGradient(u: Float64Array, f: Float64Array, N: number, out: Float64Array): void {
+  const e2 = EPSILON * EPSILON;
+  for (let k = 0; k < N * N; k++) out[k] = u[k] - f[k];
+  for (let i = 0; i + 1 < N; i++) {
+    for (let j = 0, k = i * N; j < N; j++, k++) {
+      const t = u[k + N] - u[k];
+      const q = (LAMBDA * t) / Math.sqrt(t * t + e2);
+      out[k + N] += q;
+      out[k] -= q;
+    }
+  }
+  for (let i = 0; i < N; i++) {
+    for (let j = 0, k = i * N; j + 1 < N; j++, k++) {
+      const t = u[k + 1] - u[k];
+      const q = (LAMBDA * t) / Math.sqrt(t * t + e2);
+      out[k + 1] += q;
+      out[k] -= q;
+    }
+  }
+}
+
+function maxRelativeDifference(a: Float64Array, b: Float64Array): number {
+  let m = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return m / scale;
+}
+
+function benchDenoise(N: number): void {
+  const random = mulberry32(7);
+  const f = new Float64Array(N * N).map(() => random());
+  const u = new Float64Array(N * N).map((_, k) => f[k] + 0.1 * (random() - 0.5));
+  const energy = denoisingEnergy(N);
+  const lambda = tensor(LAMBDA);
+  const fT = tensor(f, { shape: [N, N] });
+  const uT = tensor(u, { shape: [N, N] });
+  const eager = grad((v: Tensor) => energy(lambda, fT, v));
+  const jitted = jit(grad((v: Tensor) => energy(lambda, fT, v)));
+  const out = new Float64Array(N * N);
+  const reps = N <= 256 ? 10 : 1;
+  const samples = N <= 256 ? 15 : 9;
+  const hand = timeCalls(() => handGradient(u, f, N, out), { reps, samples });
+  const eagerMs = timeCalls(() => eager(uT), { reps, samples });
+  setJitBackend("codegen");
+  const codegenMs = timeCalls(() => jitted(uT), { reps, samples });
+  const codegenCheck = maxRelativeDifference(jitted(uT).toFloat64Array(), eager(uT).toFloat64Array());
+  setJitBackend("interpret");
+  const interpretMs = timeCalls(() => jitted(uT), { reps, samples });
+  setJitBackend("auto");
+  handGradient(u, f, N, out);
+  const handCheck = maxRelativeDifference(out, eager(uT).toFloat64Array());
+  const shape = { N };
+  emit({ workload: "denoise-grad", impl: "hand-f64", ms: round(hand), ...shape, relDiffFromEager: handCheck });
+  emit({ workload: "denoise-grad", impl: "implicit-diff eager", ms: round(eagerMs), ...shape, overHand: round(eagerMs / hand, 3) });
+  emit({ workload: "denoise-grad", impl: "jit (generated code)", ms: round(codegenMs), ...shape, overHand: round(codegenMs / hand, 3), overEager: round(codegenMs / eagerMs, 3), relDiffFromEager: codegenCheck, target: "≤ 2× hand" });
+  emit({ workload: "denoise-grad", impl: "jit (interpreter)", ms: round(interpretMs), ...shape, overHand: round(interpretMs / hand, 3), overGenerated: round(interpretMs / codegenMs, 3), target: "≤ 3× generated" });
+}
+
+function benchTinyLoop(): void {
+  const steps = 250;
+  const loop = (z0: Tensor): Tensor => {
+    let z = z0;
+    for (let k = 0; k < steps; k++) z = sub(tanh(add(mul(z, 1.01), 0.1)), mul(z, 0.5));
+    return sum(z);
+  };
+  const z0 = tensor(Array.from({ length: 10 }, (_, i) => 0.1 * i - 0.4));
+  const eager = grad(loop);
+  const jitted = jit(grad(loop));
+  // By hand: forward keeping each z, then the adjoint recursion.
+  const zs = new Float64Array((steps + 1) * 10);
+  const g = new Float64Array(10);
+  const hand = (): void => {
+    for (let i = 0; i < 10; i++) zs[i] = 0.1 * i - 0.4;
+    for (let k = 0; k < steps; k++) for (let i = 0; i < 10; i++) {
+      const z = zs[k * 10 + i];
+      zs[(k + 1) * 10 + i] = Math.tanh(1.01 * z + 0.1) - 0.5 * z;
+    }
+    g.fill(1);
+    for (let k = steps - 1; k >= 0; k--) for (let i = 0; i < 10; i++) {
+      const t = Math.tanh(1.01 * zs[k * 10 + i] + 0.1);
+      g[i] *= 1.01 * (1 - t * t) - 0.5;
+    }
+  };
+  const handMs = timeCalls(hand, { reps: 200, samples: 15 });
+  const eagerMs = timeCalls(() => eager(z0), { reps: 10, samples: 15 });
+  setJitBackend("codegen");
+  const jitMs = timeCalls(() => jitted(z0), { reps: 50, samples: 15 });
+  setJitBackend("interpret");
+  const interpMs = timeCalls(() => jitted(z0), { reps: 50, samples: 15 });
+  setJitBackend("auto");
+  hand();
+  const check = maxRelativeDifference(jitted(z0).toFloat64Array(), g);
+  emit({ workload: "tiny-loop", impl: "hand-f64", ms: round(handMs) });
+  emit({ workload: "tiny-loop", impl: "implicit-diff eager", ms: round(eagerMs) });
+  emit({ workload: "tiny-loop", impl: "jit (generated code)", ms: round(jitMs), overHand: round(jitMs / handMs, 3), overEager: round(jitMs / eagerMs, 3), relDiffFromHand: check, target: "≤ 0.1 ms" });
+  emit({ workload: "tiny-loop", impl: "jit (interpreter)", ms: round(interpMs) });
+}
+
+function randomArray(n: number, scale: number, random: () => number): Float64Array {
+  return new Float64Array(n).map(() => (2 * random() - 1) * scale);
+}
+
+function benchMlp(): void {
+  const batch = 256;
+  const [nIn, nHidden, nOut] = [784, 128, 10];
+  const random = mulberry32(2);
+  const X = tensor(randomArray(batch * nIn, 1, random), { shape: [batch, nIn] });
+  const oneHot = new Float64Array(batch * nOut);
+  for (let i = 0; i < batch; i++) oneHot[i * nOut + Math.floor(random() * nOut)] = 1;
+  const Y = tensor(oneHot, { shape: [batch, nOut] });
+  const W1 = tensor(randomArray(nIn * nHidden, 1 / Math.sqrt(nIn), random), { shape: [nIn, nHidden] });
+  const b1 = tensor(randomArray(nHidden, 0.1, random));
+  const W2 = tensor(randomArray(nHidden * nOut, 1 / Math.sqrt(nHidden), random), { shape: [nHidden, nOut] });
+  const b2 = tensor(randomArray(nOut, 0.1, random));
+  const loss = (w1: Tensor, c1: Tensor, w2: Tensor, c2: Tensor): Tensor => {
+    const hidden = tanh(add(matmul(X, w1), c1));
+    const logits = add(matmul(hidden, w2), c2);
+    return mean(sub(logsumexp(logits, 1), sum(mul(logits, Y), 1)));
+  };
+  const eager = grad(loss, { argnums: [0, 1, 2, 3] });
+  const jitted = jit(eager);
+  const eagerMs = timeCalls(() => eager(W1, b1, W2, b2), { samples: 11 });
+  const jitMs = timeCalls(() => jitted(W1, b1, W2, b2), { samples: 11 });
+  emit({ workload: "mlp-grad", impl: "implicit-diff eager", ms: round(eagerMs), batch });
+  emit({ workload: "mlp-grad", impl: "jit", ms: round(jitMs), batch, overEager: round(jitMs / eagerMs, 3), target: "≤ 2.5× PyTorch (1.7–1.8 ms in the issue)" });
+}
+
+function benchLogreg(): void {
+  const [n, d] = [2000, 100];
+  const random = mulberry32(5);
+  const Xd = randomArray(n * d, 1, random);
+  const yd = new Float64Array(n).map(() => (random() < 0.5 ? 0 : 1));
+  const X = tensor(Xd, { shape: [n, d] });
+  const y = tensor(yd);
+  const w = tensor(randomArray(d, 0.1, random));
+  // Mean logistic loss: softplus(z) − y z with z = X w.
+  const loss = (v: Tensor): Tensor => {
+    const z = matmul(X, v);
+    return mean(sub(softplus(z), mul(y, z)));
+  };
+  const eager = grad(loss);
+  const jitted = jit(grad(loss));
+  const gHand = new Float64Array(d);
+  const z = new Float64Array(n);
+  const wd = w.toFloat64Array();
+  const hand = (): void => {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0, k = i * d; j < d; j++, k++) s += Xd[k] * wd[j];
+      z[i] = (1 / (1 + Math.exp(-s)) - yd[i]) / n;
+    }
+    gHand.fill(0);
+    for (let i = 0; i < n; i++) {
+      const r = z[i];
+      for (let j = 0, k = i * d; j < d; j++, k++) gHand[j] += r * Xd[k];
+    }
+  };
+  const handMs = timeCalls(hand, { reps: 5, samples: 15 });
+  const eagerMs = timeCalls(() => eager(w), { reps: 5, samples: 15 });
+  const jitMs = timeCalls(() => jitted(w), { reps: 5, samples: 15 });
+  hand();
+  emit({ workload: "logreg-grad", impl: "hand-f64", ms: round(handMs), n, d });
+  emit({ workload: "logreg-grad", impl: "implicit-diff eager", ms: round(eagerMs), n, d });
+  emit({ workload: "logreg-grad", impl: "jit", ms: round(jitMs), n, d, overHand: round(jitMs / handMs, 3), relDiffFromHand: maxRelativeDifference(jitted(w).toFloat64Array(), gHand), target: "≤ hand" });
+}
+
+/** ArrayBuffer bytes a steady-state call allocates beyond its output, averaged over many calls. */
+function benchAllocation(): void {
+  const N = 256;
+  const energy = denoisingEnergy(N);
+  const random = mulberry32(9);
+  const fT = tensor(new Float64Array(N * N).map(() => random()), { shape: [N, N] });
+  const uT = tensor(new Float64Array(N * N).map(() => random()), { shape: [N, N] });
+  const lambda = tensor(LAMBDA);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (const [impl, fn] of [["jit", jit(grad((v: Tensor) => energy(lambda, fT, v)))], ["eager", grad((v: Tensor) => energy(lambda, fT, v))]] as const) {
+    for (let i = 0; i < 5; i++) fn(uT);
+    const calls = 50;
+    const kept: Tensor[] = [];
+    gc?.();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < calls; i++) kept.push(fn(uT));
+    const after = process.memoryUsage().arrayBuffers;
+    const outputBytes = N * N * 8;
+    emit({ workload: "allocation", impl, N, bytesPerCallBeyondOutput: Math.round((after - before) / calls - outputBytes), outputBytes, gcAvailable: gc !== undefined, note: "arrayBuffers delta with outputs kept alive" });
+  }
+}
+
+export async function main(): Promise<void> {
+  benchDenoise(256);
+  benchDenoise(1000);
+  benchTinyLoop();
+  benchMlp();
+  benchLogreg();
+  benchAllocation();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
