@@ -157,8 +157,38 @@ function checkedSolve(name: string, solve: (b: Tensor) => Tensor, b: Tensor, lik
 export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, solve: RootSolver, opts: CustomRootOptions = {}): Tensor {
   const name = opts.name ?? "customRoot";
   refuseUnderJit(name);
+  if (liveTraces().length === 0) return solution;
+  const root = linearizeRoot(residual, inputs, solution, opts);
+  opts.onResidual?.(root.F);
+  return root.differentiate(solve);
+}
+
+/**
+ * The conditions linearised once at the plain point (inputs, y*), before any
+ * solve: F's value there and the system of A = ∂F/∂y, for the checks and
+ * settings a caller derives from them (ImplicitFunction's residual check, the
+ * precision of its solves), then `differentiate` for y*.
+ */
+export interface RootLinearization {
+  /** F(inputs, y*) on plain values. */
+  readonly F: Tensor;
+  /** The tangent system (K = A = ∂F/∂y at the point) as a solver receives it. */
+  readonly system: LinearSystem;
+  /** Whether a live transformation follows y: through an explicit input, a captured value, or nested transformations. */
+  readonly differentiated: boolean;
+  /** y* differentiable in the inputs and captured values, its linear systems solved by `solve`. */
+  differentiate(solve: RootSolver): Tensor;
+}
+
+/**
+ * F linearised in (inputs, y) at the plain point (inputs, y*) (the first half
+ * of `customRoot`): errors name `opts.name` (default "customRoot"). Without a
+ * live transformation, `differentiate` returns `solution` as it is.
+ */
+export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, opts: Omit<CustomRootOptions, "onResidual"> = {}): RootLinearization {
+  const name = opts.name ?? "customRoot";
+  refuseUnderJit(name);
   const traces = liveTraces();
-  if (traces.length === 0) return solution;
   const yStar = concrete(solution);
   const plainInputs = inputs.map(concrete);
   const k = inputs.length;
@@ -167,28 +197,29 @@ export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tens
   const [[F, program], captured] = watchCaptured(() => untraced(() => linearProgram(name, (...args: Tensor[]) => residual(...args), [...plainInputs, yStar])));
   if (Array.isArray(F)) throw new Error(`${name}: F must return a single Tensor`);
   if (F.size !== yStar.size) throw new Error(`${name}: F returns ${F.size} value(s) (shape ${shapeToString(F.shape)}) but y has ${yStar.size} (shape ${shapeToString(yStar.shape)}); the system must be square`);
-  opts.onResidual?.(F);
   const isDirect = traces.length === 1 && !captured;
   // Which inputs the one transformation follows, and which products of ∂F/∂x its rule needs.
   const active = inputs.map((x) => isDirect && dropDead(x)._trace === traces[0]);
   const reverse = isDirect && !(traces[0] instanceof JVPTrace);
   // The system needs F's shape and dtype only: its values are not kept alive through the solves.
   const system = new RootSystem(program, k, yStar, shapeOnly(F.shape, F.dtype), opts.symmetric === true, active, { inputs: isDirect && !reverse, inputsT: reverse });
-  const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, solve, b, transpose);
-
-  if (isDirect) return direct(name, traces[0], inputs, active, yStar, system, plainSolve);
-
-  // The general way: F on every live transformation, N's solves at the traced point.
-  const condOfY = (w: Tensor): Tensor => residual(...inputs, w);
-  const solverAt = (yBelow: Tensor): LevelSolver => ({
-    tangent: (dR) => customLinearSolve((v) => jvp(condOfY, [yBelow], [v])[1], dR, (b) => plainSolve(b, false), {
-      transposeSolve: (b) => plainSolve(b, true), transposeMatvec: (u) => vjp(condOfY, yBelow)[1](u)[0], name,
-    }),
-    adjoint: (ct) => customLinearSolve((u) => vjp(condOfY, yBelow)[1](u)[0], ct, (b) => plainSolve(b, true), {
-      transposeSolve: (b) => plainSolve(b, false), transposeMatvec: (v) => jvp(condOfY, [yBelow], [v])[1], name,
-    }),
-  });
-  return lift(name, yStar, condOfY, solverAt);
+  const differentiate = (solve: RootSolver): Tensor => {
+    if (traces.length === 0) return solution;
+    const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, solve, b, transpose);
+    if (isDirect) return direct(name, traces[0], inputs, active, yStar, system, plainSolve);
+    // The general way: F on every live transformation, N's solves at the traced point.
+    const condOfY = (w: Tensor): Tensor => residual(...inputs, w);
+    const solverAt = (yBelow: Tensor): LevelSolver => ({
+      tangent: (dR) => customLinearSolve((v) => jvp(condOfY, [yBelow], [v])[1], dR, (b) => plainSolve(b, false), {
+        transposeSolve: (b) => plainSolve(b, true), transposeMatvec: (u) => vjp(condOfY, yBelow)[1](u)[0], name,
+      }),
+      adjoint: (ct) => customLinearSolve((u) => vjp(condOfY, yBelow)[1](u)[0], ct, (b) => plainSolve(b, true), {
+        transposeSolve: (b) => plainSolve(b, false), transposeMatvec: (v) => jvp(condOfY, [yBelow], [v])[1], name,
+      }),
+    });
+    return lift(name, yStar, condOfY, solverAt);
+  };
+  return { F, system: system.systems().tangent, differentiated: traces.length > 0 && (!isDirect || active.some(Boolean)), differentiate };
 }
 
 /**
