@@ -298,7 +298,7 @@ export class LinearProgram {
   productConstants(): Tensor[] {
     const constants: Tensor[] = [];
     for (const node of this.nodes) {
-      if (node.prim === null || node.prim.name !== "matmul") continue;
+      if (node.prim === null || node.prim.dense !== true) continue;
       node.primals.forEach((p, i) => {
         if (node.parents[i] === null && isPlain(p)) constants.push(p);
       });

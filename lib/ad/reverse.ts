@@ -208,7 +208,7 @@ function sharedMatrices(tape: readonly (TapeNode | null)[]): Tensor[] {
       if (node.argIndex < 0) return [];
       continue;
     }
-    if (node.prim.name !== "matmul") continue;
+    if (node.prim.dense !== true) continue;
     node.primals.forEach((p, i) => {
       if (node.parents[i] !== null || dropDead(p)._trace !== null) return;
       const views = uses.get(p.data);

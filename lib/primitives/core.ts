@@ -72,8 +72,11 @@ export interface Primitive<P = void> {
 export interface Elementwise {
   readonly scalar: (...xs: number[]) => number;
   readonly expr?: (...xs: string[]) => string;
-  /** The same over n entries of arrays (the interpreter's loop, where no code may be generated); absent: `scalar` per entry. */
-  readonly vector?: (out: Float64Array, xs: readonly Float64Array[], n: number) => void;
+  /**
+   * The same over n entries: out[k] = f(xs[0][offsets[0] + k], …) (the interpreter's loop, where no
+   * code may be generated); absent: `scalar` per entry.
+   */
+  readonly vector?: (out: Float64Array, xs: readonly FloatArray[], offsets: readonly number[], n: number) => void;
   /** Rough cost of one entry relative to an add (default 1; a transcendental function ~4): fusion recomputes only cheap values. */
   readonly cost?: number;
 }
@@ -188,7 +191,13 @@ function stagedUnder(x: Tensor): boolean {
   for (let v = x; v._trace !== null; v = (v as Tracer).primal) if ((v._trace as Trace).staged && isLive(v._trace)) return true;
   return false;
 }
-tracing.concrete = (x) => concrete(x);
+// Printing a value jit traces shows NaN: its numbers are not known until the program runs.
+tracing.concrete = (x) => (stagedUnder(x) ? unknownValues(x) : concrete(x));
+
+const unknownChunks = { float64: new Float64Array([NaN]), float32: new Float32Array([NaN]) };
+function unknownValues(x: Tensor): Tensor {
+  return new Tensor(unknownChunks[x.dtype], x.shape.slice(), x.shape.map(() => 0), 0);
+}
 
 // ---------------------------------------------------------------------------
 // Visibility: which tracers a computation sees.

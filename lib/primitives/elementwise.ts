@@ -81,7 +81,7 @@ const addPrim = binaryPrimitive("add", BinaryCode.Add, (x, y) => x + y,
     return t === null ? null : fit(t, out.shape);
   },
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(ct, b.shape) : null], [],
-  (a, b) => `(${a} + ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] + b[k]; });
+  (a, b) => `(${a} + ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] + b[ib + k]; });
 
 const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
   (_, [ta, tb], out) => {
@@ -89,7 +89,7 @@ const subPrim = binaryPrimitive("sub", BinaryCode.Sub, (x, y) => x - y,
     return t === null ? null : fit(t, out.shape);
   },
   (ct, [a, b], _, __, needs) => [needs[0] ? unbroadcast(ct, a.shape) : null, needs[1] ? unbroadcast(neg(ct), b.shape) : null], [],
-  (a, b) => `(${a} - ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] - b[k]; });
+  (a, b) => `(${a} - ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] - b[ib + k]; });
 
 const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
   ([a, b], [ta, tb], out) => {
@@ -103,7 +103,7 @@ const mulPrim = binaryPrimitive("mul", BinaryCode.Mul, (x, y) => x * y,
       return [g, g];
     }
     return [needs[0] ? unbroadcast(mul(ct, b), a.shape) : null, needs[1] ? unbroadcast(mul(ct, a), b.shape) : null];
-  }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] * b[k]; });
+  }, [0, 1], (a, b) => `(${a} * ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] * b[ib + k]; });
 
 const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   ([a, b], [ta, tb], out) => {
@@ -113,7 +113,7 @@ const divPrim = binaryPrimitive("div", BinaryCode.Div, (x, y) => x / y,
   (ct, [a, b], out, _, needs) => [
     needs[0] ? unbroadcast(div(ct, b), a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(ct, div(out, b))), b.shape) : null,
-  ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], n) => { for (let k = 0; k < n; k++) o[k] = a[k] / b[k]; });
+  ], [1, "out"], (a, b) => `(${a} / ${b})`, (o, [a, b], [ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = a[ia + k] / b[ib + k]; });
 
 /** ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ has derivative 0, as in JAX). */
 function powBaseFactor(a: Tensor, b: Tensor): Tensor {
@@ -241,7 +241,7 @@ function unary(prim: Primitive, x: Operand): Tensor {
 
 const negPrim: Primitive = {
   name: "neg",
-  elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = -a[k]; } },
+  elementwise: { scalar: (x) => -x, expr: (x) => `(-${x})`, vector: (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = -a[ia + k]; } },
   saves: [],
   impl: ([x]) => unaryKernel(x, UnaryCode.Neg),
   shape: ([x]) => x.shape.slice(),
@@ -252,14 +252,14 @@ const negPrim: Primitive = {
 /** A unary op's scalar form through a Math function (inlined by generated code). */
 const math = (f: (x: number) => number, name: string, vector?: Elementwise["vector"], cost = 4): Elementwise => ({ scalar: f, expr: (x) => `Math.${name}(${x})`, vector, cost });
 
-const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul }, math(Math.exp, "exp", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.exp(a[k]); }));
-const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad }, math(Math.log, "log", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.log(a[k]); }));
-const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.sqrt(a[k]); }));
-const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0], undefined, math(Math.abs, "abs", undefined, 1));
+const expPrim = unaryPrimitive("exp", UnaryCode.Exp, (_, out) => out, ["out"], { of: "out", code: BinaryCode.Mul }, math(Math.exp, "exp", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.exp(a[ia + k]); }));
+const logPrim = unaryPrimitive("log", UnaryCode.Log, (x) => div(1, x), [0], { of: "x", code: BinaryCode.LogGrad }, math(Math.log, "log", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.log(a[ia + k]); }));
+const sqrtPrim = unaryPrimitive("sqrt", UnaryCode.Sqrt, (_, out) => div(0.5, out), ["out"], { of: "out", code: BinaryCode.SqrtGrad }, math(Math.sqrt, "sqrt", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.sqrt(a[ia + k]); }));
+const absPrim = unaryPrimitive("abs", UnaryCode.Abs, (x) => sign(x), [0], undefined, math(Math.abs, "abs", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.abs(a[ia + k]); }, 1));
 const signPrim = unaryPrimitive("sign", UnaryCode.Sign, null, undefined, undefined, { scalar: signValue });
-const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad }, math(Math.sin, "sin"));
-const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad }, math(Math.cos, "cos"));
-const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad }, math(Math.tanh, "tanh", (o, [a], n) => { for (let k = 0; k < n; k++) o[k] = Math.tanh(a[k]); }));
+const sinPrim = unaryPrimitive("sin", UnaryCode.Sin, (x) => cos(x), [0], { of: "x", code: BinaryCode.SinGrad }, math(Math.sin, "sin", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.sin(a[ia + k]); }));
+const cosPrim = unaryPrimitive("cos", UnaryCode.Cos, (x) => neg(sin(x)), [0], { of: "x", code: BinaryCode.CosGrad }, math(Math.cos, "cos", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.cos(a[ia + k]); }));
+const tanhPrim = unaryPrimitive("tanh", UnaryCode.Tanh, (_, out) => sub(1, mul(out, out)), ["out"], { of: "out", code: BinaryCode.TanhGrad }, math(Math.tanh, "tanh", (o, [a], [ia], n) => { for (let k = 0; k < n; k++) o[k] = Math.tanh(a[ia + k]); }));
 const sigmoidPrim = unaryPrimitive("sigmoid", UnaryCode.Sigmoid, (_, out) => mul(out, sub(1, out)), ["out"], { of: "out", code: BinaryCode.SigmoidGrad }, { scalar: stableSigmoid, cost: 4 });
 const softplusPrim = unaryPrimitive("softplus", UnaryCode.Softplus, (x) => sigmoid(x), [0], { of: "x", code: BinaryCode.SoftplusGrad }, { scalar: stableSoftplus, cost: 4 });
 const reluPrim = unaryPrimitive("relu", UnaryCode.Relu, (x) => greater(x, 0), [0], undefined, { scalar: reluValue });
@@ -296,7 +296,7 @@ const wherePrim: Primitive = {
   name: "where",
   elementwise: {
     scalar: (c, a, b) => (c !== 0 ? a : b), expr: (c, a, b) => `(${c} !== 0 ? ${a} : ${b})`,
-    vector: (o, [c, a, b], n) => { for (let k = 0; k < n; k++) o[k] = c[k] !== 0 ? a[k] : b[k]; },
+    vector: (o, [c, a, b], [ic, ia, ib], n) => { for (let k = 0; k < n; k++) o[k] = c[ic + k] !== 0 ? a[ia + k] : b[ib + k]; },
   },
   saves: [0],
   impl: ([c, a, b]) => {

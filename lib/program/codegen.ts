@@ -140,7 +140,9 @@ function kernelLines(kernel: Kernel, leaves: readonly Pick<Tensor, "strides" | "
     if (known !== undefined) return known;
     const args = n.args.map(emit);
     const e = n.prim.elementwise!;
-    const text = e.expr !== undefined ? e.expr(...args) : `${naming.scalar(e.scalar)}(${args.join(", ")})`;
+    const exact = e.expr !== undefined ? e.expr(...args) : `${naming.scalar(e.scalar)}(${args.join(", ")})`;
+    // float32: each op's result rounded, as the eager kernel stores it in a Float32Array.
+    const text = kernel.out.dtype === "float32" ? `Math.fround(${exact})` : exact;
     if ((count.get(key) ?? 0) < 2) return text;
     const name = `e${temps.size}`;
     lines.push(`${indent}const ${name} = ${text};`);

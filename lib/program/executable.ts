@@ -13,7 +13,7 @@
  * Host steps (user code with custom rules) get fresh storage, since user code
  * may keep what it computes.
  */
-import { fromData, type FloatArray, type Tensor } from "../tensor/tensor.js";
+import { allocate, fromData, type DType, type FloatArray, type Tensor } from "../tensor/tensor.js";
 import { BufferPool, withOutputSource } from "../tensor/storage.js";
 import { contiguousStrides, sizeOf } from "../tensor/shape.js";
 import { bind, bindCustom } from "../primitives/core.js";
@@ -144,20 +144,21 @@ export function compile(program: Program): Executable {
     for (const a of s.eq.inputs) if (a.kind === "var") lastUse.set(a.id, Math.max(lastUse.get(a.id) ?? i, end));
   }
   // The arena: kernel outputs that are not program outputs, by linear scan.
-  const arena: { size: number; freeAfter: number }[] = [];
+  const arena: { size: number; dtype: DType; freeAfter: number }[] = [];
   const arenaIndex = steps.map(() => -1);
   steps.forEach((s, i) => {
     if (s.kind !== "kernel" || isOutput.has(s.kernel.out.id)) return;
     const size = sizeOf(s.kernel.out.shape);
     const end = lastUse.get(s.kernel.out.id) ?? i;
-    let b = arena.findIndex((a) => a.size === size && a.freeAfter < i);
+    const dtype = s.kernel.out.dtype;
+    let b = arena.findIndex((a) => a.size === size && a.dtype === dtype && a.freeAfter < i);
     if (b < 0) {
-      arena.push({ size, freeAfter: end });
+      arena.push({ size, dtype, freeAfter: end });
       b = arena.length - 1;
     } else arena[b].freeAfter = end;
     arenaIndex[i] = b;
   });
-  let buffers: Float64Array[] | null = null;
+  let buffers: FloatArray[] | null = null;
   /** One tensor per kernel step over its arena buffer, made once (tensors are immutable; the buffer's contents change). */
   const arenaTensors = new Array<Tensor | null>(steps.length).fill(null);
   const arenaSet = new Set<FloatArray>();
@@ -188,7 +189,7 @@ export function compile(program: Program): Executable {
     }
     const X = inputs.map((t) => t.data);
     const XO = inputs.map((t) => t.offset);
-    const O = straight!.outputs.map((v) => new Float64Array(sizeOf(v.shape)));
+    const O = straight!.outputs.map((v) => allocate(v.dtype, sizeOf(v.shape)));
     lastForm!(X, XO, O);
     return program.outputs.map((a) => {
       if (a.kind === "const") return a.value;
@@ -219,7 +220,7 @@ export function compile(program: Program): Executable {
     busy = true;
     try {
       if (buffers === null) {
-        buffers = arena.map((a) => new Float64Array(a.size));
+        buffers = arena.map((a) => allocate(a.dtype, a.size));
         for (const b of buffers) arenaSet.add(b);
       }
       if (straight !== null && useCodegen()) return runStraight(inputs);
@@ -234,7 +235,7 @@ export function compile(program: Program): Executable {
           const b = arenaIndex[i];
           if (b >= 0) {
             out = arenaTensors[i] ?? (arenaTensors[i] = fromData(buffers[b], s.kernel.out.shape as number[]));
-          } else out = fromData(new Float64Array(sizeOf(s.kernel.out.shape)), s.kernel.out.shape as number[]);
+          } else out = fromData(allocate(s.kernel.out.dtype, sizeOf(s.kernel.out.shape)), s.kernel.out.shape as number[]);
           kernels[i]!.run(out.data, leaves);
         } else {
           const xs = srcs.map(read);
@@ -260,7 +261,7 @@ export function compile(program: Program): Executable {
 
   function toString(): string {
     const names = new Names(program);
-    const lines = [programToString(program, names), "", `steps (${useCodegen() ? "generated code" : "interpreter"}; arena of ${arena.length} buffer(s), ${arena.reduce((n, a) => n + 8 * a.size, 0)} bytes):`];
+    const lines = [programToString(program, names), "", `steps (${useCodegen() ? "generated code" : "interpreter"}; arena of ${arena.length} buffer(s), ${arena.reduce((n, a) => n + (a.dtype === "float32" ? 4 : 8) * a.size, 0)} bytes):`];
     steps.forEach((s, i) => lines.push(stepToString(s, i, names)));
     return lines.join("\n");
   }
@@ -328,7 +329,7 @@ export function kernelSources(program: Program, inputs: readonly Tensor[]): stri
     if (s.kind !== "kernel") return [];
     const env = new Map<number, Tensor>();
     program.inputs.forEach((v, i) => env.set(v.id, inputs[i]));
-    const leaves = s.kernel.leaves.map((a) => (a.kind === "const" ? a.value : env.get(a.id) ?? fromData(new Float64Array(sizeOf(a.shape)), a.shape as number[])));
+    const leaves = s.kernel.leaves.map((a) => (a.kind === "const" ? a.value : env.get(a.id) ?? fromData(allocate(a.dtype, sizeOf(a.shape)), a.shape as number[])));
     return [kernelSource(s.kernel, leaves).source];
   });
 }

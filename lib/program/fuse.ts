@@ -48,8 +48,9 @@ export interface Kernel {
 
 export type Step = { readonly kind: "kernel"; readonly kernel: Kernel } | { readonly kind: "equation"; readonly eq: Equation };
 
-function isFloat64(eq: Equation): boolean {
-  return eq.out.dtype === "float64" && eq.inputs.every((a) => (a.kind === "var" ? a.dtype : a.value.dtype) === "float64");
+/** All operands of the output's dtype: a kernel computes in double and rounds to float32 after each op, as the eager kernels store. */
+function oneDtype(eq: Equation): boolean {
+  return eq.inputs.every((a) => (a.kind === "var" ? a.dtype : a.value.dtype) === eq.out.dtype);
 }
 
 const shapeOf = (a: Atom): readonly number[] => (a.kind === "var" ? a.shape : a.value.shape);
@@ -57,9 +58,13 @@ const shapeOf = (a: Atom): readonly number[] => (a.kind === "var" ? a.shape : a.
 /** How an equation can join a kernel. */
 function fusionKind(eq: Equation): "elementwise" | "view" | "reduce" | null {
   const p = eq.prim;
-  if (p === null || p.dense === true || !isFloat64(eq)) return null;
+  if (p === null || p.dense === true || !oneDtype(eq)) return null;
   if (p.elementwise !== undefined) return "elementwise";
-  if (p.reduction !== undefined) return "reduce";
+  if (p.reduction !== undefined) {
+    // A float32 sum over some axes accumulates in place in a Float32Array, which would round each partial sum; the eager kernel rounds once.
+    const all = (eq.params as { axes: number[] }).axes.length === shapeOf(eq.inputs[0]).length;
+    return eq.out.dtype === "float32" && p.reduction === "sum" && !all ? null : "reduce";
+  }
   if (p.view !== undefined && p.view(shapeOf(eq.inputs[0]), eq.params) !== null) return "view";
   return null;
 }

@@ -17,35 +17,38 @@ import { expectClose, expectError, tensorOf } from "../helpers.js";
 import { runs } from "../ad/fixtures.js";
 import { halfSin, programOf, stepsArb, type ProgramOp } from "../ad/subjects.js";
 
-const C = tensor([[0.5, -1, 0.25, 2], [1, 0.3, -0.7, 0.1], [-0.2, 0.9, 1.1, -0.4]]);
-const C4 = tensor([[0.5, -1, 0.25, 2], [1, 0.3, -0.7, 0.1], [-0.2, 0.9, 1.1, -0.4], [0.6, 0.2, -1.3, 0.8]]);
-const row = tensor([1.5, -0.5, 2, 0.25]);
-const col = tensor([[0.7], [-1.2], [0.4]]);
-
-/** The difference of neighbouring rows, pulled back: pads (a value placed twice) under jit. */
-const rowDifferencePullback = (t: Tensor): Tensor =>
-  vjp((x: Tensor) => sub(slice(x, [1, 0], [2, 4]), slice(x, [0, 0], [2, 4])), tensor(new Array(12).fill(0), { shape: [3, 4] }))[1](t)[0];
-
 /** Ops of random programs on [3,4] values: elementwise chains, broadcasts, slices and pads, reductions, products, selections. */
-const OPS: ProgramOp[] = [
-  (a) => sin(a),
-  (a, b) => add(a, mul(b, 0.5)),
-  (a, b) => sub(mul(a, b), 0.25),
-  (a) => tanh(mul(a, C)),
-  (a) => mul(row, exp(mul(a, 0.3))),
-  (a) => div(a, add(mul(a, a), 1)),
-  (a) => sqrt(add(mul(a, a), 0.05)),
-  (a) => log(add(abs(a), 1)),
-  (a, b) => add(mul(col, a), div(b, 4)),
-  (a) => transpose(matmul(C4, transpose(a))),
-  (a, b) => where(greater(a, b), a, mul(b, -1.5)),
-  (a) => mul(sum(a, 1, true), row),
-  (a) => sub(a, max(a, 0, true)),
-  (a) => rowDifferencePullback(slice(mul(a, C), [0, 0], [2, 4])),
-  (a) => reshape(transpose(reshape(a, [4, 3])), [3, 4]),
-  (a) => softmax(a, 1),
-  (a, b) => add(neg(a), broadcastTo(mean(b, 0), [3, 4])),
-];
+function opsWith(dtype: "float64" | "float32"): ProgramOp[] {
+  const C = tensor([[0.5, -1, 0.25, 2], [1, 0.3, -0.7, 0.1], [-0.2, 0.9, 1.1, -0.4]], { dtype });
+  const C4 = tensor([[0.5, -1, 0.25, 2], [1, 0.3, -0.7, 0.1], [-0.2, 0.9, 1.1, -0.4], [0.6, 0.2, -1.3, 0.8]], { dtype });
+  const row = tensor([1.5, -0.5, 2, 0.25], { dtype });
+  const col = tensor([[0.7], [-1.2], [0.4]], { dtype });
+  /** The difference of neighbouring rows, pulled back: pads (a value placed twice) under jit. */
+  const rowDifferencePullback = (t: Tensor): Tensor =>
+    vjp((x: Tensor) => sub(slice(x, [1, 0], [2, 4]), slice(x, [0, 0], [2, 4])), tensor(new Array(12).fill(0), { shape: [3, 4], dtype }))[1](t)[0];
+  return [
+    (a) => sin(a),
+    (a, b) => add(a, mul(b, 0.5)),
+    (a, b) => sub(mul(a, b), 0.25),
+    (a) => tanh(mul(a, C)),
+    (a) => mul(row, exp(mul(a, 0.3))),
+    (a) => div(a, add(mul(a, a), 1)),
+    (a) => sqrt(add(mul(a, a), 0.05)),
+    (a) => log(add(abs(a), 1)),
+    (a, b) => add(mul(col, a), div(b, 4)),
+    (a) => transpose(matmul(C4, transpose(a))),
+    (a, b) => where(greater(a, b), a, mul(b, -1.5)),
+    (a) => mul(sum(a, 1, true), row),
+    (a) => sub(a, max(a, 0, true)),
+    (a) => rowDifferencePullback(slice(mul(a, C), [0, 0], [2, 4])),
+    (a) => reshape(transpose(reshape(a, [4, 3])), [3, 4]),
+    (a) => softmax(a, 1),
+    (a, b) => add(neg(a), broadcastTo(mean(b, 0), [3, 4])),
+  ];
+}
+const OPS = opsWith("float64");
+const OPS32 = opsWith("float32");
+const C = tensor([[0.5, -1, 0.25, 2], [1, 0.3, -0.7, 0.1], [-0.2, 0.9, 1.1, -0.4]]);
 
 /** A random program reduced to a scalar (for grad, hessian, hvp). */
 const scalarOf = (f: (x: Tensor) => Tensor) => (x: Tensor): Tensor => add(sum(mul(f(x), C)), mul(logsumexp(f(x)), 0.5));
@@ -89,6 +92,16 @@ describe("program/jit: jitted against eager", () => {
           expectClose(hvp(jit(f), [x], [v]) as Tensor, Hv, 1e-12, 1e-14, "hvp(jit f)");
           expectClose(jit((p: Tensor) => jit(grad(jit(f)))(p))(x), g, 1e-12, 1e-14, "nested jit");
         }), runs(20));
+      });
+
+      it("property: float32 programs fuse too and give the eager float32 result", () => {
+        fc.assert(fc.property(stepsArb(OPS32, 6), tensorOf([3, 4]), (steps, x) => {
+          const f = programOf(OPS32, steps);
+          const x32 = tensor(x.toFloat64Array(), { shape: [3, 4], dtype: "float32" });
+          const got = jit(f)(x32);
+          expect(got.dtype).to.equal("float32");
+          expectClose(got, f(x32), 1e-12, 1e-14);
+        }), runs(30));
       });
 
       it("hessian(jit f) equals hessian(f)", () => {
@@ -204,6 +217,24 @@ describe("program/jit: signatures, captured values, errors", () => {
     expect(traces).to.equal(4);
   });
 
+  it("a jitted function closing over a value another transformation traces is differentiated through it, and not cached with it", () => {
+    let traces = 0;
+    const outer = (x: Tensor): Tensor => {
+      const inner = jit((y: Tensor) => {
+        traces++;
+        return sum(mul(sin(y), x));
+      });
+      return inner(tensor([0.5, 1]));
+    };
+    const x = tensor([2, -1]);
+    expectClose(grad(outer)(x), [Math.sin(0.5), Math.sin(1)], 1e-14);
+    expectClose(jit(grad(outer))(x), [Math.sin(0.5), Math.sin(1)], 1e-14);
+    const inners = jit((a: Tensor) => jit((b: Tensor) => mul(a, b))(tensor([3, 4])));
+    expectClose(inners(tensor([1, 2])), [3, 8]);
+    expectClose(inners(tensor([2, 2])), [6, 8]);
+    expect(traces).to.equal(2);
+  });
+
   it("a static argument chooses a branch; a traced one may not", () => {
     const f = jit((x: Tensor, positive: boolean) => (positive ? exp(x) : neg(x)), { staticArgnums: [1] });
     expectClose(f(tensor([0, 1]), true), [1, Math.E]);
@@ -233,6 +264,13 @@ describe("program/jit: signatures, captured values, errors", () => {
     }
     // Eager, the same function works.
     expectClose(branchy(x), [-1, 2]);
+    // Printing is allowed, and shows no made-up numbers.
+    let printed = "";
+    jit((t: Tensor) => {
+      printed = String(mul(t, 2));
+      return t;
+    })(x);
+    expect(printed).to.contain("traced").and.contain("NaN");
   });
 
   it("user errors pass through unchanged, and the library stays usable", () => {
