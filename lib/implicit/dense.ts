@@ -6,7 +6,7 @@
  */
 import { Tensor, fromData } from "../tensor/tensor.js";
 import { luFactor, luSolveInPlace, type LUFactors } from "../tensor/kernels.js";
-import type { LinearSystem } from "../ad/root.js";
+import type { LinearSystem } from "../program/root.js";
 import { lsqr, type LinearOperator } from "../krylov/index.js";
 import { norm2 } from "../krylov/operator.js";
 import { LinearSolveError, type SolveDiagnostics } from "../errors.js";

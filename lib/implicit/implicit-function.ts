@@ -7,7 +7,7 @@
  * A thin layer over the engine, in three places: the settings (settings.ts,
  * read once by the constructor, resolved per call for its precision), the
  * checks (checks.ts, plain functions of what the call computed), and one call
- * of the root construction (lib/ad/root.ts): `forward` runs with every
+ * of the root construction (lib/program/root.ts): `forward` runs with every
  * transformation out of sight, the conditions are linearised once at its output
  * (`linearizeRoot`), and y* becomes differentiable by `differentiate`, whose
  * linear systems of A = ∂F/∂y go to the method the settings choose, with
@@ -18,7 +18,7 @@ import { describe, shapeToString } from "../tensor/shape.js";
 import { concrete, isTracing, untraced } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { LinearSolveError } from "../errors.js";
-import { linearizeRoot, type RootSolver } from "../ad/root.js";
+import { linearizeRoot, type RootSolver } from "../program/root.js";
 import { stagedCall, staging } from "../program/host.js";
 import { CallSolves, solveSystem, type SolveDiagnostics, type SolveSettings } from "./linear-solve.js";
 import { ProbeScratch } from "./probes.js";
@@ -65,7 +65,7 @@ export class ImplicitFunction {
   /**
    * y(inputs): runs `forward`, and returns y differentiable in every input and
    * in every traced value the conditions capture, in both modes and at any order
-   * (by the root construction, lib/ad/root.ts).
+   * (by the root construction, lib/program/root.ts).
    *
    * Checks, cheap because F(x, y*) is computed anyway: F must be finite
    * (always); when y is differentiated, y must be within residualTol of a

@@ -2,7 +2,7 @@
  * The linear systems of implicit differentiation, matrix-free.
  *
  * With A = ∂F/∂y at the solution, the pushforward solves A ẏ = −Ḟ and the
- * pullback solves Aᵀ u = ȳ. `customRoot` (lib/ad/root.ts) hands each system over
+ * pullback solves Aᵀ u = ȳ. `customRoot` (lib/program/root.ts) hands each system over
  * as products of the conditions' linearisation; here they are solved by the
  * method the settings name, with diagnostics and honest failures. The parts,
  * one purpose each: the settings (settings.ts), the "auto" policy
@@ -12,7 +12,7 @@
  */
 import { Tensor, contiguousData, fromData } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
-import type { LinearSystem } from "../ad/root.js";
+import type { LinearSystem } from "../program/root.js";
 import type { LinearOperator, KrylovOptions, KrylovResult } from "../krylov/index.js";
 import { jacobiPreconditioner } from "../krylov/jacobi.js";
 import { allFinite, norm2 } from "../krylov/operator.js";

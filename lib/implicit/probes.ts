@@ -5,7 +5,7 @@
  * true residual of a solution. Each costs products, never a dense matrix.
  */
 import type { DType, Tensor } from "../tensor/tensor.js";
-import type { LinearSystem } from "../ad/root.js";
+import type { LinearSystem } from "../program/root.js";
 import { probeDiagonal, type ProbedDiagonal } from "../krylov/jacobi.js";
 import { norm2 } from "../krylov/operator.js";
 import { epsilonOf, symmetryTolerance } from "./rounding.js";

@@ -213,10 +213,10 @@ function unknownValues(x: Tensor): Tensor {
 //   - `hidden` (while a custom rule runs for that trace): the rule sees the values
 //     it is handed one level down, like its arguments.
 // `dropDead` strips the tracers that are out of sight, as every op does with its
-// inputs, and notes two things on the way: a hidden trace's value used inside a
-// rule (`usedWhileHidden`, which `runRule` turns into an Error unless the rule
-// accepts closures) and a live value seen from below the floor (`watchCaptured`:
-// a value customRoot's conditions captured). `concrete` strips every tracer: for
+// inputs, and notes on the way a hidden trace's value used inside a rule
+// (`usedWhileHidden`, which `runRule` turns into an Error unless the rule accepts
+// closures). A value customRoot's conditions captured is found by closure
+// conversion instead (lib/program/closure.ts). `concrete` strips every tracer: for
 // reading numbers inside the engine and for values that are never differentiated.
 
 /** The stack of live transformations, innermost last. */
@@ -266,11 +266,6 @@ export function runRule<T>(trace: Trace, rule: CustomRule, body: () => T): T {
   } finally {
     trace.usedWhileHidden = saved;
   }
-}
-
-/** Runs `body` with every live trace above `trace` out of sight: values are seen as `trace` and below see them. */
-export function hiddenAbove<T>(trace: Trace, body: () => T): T {
-  return hideWhile((t) => t.level > trace.level, body);
 }
 
 function hideWhile<T>(pick: (t: Trace) => boolean, body: () => T): T {
@@ -331,31 +326,11 @@ export function stagingTrace(): Trace | null {
   return null;
 }
 
-/** Set when a value of a live transformation was seen as a constant because `untraced` put it below the floor. */
-let belowFloorSeen = false;
-
-/**
- * Runs `body` and reports whether it used a value that a live transformation
- * differentiates but `untraced` made invisible: a value the code captured
- * rather than received (customRoot needs to know, lib/ad/root.ts).
- */
-export function watchCaptured<T>(body: () => T): [T, boolean] {
-  const saved = belowFloorSeen;
-  belowFloorSeen = false;
-  try {
-    const out = body();
-    return [out, belowFloorSeen];
-  } finally {
-    belowFloorSeen = saved || belowFloorSeen;
-  }
-}
-
 /** A tracer whose transformation has finished is just its primal (a constant to later ones). */
 export function dropDead(x: Tensor): Tensor {
   while (x._trace !== null && !isLive(x._trace)) {
     const t = x._trace as Trace;
     if (t.hidden) t.usedWhileHidden = true;
-    else if (t.active && t.level < floor) belowFloorSeen = true;
     x = (x as Tracer).primal;
   }
   return x;

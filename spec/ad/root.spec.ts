@@ -1,8 +1,9 @@
 /**
  * customRoot and customLinearSolve: values defined as solutions, differentiated
  * by the implicit function theorem, against closed forms and finite differences,
- * in both modes, through captured values, at second order, on both of
- * customRoot's paths (one transformation: direct; nested or captured: general).
+ * in both modes, through captured values, at second order: one construction
+ * (lib/program/root.ts), whose rules run at a plain point on the fused
+ * linearisation and at a traced one on the recorded program.
  */
 import { expect } from "chai";
 import {
@@ -62,6 +63,28 @@ describe("customRoot", () => {
     const [gb, gt] = grad(f, { argnums: [0, 1] })(b0, theta0) as Tensor[];
     expectClose(gb, fdGrad((b) => f(b, theta0).item(), b0), 1e-7, 1e-9);
     expectClose(gt, fdGrad((t) => f(b0, t).item(), theta0), 1e-7, 1e-9);
+  });
+
+  it("records F once per call, at any order and in both modes, a captured value becoming an input (closed forms)", () => {
+    // y = a/θ, the root of θ·y − a, with θ captured by F: ∂y/∂θ = −a/θ², ∂²y/∂θ² = 2a/θ³, ∂²y/∂a∂θ = −1/θ².
+    let calls = 0;
+    const a0 = 3;
+    const root = (a: Tensor, theta: Tensor): Tensor => customRoot((x: Tensor, y: Tensor) => {
+      calls++;
+      return sub(mul(theta, y), x);
+    }, [a], tensor(stopGradient(a).item() / stopGradient(theta).item()), denseSolver);
+    const counted = <T>(run: () => T): T => {
+      calls = 0;
+      const out = run();
+      expect(calls).to.equal(1);
+      return out;
+    };
+    const th = 2;
+    expectClose(counted(() => grad((t: Tensor) => root(tensor(a0), t))(tensor(th))) as Tensor, -a0 / th ** 2, 1e-13);
+    expectClose(counted(() => jvp((t: Tensor) => root(tensor(a0), t), [tensor(th)], [tensor(1)])[1]) as Tensor, -a0 / th ** 2, 1e-13);
+    expectClose(counted(() => grad((t: Tensor) => grad((u: Tensor) => root(tensor(a0), u))(t) as Tensor)(tensor(th))) as Tensor, 2 * a0 / th ** 3, 1e-12);
+    expectClose(counted(() => hessian((t: Tensor) => root(tensor(a0), t))(tensor(th))), 2 * a0 / th ** 3, 1e-12);
+    expectClose(counted(() => grad((t: Tensor) => grad((a: Tensor) => root(a, t))(tensor(a0)) as Tensor)(tensor(th))) as Tensor, -1 / th ** 2, 1e-12);
   });
 
   it("hands the solver the tangent system (A) and the adjoint one (Aᵀ) for a nonsymmetric A", () => {

@@ -1,0 +1,366 @@
+/**
+ * Values defined as solutions, differentiated by the implicit function theorem:
+ * `customRoot` (a root y* of F(x, y) = 0, as JAX's `lax.custom_root`) and
+ * `customLinearSolve` (x = K⁻¹b, as `lax.custom_linear_solve`, the root of
+ * K x − b). Whatever found the solution is never differentiated; the
+ * derivative comes from F alone:
+ *
+ *   ẏ = −A⁻¹ (∂F/∂p ṗ),   p̄ = −(∂F/∂p)ᵀ A⁻ᵀ ȳ,   A = ∂F/∂y at (p, y*).
+ *
+ * One construction serves every order and both modes (after JAX's custom_root):
+ *
+ *  1. F is closure-converted once (lib/program/closure.ts): recorded as a
+ *     program of (x, y, c), where c are the traced values F captured, so that
+ *     p = (x, c) are all explicit inputs.
+ *  2. The program is linearised once at the plain point (RootSystem): the
+ *     solver's systems A and Aᵀ, and the products with ∂F/∂p.
+ *  3. y is one custom node on p whose rules are the formulas above: the
+ *     pushforward solves A ẏ = −Ḟ, the pullback Aᵀ u = ȳ (the transposed
+ *     linear solve), each solve itself a `customLinearSolve`, so that the
+ *     derivative of a derivative is taken the same way. The rules run wherever
+ *     the node is met, by whichever transformation: at a plain point they use
+ *     the linearisation's fused products; where the levels below trace the
+ *     point, the program is evaluated on their values (so they record it) and
+ *     differentiated by the engine's own jvp and vjp.
+ */
+import { contiguousData, shapeOnly, Tensor } from "../tensor/tensor.js";
+import { describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
+import { bindCustom, concrete, dropDead, liveTraces, stagingTrace, untraced, type CustomRule, type MaybeTensor } from "../primitives/core.js";
+import { mul, neg, sub } from "../primitives/elementwise.js";
+import { reshape } from "../primitives/shape.js";
+import { zerosLike } from "../primitives/util.js";
+import { jvp } from "../ad/forward.js";
+import { vjp } from "../ad/reverse.js";
+import { linearProgram, type LinearProgram } from "../ad/linearize.js";
+import { keepingResident } from "../tensor/wasm/dense.js";
+import { closureConvert } from "./closure.js";
+import { evaluate } from "./evaluate.js";
+import type { Program } from "./program.js";
+
+/** A product with its in-place form (see `MatvecFunction` in lib/krylov/operator.ts). */
+export type InPlaceProduct = ((v: Tensor) => Tensor) & { into(x: Float64Array, out: Float64Array): void };
+
+/**
+ * A square system K x = b as handed to a solver: products on flat vectors
+ * (a Krylov `LinearOperator`, with in-place forms), K being A or Aᵀ.
+ */
+export interface LinearSystem {
+  readonly shape: readonly [number, number];
+  readonly matvec: InPlaceProduct;
+  readonly rmatvec: InPlaceProduct;
+  readonly symmetric: boolean;
+}
+
+/**
+ * Solves a linear system of implicit differentiation: returns x (flat, length
+ * n) with K x = b, for the system "tangent" (K = A = ∂F/∂y) or "adjoint" (K = Aᵀ).
+ * b is a plain flat Tensor. Throw to report failure.
+ */
+export type RootSolver = (K: LinearSystem, b: Tensor, system: "tangent" | "adjoint") => Tensor;
+
+export interface CustomRootOptions {
+  /** Declares ∂F/∂y symmetric: Aᵀ products then reuse A's (forward) program. */
+  symmetric?: boolean;
+  /** The name in errors (default "customRoot"). */
+  name?: string;
+  /** Receives F at the plain point (inputs, solution) whenever customRoot evaluates it there. */
+  onResidual?: (F: Tensor) => void;
+}
+
+export interface CustomLinearSolveOptions {
+  /** u ↦ K⁻ᵀu on plain values (default: `solve` itself when `symmetric`). Needed by reverse mode. */
+  transposeSolve?: (b: Tensor) => Tensor;
+  /**
+   * u ↦ Kᵀu. Not needed: Kᵀ's products are the transpose of `matvec`'s
+   * linearisation (or `matvec` itself when `symmetric`); accepted, unused.
+   */
+  transposeMatvec?: (u: Tensor) => Tensor;
+  symmetric?: boolean;
+  name?: string;
+}
+
+/**
+ * The solves read the numbers of their right-hand sides, which jit does not know
+ * while it traces: an Error there, never a solve of placeholder zeros.
+ * (An ImplicitFunction called under jit runs whole as a step of the program.)
+ */
+function refuseUnderJit(name: string): void {
+  if (stagingTrace() !== null) throw new Error(`${name}: cannot be traced by jit: its solve reads the values of its inputs, which are not known while jit traces. Wrap the problem in an ImplicitFunction (it runs as a step of the compiled program) or call ${name} outside jit`);
+}
+
+/**
+ * x = K⁻¹ b (JAX's `lax.custom_linear_solve`): `solve(b)` finds x on plain
+ * values by any method; x is differentiable in b and in every traced value the
+ * linear map `matvec` (x ↦ K x) closes over, as the root of K x − b = 0. Reverse
+ * mode needs `transposeSolve` (or `symmetric: true`).
+ */
+export function customLinearSolve(matvec: (x: Tensor) => Tensor, b: Tensor, solve: (b: Tensor) => Tensor, opts: CustomLinearSolveOptions = {}): Tensor {
+  const name = opts.name ?? "customLinearSolve";
+  refuseUnderJit(name);
+  if (typeof matvec !== "function") throw new Error(`${name}: matvec must be a function x => K x, got ${describe(matvec)}`);
+  if (typeof solve !== "function") throw new Error(`${name}: solve must be a function b => K⁻¹ b, got ${describe(solve)}`);
+  if (!(b instanceof Tensor)) throw new Error(`${name}: b must be a Tensor, got ${describe(b)}`);
+  const transposeSolve = opts.transposeSolve ?? (opts.symmetric ? solve : undefined);
+  const xStar = checkedSolve(name, solve, b, null);
+  if (liveTraces().length === 0) return xStar;
+  // The systems of the root of K x − b are K (tangent) and Kᵀ (adjoint): the plain solves.
+  // The solver receives flat vectors: the user's solves see b's and x's shapes.
+  const bPlain = concrete(b);
+  const solver: RootSolver = (_K, rhs, system) => {
+    if (system === "tangent") return reshape(checkedSolve(name, solve, reshape(rhs, bPlain.shape), xStar), [xStar.size]);
+    if (transposeSolve === undefined) throw new Error(`${name}: reverse mode through a linear solve needs transposeSolve (a solver for Kᵀ), or symmetric: true`);
+    return reshape(checkedSolve(name, transposeSolve, reshape(rhs, xStar.shape), bPlain), [bPlain.size]);
+  };
+  return linearizeRoot((bb, x) => sub(matvec(x), bb), [b], xStar, { symmetric: opts.symmetric, name }).differentiate(solver);
+}
+
+function checkedSolve(name: string, solve: (b: Tensor) => Tensor, b: Tensor, like: Tensor | null): Tensor {
+  const x: unknown = untraced(() => solve(concrete(b)));
+  if (!(x instanceof Tensor)) throw new Error(`${name}: the solver must return a Tensor, got ${describe(x)}`);
+  if (like !== null && !sameShape(x.shape, like.shape)) throw new Error(`${name}: the solver returned shape ${shapeToString(x.shape)}, expected ${shapeToString(like.shape)}`);
+  return concrete(x);
+}
+
+/**
+ * `solution` as a differentiable root y(inputs) of F(...inputs, y) = 0 (JAX's
+ * `lax.custom_root`): the derivative in every input, and in every traced value F
+ * captures, follows from the implicit function theorem, with the linear systems
+ * of A = ∂F/∂y solved by `solve`. F returns a tensor of y's size. Without a live
+ * transformation, `solution` is returned as it is.
+ */
+export function customRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, solve: RootSolver, opts: CustomRootOptions = {}): Tensor {
+  const name = opts.name ?? "customRoot";
+  refuseUnderJit(name);
+  if (liveTraces().length === 0) return solution;
+  const root = linearizeRoot(residual, inputs, solution, opts);
+  opts.onResidual?.(root.F);
+  return root.differentiate(solve);
+}
+
+/**
+ * The conditions recorded and linearised once at the plain point (inputs, y*),
+ * before any solve: F's value there and the system of A = ∂F/∂y, for the
+ * checks and settings a caller derives from them (ImplicitFunction's residual
+ * check, the precision of its solves), then `differentiate` for y*.
+ */
+export interface RootLinearization {
+  /** F(inputs, y*) on plain values. */
+  readonly F: Tensor;
+  /** The tangent system (K = A = ∂F/∂y at the point) as a solver receives it. */
+  readonly system: LinearSystem;
+  /** Whether a live transformation follows y: through an explicit input or a captured value. */
+  readonly differentiated: boolean;
+  /** y* differentiable in the inputs and captured values, its linear systems solved by `solve`. */
+  differentiate(solve: RootSolver): Tensor;
+}
+
+/**
+ * Steps 1 and 2 of the construction (see the top of this file): F
+ * closure-converted and linearised at the plain point (inputs, y*). Errors name
+ * `opts.name` (default "customRoot").
+ */
+export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, opts: Omit<CustomRootOptions, "onResidual"> = {}): RootLinearization {
+  const name = opts.name ?? "customRoot";
+  refuseUnderJit(name);
+  const yStar = concrete(solution);
+  const k = inputs.length;
+  const closed = closureConvert(name, (...args) => residual(...args), [...inputs.map(concrete), yStar]);
+  const F = closed.value;
+  if (F.size !== yStar.size) throw new Error(`${name}: F returns ${F.size} value(s) (shape ${shapeToString(F.shape)}) but y has ${yStar.size} (shape ${shapeToString(yStar.shape)}); the system must be square`);
+  // p = (inputs, captured): what y depends on; y is the program's input k.
+  const params = [...inputs, ...closed.captured];
+  const followed = params.map((p) => dropDead(p)._trace !== null);
+  const plainPoint = [...params.slice(0, k), yStar, ...params.slice(k)].map(concrete);
+  const [, linear] = untraced(() => linearProgram(name, (...xs: Tensor[]) => evaluate(closed.program, xs)[0], plainPoint));
+  // The system needs F's shape and dtype only: its values are not kept alive through the solves.
+  const system = new RootSystem(linear, k, yStar, shapeOnly(F.shape, F.dtype), opts.symmetric === true);
+  return {
+    F,
+    system: system.systems().tangent,
+    differentiated: followed.some(Boolean),
+    differentiate: (solve) => {
+      if (!followed.some(Boolean)) return solution;
+      return bindCustom(rootNode({ name, program: closed.program, k, yStar, system, followed, solve }), params);
+    },
+  };
+}
+
+/** What a root node's rules need: the closure-converted F, the linearisation at the point, the solver. */
+interface RootNodeDef {
+  name: string;
+  /** F as a program of (p[0..k), y, p[k..)). */
+  program: Program;
+  k: number;
+  yStar: Tensor;
+  system: RootSystem;
+  /** Per input p: whether a transformation follows it (the others need no product with ∂F/∂p). */
+  followed: boolean[];
+  solve: RootSolver;
+}
+
+/**
+ * Step 3: y as one custom node on p. `call` is y* (the node is only ever met at
+ * this point); the rules take y as the levels below see it (the node bound
+ * again there) and apply the implicit function theorem.
+ */
+function rootNode(def: RootNodeDef): CustomRule {
+  const { name, k, system, followed } = def;
+  const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, def.solve, b, transpose);
+  /** F(p, ·) and F(·, y) at the point as the levels below see it (their transformations record the evaluation). */
+  const atPoint = (p: Tensor[], y: Tensor) => ({
+    ofY: (w: Tensor): Tensor => evaluate(def.program, [...p.slice(0, k), w, ...p.slice(k)])[0],
+    ofP: (...q: Tensor[]): Tensor => evaluate(def.program, [...q.slice(0, k), y, ...q.slice(k)])[0],
+  });
+  /** A⁻¹b (or A⁻ᵀb): a customLinearSolve whose products are A's at the point, so a level below differentiates it too. */
+  const solveWith = (A: (v: Tensor) => Tensor, b: Tensor, transpose: boolean): Tensor =>
+    customLinearSolve(A, b, (r) => plainSolve(r, transpose), { transposeSolve: (r) => plainSolve(r, !transpose), name });
+  const isPlainPoint = (p: Tensor[]): boolean => p.every((x) => dropDead(x)._trace === null);
+  const rule: CustomRule = {
+    name,
+    closures: true,
+    call: () => def.yStar,
+    jvp: (p, tangents) => {
+      const y = bindCustom(rule, p);
+      const live = tangents.map((t, i) => (followed[i] ? t : null));
+      if (isPlainPoint(p)) {
+        const Fdot = system.applyInputs(live);
+        if (Fdot === null) return [y, zerosLike(y)];
+        if (!finite(Fdot)) blameInputs(name, k, live.map((t, i) => (t !== null && finite(t) ? system.applyInputs(live.map((_, j) => (j === i ? t : null))) : null)));
+        return [y, neg(solveWith((v) => system.applyA(v), Fdot, false))];
+      }
+      const F = atPoint(p, y);
+      const Fdot = jvp(F.ofP, p, tangents)[1] as Tensor;
+      return [y, neg(solveWith((v) => jvp(F.ofY, [y], [v])[1] as Tensor, Fdot, false))];
+    },
+    vjp: (p) => {
+      const y = bindCustom(rule, p);
+      return [y, (ct) => {
+        if (isPlainPoint(p)) {
+          const u = solveWith((w) => system.applyAT(w), ct, true);
+          const cotangents = system.applyInputsT(u, followed, -1);
+          blameInputs(name, k, cotangents);
+          return cotangents;
+        }
+        const F = atPoint(p, y);
+        const u = solveWith((w) => vjp(F.ofY, y)[1](w)[0], ct, true);
+        const pullback = vjp(F.ofP, ...p)[1];
+        return pullback(neg(u)).map((c, i) => (followed[i] ? c : null));
+      }];
+    },
+  };
+  return rule;
+}
+
+function finite(t: Tensor): boolean {
+  const values = contiguousData(concrete(t), "float64");
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
+/**
+ * A NaN or ∞ in ∂F/∂pᵢ would reach the derivative as a silent NaN: throws
+ * naming the first input (or captured value, after the k inputs) whose product
+ * with ∂F/∂pᵢ (given per input, null where not computed) is not finite.
+ */
+function blameInputs(name: string, k: number, products: MaybeTensor[]): void {
+  const i = products.findIndex((p) => p !== null && !finite(p));
+  if (i < 0) return;
+  const what = i < k ? `input ${i}` : `captured value ${i - k}`;
+  throw new Error(`${name}: ∂F/∂(${what}), the derivative of the conditions in ${what}, has a NaN or ∞ at forward's output: F is not differentiable in ${what} there (a sqrt or log of it at 0, say, or 0·∞ in its derivative), so the implicit function theorem gives no derivative w.r.t. ${what}. Rewrite the conditions so that they are differentiable at this point`);
+}
+
+/**
+ * The linear systems of one call, from one linearisation of F in (p, y) at the
+ * plain point: input k of the program is y, output 0 is F. Executables are
+ * built when first needed and kept with the node.
+ */
+class RootSystem {
+  private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
+  private transposedProgram: LinearProgram | null = null;
+  /** The constant matrices the products multiply by, kept in the WebAssembly memory through each solve. */
+  private constants: Tensor[] | null = null;
+
+  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean) {}
+
+  /** The transposed program (for Aᵀ when A is not symmetric, and for (∂F/∂p)ᵀ), recorded on first use. */
+  private get transposed(): LinearProgram {
+    if (this.transposedProgram === null) {
+      this.transposedProgram = this.program.transpose();
+      this.constants = null;
+    }
+    return this.transposedProgram;
+  }
+
+  /** Runs the program on the given input tangents (null: zero), returning output `out` (null: zero) detached. */
+  private run(program: LinearProgram, tangents: MaybeTensor[], out: number): MaybeTensor {
+    try {
+      const r = program.apply(tangents, program.outputs.map((_, j) => j === out))[out];
+      return r === null ? null : program.detach(r);
+    } finally {
+      program.finish();
+    }
+  }
+
+  /** A v, v shaped like y; the result shaped like F. */
+  applyA(v: Tensor): Tensor {
+    const tangents: MaybeTensor[] = this.program.inputs.map((_, i) => (i === this.k ? v : null));
+    return this.run(this.program, tangents, 0) ?? zerosLike(this.F);
+  }
+
+  /** Aᵀ u, u shaped like F; the result shaped like y. */
+  applyAT(u: Tensor): Tensor {
+    if (this.symmetric) return reshape(this.applyA(reshape(u, this.y.shape)), this.y.shape);
+    return this.run(this.transposed, [u], this.k) ?? zerosLike(this.y);
+  }
+
+  /** Σᵢ ∂F/∂pᵢ ṗᵢ (null: zero), one tangent per p. */
+  applyInputs(tangents: MaybeTensor[]): MaybeTensor {
+    if (tangents.every((t) => t === null)) return null;
+    return this.run(this.program, [...tangents.slice(0, this.k), null, ...tangents.slice(this.k)], 0);
+  }
+
+  /** factor · (∂F/∂pᵢ)ᵀ u for each wanted p (null elsewhere). */
+  applyInputsT(u: Tensor, wanted: boolean[], factor = 1): MaybeTensor[] {
+    const t = this.transposed;
+    try {
+      const outs = [...wanted.slice(0, this.k), false, ...wanted.slice(this.k)];
+      const r = t.apply([u], outs);
+      return [...r.slice(0, this.k), ...r.slice(this.k + 1)].map((x) => (x === null ? null : factor === 1 ? t.detach(x) : mul(x, factor)));
+    } finally {
+      t.finish();
+    }
+  }
+
+  /** The systems as flat operators with in-place products. */
+  systems(): { tangent: LinearSystem; adjoint: LinearSystem } {
+    if (this.operators !== null) return this.operators;
+    const n = this.y.size;
+    const flatProduct = (apply: (v: Tensor) => Tensor, inShape: number[], into: (x: Float64Array, out: Float64Array) => void): InPlaceProduct =>
+      Object.assign((v: Tensor) => reshape(apply(reshape(v, inShape)), [n]), { into });
+    const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.program.applyFlat(this.k, x, 0, out));
+    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.transposed.applyFlat(0, x, this.k, out));
+    this.operators = {
+      tangent: { shape: [n, n], matvec: A, rmatvec: AT, symmetric: this.symmetric },
+      adjoint: { shape: [n, n], matvec: AT, rmatvec: A, symmetric: this.symmetric },
+    };
+    return this.operators;
+  }
+
+  /** K⁻¹ b on plain values (K = A, or Aᵀ when `transpose`), shaped as the unknown. */
+  solve(name: string, solver: RootSolver, b: Tensor, transpose: boolean): Tensor {
+    const systems = this.systems();
+    const flat = reshape(concrete(b), [sizeOf(b.shape)]);
+    if (transpose && !this.symmetric) void this.transposed; // recorded before the constants are read
+    this.constants ??= [...this.program.productConstants(), ...(this.transposedProgram?.productConstants() ?? [])];
+    const constants = this.constants;
+    // Through one solve the products' constant matrices stay in the WebAssembly
+    // memory (the solver sees only the operators, not the arrays they capture),
+    // and not after it returns: a user may write into an array a tensor wraps
+    // before the next call.
+    const x: unknown = untraced(() => keepingResident(constants, () => solver(transpose ? systems.adjoint : systems.tangent, flat, transpose ? "adjoint" : "tangent")));
+    if (!(x instanceof Tensor) || x.size !== this.y.size) throw new Error(`${name}: the linear solver must return a Tensor of ${this.y.size} entries, got ${x instanceof Tensor ? `shape ${shapeToString(x.shape)}` : describe(x)}`);
+    const shaped = reshape(concrete(x), transpose ? this.F.shape : this.y.shape);
+    const dtype = transpose ? this.F.dtype : this.y.dtype;
+    return shaped.dtype === dtype ? shaped : shaped.astype(dtype);
+  }
+}
