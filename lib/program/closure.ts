@@ -7,16 +7,18 @@
  * its input like an argument: no rule has to close over a traced value.
  *
  * Unlike jit's tracing (lib/program/trace.ts) the recording runs the function
- * for real, once, at the given point: its tracers carry their values (a
- * nested ImplicitFunction's forward reads them), ops on constants alone run at
- * once and stay constants, and ops on captured traced values alone are
- * computed by their own transformation (their result is what is captured).
- * The program is therefore a record of one point, valid for the values it was
- * recorded at (data-dependent choices, such as an active set, are fixed there).
+ * for real, once, at the given point, on the values one level down (plain
+ * values, or the tracers of a transformation run beneath it, such as the
+ * linearisation customRoot records in the same pass): ops on constants alone
+ * run at once and stay constants, ops on captured traced values alone are
+ * computed by their own transformation (their result is what is captured), and
+ * a nested ImplicitFunction's forward reads real values. The program is a
+ * record of one point, valid for the values it was recorded at (data-dependent
+ * choices, such as an active set, are fixed there).
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe } from "../tensor/shape.js";
-import { bind, concrete, dropDead, nextLevel, runRule, withTrace, type CustomRule, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, concrete, dropDead, nextLevel, runRule, withTrace, type CustomRule, type Primitive } from "../primitives/core.js";
 import type { Atom, Const, Program, Var } from "./program.js";
 import { ProgramTrace, ProgramTracer } from "./trace.js";
 
@@ -24,9 +26,14 @@ import { ProgramTrace, ProgramTracer } from "./trace.js";
 class RecordTrace extends ProgramTrace {
   override readonly staged = false;
 
+  /** The operands one level down: a tracer's primal, a constant's plain value (a captured traced value is an input of the program, not of the op). */
+  private below(atoms: Atom[], primals: Tensor[]): Tensor[] {
+    return primals.map((p, i) => (atoms[i].kind === "const" ? concrete(p) : p));
+  }
+
   override process<P>(prim: Primitive<P>, inputs: Tensor[], params: P): Tensor {
     const [atoms, primals] = this.atoms(inputs);
-    const value = bind(prim, primals.map(concrete), params);
+    const value = bind(prim, this.below(atoms, primals), params);
     // A derivative that is identically zero: the value itself, a constant of this point (it can be read, as under every transformation).
     if (prim.zeroDerivative === true) return value;
     const out = this.newVar(value.shape, value.dtype);
@@ -36,7 +43,8 @@ class RecordTrace extends ProgramTrace {
 
   override processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
     const [atoms, primals] = this.atoms(inputs);
-    const value = concrete(runRule(this, rule, () => rule.call(primals.map(concrete))));
+    const below = this.below(atoms, primals);
+    const value = runRule(this, rule, () => bindCustom(rule, below));
     const out = this.newVar(value.shape, value.dtype);
     this.equations.push({ prim: null, rule, params: undefined, inputs: atoms, out });
     return new ProgramTracer(this, value, out);
@@ -48,13 +56,15 @@ export interface ClosedProgram {
   readonly program: Program;
   /** The traced values f captured, as the live transformations see them: the program's inputs after f's arguments. */
   readonly captured: readonly Tensor[];
-  /** f's result at the point, plain. */
+  /** f's result at the point, as the arguments' level sees it (plain for plain arguments). */
   readonly value: Tensor;
 }
 
 /**
- * Records `f(...args)` (plain arguments) as a program with the traced values
- * it captured as further inputs. `f` must return one Tensor; errors name `name`.
+ * Records `f(...args)` as a program with the traced values it captured as
+ * further inputs. The arguments are plain values or tracers of a
+ * transformation that follows the recording (and sees f's ops on them); f
+ * must return one Tensor; errors name `name`.
  */
 export function closureConvert(name: string, f: (...args: Tensor[]) => Tensor, args: readonly Tensor[]): ClosedProgram {
   const trace = new RecordTrace(nextLevel());
@@ -83,5 +93,6 @@ export function closureConvert(name: string, f: (...args: Tensor[]) => Tensor, a
   };
   const equations = trace.equations.map((eq) => ({ ...eq, inputs: eq.inputs.map(convert) }));
   const output = result._trace === trace ? (result as ProgramTracer).v : convert({ kind: "const", value: result } satisfies Const);
-  return { program: { inputs: [...inputs, ...capturedVars], equations, outputs: [output] }, captured, value: concrete(result) };
+  const value = result._trace === trace ? (result as ProgramTracer).primal : concrete(result);
+  return { program: { inputs: [...inputs, ...capturedVars], equations, outputs: [output] }, captured, value };
 }

@@ -25,15 +25,15 @@
  */
 import { contiguousData, shapeOnly, Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString, sizeOf } from "../tensor/shape.js";
-import { bindCustom, concrete, dropDead, liveTraces, stagingTrace, untraced, type CustomRule, type MaybeTensor } from "../primitives/core.js";
-import { mul, neg, sub } from "../primitives/elementwise.js";
+import { bindCustom, concrete, dropDead, liveTraces, stagingTrace, untraced, type CustomRule, type MaybeTensor, type Tracer } from "../primitives/core.js";
+import { add, mul, neg, sub } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 import { zerosLike } from "../primitives/util.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { linearProgram, type LinearProgram } from "../ad/linearize.js";
 import { keepingResident } from "../tensor/wasm/dense.js";
-import { closureConvert } from "./closure.js";
+import { closureConvert, type ClosedProgram } from "./closure.js";
 import { evaluate } from "./evaluate.js";
 import type { Program } from "./program.js";
 
@@ -164,23 +164,32 @@ export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: T
   refuseUnderJit(name);
   const yStar = concrete(solution);
   const k = inputs.length;
-  const closed = closureConvert(name, (...args) => residual(...args), [...inputs.map(concrete), yStar]);
-  const F = closed.value;
+  // One pass of F: recorded as a program (captured values becoming inputs) and,
+  // beneath the recording, linearised in (inputs, y) at the plain point.
+  let closed: ClosedProgram | null = null;
+  const [F, linear] = linearProgram(name, (...xs: Tensor[]) => (closed = closureConvert(name, residual, xs)).value, [...inputs.map(concrete), yStar]);
+  const { program, captured } = closed!;
+  if (Array.isArray(F)) throw new Error(`${name}: F must return a single Tensor`);
   if (F.size !== yStar.size) throw new Error(`${name}: F returns ${F.size} value(s) (shape ${shapeToString(F.shape)}) but y has ${yStar.size} (shape ${shapeToString(yStar.shape)}); the system must be square`);
   // p = (inputs, captured): what y depends on; y is the program's input k.
-  const params = [...inputs, ...closed.captured];
+  const params = [...inputs, ...captured];
   const followed = params.map((p) => dropDead(p)._trace !== null);
-  const plainPoint = [...params.slice(0, k), yStar, ...params.slice(k)].map(concrete);
-  const [, linear] = untraced(() => linearProgram(name, (...xs: Tensor[]) => evaluate(closed.program, xs)[0], plainPoint));
+  // The program is kept only where a rule will evaluate it: a point traced by two levels
+  // (the rules then run on traced values) or a captured value to differentiate.
+  const nested = params.some((p) => {
+    const v = dropDead(p);
+    return v._trace !== null && dropDead((v as Tracer).primal)._trace !== null;
+  });
+  const kept = nested || followed.slice(k).some(Boolean) ? program : null;
   // The system needs F's shape and dtype only: its values are not kept alive through the solves.
-  const system = new RootSystem(linear, k, yStar, shapeOnly(F.shape, F.dtype), opts.symmetric === true);
+  const system = new RootSystem(linear, k, yStar, shapeOnly(F.shape, F.dtype), opts.symmetric === true, followed.slice(0, k));
   return {
     F,
     system: system.systems().tangent,
     differentiated: followed.some(Boolean),
     differentiate: (solve) => {
       if (!followed.some(Boolean)) return solution;
-      return bindCustom(rootNode({ name, program: closed.program, k, yStar, system, followed, solve }), params);
+      return bindCustom(rootNode({ name, program: kept, residual, inputs: inputs.map(concrete), k, yStar, system, followed, solve }), params);
     },
   };
 }
@@ -188,8 +197,11 @@ export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: T
 /** What a root node's rules need: the closure-converted F, the linearisation at the point, the solver. */
 interface RootNodeDef {
   name: string;
-  /** F as a program of (p[0..k), y, p[k..)). */
-  program: Program;
+  /** F as a program of (p[0..k), y, p[k..)), kept when a rule may evaluate it (a nested point, a captured value followed). */
+  program: Program | null;
+  /** The user's F and the plain inputs, for the error path only (which input makes Ḟ not finite). */
+  residual: (...args: Tensor[]) => Tensor;
+  inputs: Tensor[];
   k: number;
   yStar: Tensor;
   system: RootSystem;
@@ -201,20 +213,46 @@ interface RootNodeDef {
 /**
  * Step 3: y as one custom node on p. `call` is y* (the node is only ever met at
  * this point); the rules take y as the levels below see it (the node bound
- * again there) and apply the implicit function theorem.
+ * again there) and apply the implicit function theorem. At a plain point the
+ * products with A and ∂F/∂x come from the linearisation (fused, no evaluation
+ * of F), those with ∂F/∂c for captured values from the program.
  */
 function rootNode(def: RootNodeDef): CustomRule {
   const { name, k, system, followed } = def;
   const plainSolve = (b: Tensor, transpose: boolean): Tensor => system.solve(name, def.solve, b, transpose);
   /** F(p, ·) and F(·, y) at the point as the levels below see it (their transformations record the evaluation). */
-  const atPoint = (p: Tensor[], y: Tensor) => ({
-    ofY: (w: Tensor): Tensor => evaluate(def.program, [...p.slice(0, k), w, ...p.slice(k)])[0],
-    ofP: (...q: Tensor[]): Tensor => evaluate(def.program, [...q.slice(0, k), y, ...q.slice(k)])[0],
-  });
+  const atPoint = (p: Tensor[], y: Tensor) => {
+    const program = def.program;
+    if (program === null) throw new Error(`${name}: internal error: the conditions' program was not kept for a rule that evaluates it`);
+    return {
+      ofY: (w: Tensor): Tensor => evaluate(program, [...p.slice(0, k), w, ...p.slice(k)])[0],
+      ofP: (...q: Tensor[]): Tensor => evaluate(program, [...q.slice(0, k), y, ...q.slice(k)])[0],
+    };
+  };
   /** A⁻¹b (or A⁻ᵀb): a customLinearSolve whose products are A's at the point, so a level below differentiates it too. */
   const solveWith = (A: (v: Tensor) => Tensor, b: Tensor, transpose: boolean): Tensor =>
     customLinearSolve(A, b, (r) => plainSolve(r, transpose), { transposeSolve: (r) => plainSolve(r, !transpose), name });
   const isPlainPoint = (p: Tensor[]): boolean => p.every((x) => dropDead(x)._trace === null);
+  const capturedFollowed = followed.slice(k).some(Boolean);
+  /** (∂F/∂c)·ċ at a plain point, from the program (null when no captured value is followed). */
+  const capturedProduct = (p: Tensor[], tangents: MaybeTensor[]): MaybeTensor => {
+    if (!capturedFollowed) return null;
+    const F = atPoint(p, def.yStar);
+    const c = p.slice(k);
+    return jvp((...cs: Tensor[]) => F.ofP(...p.slice(0, k), ...cs), c, c.map((x, i) => tangents[k + i] ?? zerosLike(x)))[1] as Tensor;
+  };
+  /**
+   * Which input a non-finite Ḟ comes from, at a plain point: ∂F/∂xᵢ ẋᵢ for each
+   * input alone, by the user's F run again (an error path), then the captured values'.
+   */
+  const blameTangents = (p: Tensor[], tangents: MaybeTensor[]): void => {
+    const x = def.inputs;
+    blameInputs(name, k, tangents.map((t, i) => {
+      if (t === null || !finite(t)) return null;
+      if (i >= k) return capturedProduct(p, tangents.map((s, j) => (j === i ? s : null)));
+      return jvp((xi: Tensor) => def.residual(...x.slice(0, i), xi, ...x.slice(i + 1), def.yStar), [x[i]], [t])[1] as Tensor;
+    }));
+  };
   const rule: CustomRule = {
     name,
     closures: true,
@@ -223,9 +261,11 @@ function rootNode(def: RootNodeDef): CustomRule {
       const y = bindCustom(rule, p);
       const live = tangents.map((t, i) => (followed[i] ? t : null));
       if (isPlainPoint(p)) {
-        const Fdot = system.applyInputs(live);
+        const fromInputs = system.applyInputs(live.slice(0, k));
+        const fromCaptured = capturedProduct(p, live);
+        const Fdot = fromInputs === null ? fromCaptured : fromCaptured === null ? fromInputs : add(fromInputs, fromCaptured);
         if (Fdot === null) return [y, zerosLike(y)];
-        if (!finite(Fdot)) blameInputs(name, k, live.map((t, i) => (t !== null && finite(t) ? system.applyInputs(live.map((_, j) => (j === i ? t : null))) : null)));
+        if (!finite(Fdot)) blameTangents(p, live);
         return [y, neg(solveWith((v) => system.applyA(v), Fdot, false))];
       }
       const F = atPoint(p, y);
@@ -237,7 +277,13 @@ function rootNode(def: RootNodeDef): CustomRule {
       return [y, (ct) => {
         if (isPlainPoint(p)) {
           const u = solveWith((w) => system.applyAT(w), ct, true);
-          const cotangents = system.applyInputsT(u, followed, -1);
+          const ofInputs = system.applyInputsT(u);
+          let ofCaptured: MaybeTensor[] = followed.slice(k).map(() => null);
+          if (capturedFollowed) {
+            const F = atPoint(p, def.yStar);
+            ofCaptured = vjp((...cs: Tensor[]) => F.ofP(...p.slice(0, k), ...cs), ...p.slice(k))[1](neg(u));
+          }
+          const cotangents = [...ofInputs, ...ofCaptured].map((c, i) => (followed[i] ? c : null));
           blameInputs(name, k, cotangents);
           return cotangents;
         }
@@ -270,25 +316,38 @@ function blameInputs(name: string, k: number, products: MaybeTensor[]): void {
 }
 
 /**
- * The linear systems of one call, from one linearisation of F in (p, y) at the
- * plain point: input k of the program is y, output 0 is F. Executables are
- * built when first needed and kept with the node.
+ * The linear systems of one call, from one linearisation of F in (x, y) at the
+ * plain point: input k of the program is y, output 0 is F.
  */
 class RootSystem {
   private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
-  private transposedProgram: LinearProgram | null = null;
+  /** The transposed program, when Aᵀ (A not symmetric) or (∂F/∂x)ᵀ can be needed. */
+  private readonly transposed: LinearProgram | null;
   /** The constant matrices the products multiply by, kept in the WebAssembly memory through each solve. */
-  private constants: Tensor[] | null = null;
+  private readonly constants: Tensor[];
 
-  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean) {}
-
-  /** The transposed program (for Aᵀ when A is not symmetric, and for (∂F/∂p)ᵀ), recorded on first use. */
-  private get transposed(): LinearProgram {
-    if (this.transposedProgram === null) {
-      this.transposedProgram = this.program.transpose();
-      this.constants = null;
+  /**
+   * Builds now every product a rule can need (A; Aᵀ unless symmetric; ∂F/∂x and
+   * (∂F/∂x)ᵀ for the followed inputs: the mode is the transformation's to
+   * choose, and either may meet the node), then lets the recorded programs go:
+   * only the fused executables and their folded coefficients stay alive through
+   * the solves, not every constant the linearisation recorded.
+   */
+  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean,
+    private readonly followed: boolean[]) {
+    const onlyY = program.inputs.map((_, i) => i === k);
+    const inputs = [...followed, false];
+    const anyInput = followed.some(Boolean);
+    program.prepare({ active: onlyY, wanted: [true] });
+    if (anyInput) program.prepare({ active: inputs, wanted: [true] });
+    this.transposed = !symmetric || anyInput ? program.transpose() : null;
+    this.constants = [...program.productConstants(), ...(this.transposed?.productConstants() ?? [])];
+    if (this.transposed !== null) {
+      if (!symmetric) this.transposed.prepare({ active: [true], wanted: onlyY });
+      if (anyInput) this.transposed.prepare({ active: [true], wanted: inputs });
+      this.transposed.release();
     }
-    return this.transposedProgram;
+    program.release();
   }
 
   /** Runs the program on the given input tangents (null: zero), returning output `out` (null: zero) detached. */
@@ -310,22 +369,22 @@ class RootSystem {
   /** Aᵀ u, u shaped like F; the result shaped like y. */
   applyAT(u: Tensor): Tensor {
     if (this.symmetric) return reshape(this.applyA(reshape(u, this.y.shape)), this.y.shape);
-    return this.run(this.transposed, [u], this.k) ?? zerosLike(this.y);
+    return this.run(this.transposed!, [u], this.k) ?? zerosLike(this.y);
   }
 
-  /** Σᵢ ∂F/∂pᵢ ṗᵢ (null: zero), one tangent per p. */
+  /** Σᵢ ∂F/∂xᵢ ẋᵢ over the followed inputs (null: zero), one tangent per input. */
   applyInputs(tangents: MaybeTensor[]): MaybeTensor {
-    if (tangents.every((t) => t === null)) return null;
-    return this.run(this.program, [...tangents.slice(0, this.k), null, ...tangents.slice(this.k)], 0);
+    if (tangents.every((t, i) => t === null || !this.followed[i])) return null;
+    return this.run(this.program, [...tangents.map((t, i) => (this.followed[i] ? t : null)), null], 0);
   }
 
-  /** factor · (∂F/∂pᵢ)ᵀ u for each wanted p (null elsewhere). */
-  applyInputsT(u: Tensor, wanted: boolean[], factor = 1): MaybeTensor[] {
-    const t = this.transposed;
+  /** −(∂F/∂xᵢ)ᵀ u for each followed input (null elsewhere). */
+  applyInputsT(u: Tensor): MaybeTensor[] {
+    if (!this.followed.some(Boolean)) return this.followed.map(() => null);
+    const t = this.transposed!;
     try {
-      const outs = [...wanted.slice(0, this.k), false, ...wanted.slice(this.k)];
-      const r = t.apply([u], outs);
-      return [...r.slice(0, this.k), ...r.slice(this.k + 1)].map((x) => (x === null ? null : factor === 1 ? t.detach(x) : mul(x, factor)));
+      const r = t.apply([u], [...this.followed, false]);
+      return r.slice(0, this.k).map((x) => (x === null ? null : mul(x, -1)));
     } finally {
       t.finish();
     }
@@ -338,7 +397,7 @@ class RootSystem {
     const flatProduct = (apply: (v: Tensor) => Tensor, inShape: number[], into: (x: Float64Array, out: Float64Array) => void): InPlaceProduct =>
       Object.assign((v: Tensor) => reshape(apply(reshape(v, inShape)), [n]), { into });
     const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.program.applyFlat(this.k, x, 0, out));
-    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.transposed.applyFlat(0, x, this.k, out));
+    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.transposed!.applyFlat(0, x, this.k, out));
     this.operators = {
       tangent: { shape: [n, n], matvec: A, rmatvec: AT, symmetric: this.symmetric },
       adjoint: { shape: [n, n], matvec: AT, rmatvec: A, symmetric: this.symmetric },
@@ -350,8 +409,6 @@ class RootSystem {
   solve(name: string, solver: RootSolver, b: Tensor, transpose: boolean): Tensor {
     const systems = this.systems();
     const flat = reshape(concrete(b), [sizeOf(b.shape)]);
-    if (transpose && !this.symmetric) void this.transposed; // recorded before the constants are read
-    this.constants ??= [...this.program.productConstants(), ...(this.transposedProgram?.productConstants() ?? [])];
     const constants = this.constants;
     // Through one solve the products' constant matrices stay in the WebAssembly
     // memory (the solver sees only the operators, not the arrays they capture),
