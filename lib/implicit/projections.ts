@@ -9,6 +9,7 @@ import { operand, operands, type Operand } from "../primitives/operands.js";
 import { abs, div, greater, maximum, minimum, mul, relu, sign, sub, where } from "../primitives/elementwise.js";
 import { norm, sum } from "../primitives/reduce.js";
 import { concrete } from "../primitives/core.js";
+import { stagedCall, staging } from "../program/host.js";
 import { tensor } from "../tensor/tensor.js";
 
 /** Soft thresholding sign(v)·max(|v| − τ, 0): the proximal operator of τ‖·‖₁. */
@@ -52,6 +53,8 @@ export function projectBox(v: Operand, lower: Operand, upper: Operand): Tensor {
 export function projectL2Ball(v: Operand, radius: Operand = 1): Tensor {
   const [x, r] = operands("projectL2Ball", [v, radius]);
   if (r.ndim !== 0) throw new Error(`projectL2Ball: the radius must be a scalar (rank 0 or a number), got shape ${shapeToString(r.shape)}`);
+  // It reads the values (a negative radius, infinite entries): under jit it runs when the program runs.
+  if (staging()) return stagedCall("projectL2Ball", (a, b) => projectL2Ball(a, b), [x, r], { shape: x.shape, dtype: x.dtype });
   if (concrete(r).item() < 0) throw new Error(`projectL2Ball: the radius must be non-negative, got ${concrete(r).item()}`);
   const values = concrete(x).toFloat64Array();
   let infinite = 0;
@@ -80,6 +83,8 @@ export function projectSimplex(v: Operand, s: Operand = 1): Tensor {
   if (x.ndim !== 1 || x.size === 0) throw new Error(`projectSimplex: expects a non-empty 1-D tensor, got shape ${shapeToString(x.shape)}`);
   const total = operand("projectSimplex", s, x.dtype);
   if (total.size !== 1) throw new Error(`projectSimplex: the simplex sum must be a scalar, got shape ${shapeToString(total.shape)}`);
+  // The support is found on the values: under jit it runs when the program runs.
+  if (staging()) return stagedCall("projectSimplex", (a, b) => projectSimplex(a, b), [x, total], { shape: x.shape, dtype: x.dtype });
   const values = concrete(x).toFloat64Array();
   const sTotal = concrete(total).item();
   if (!(sTotal > 0)) throw new Error(`projectSimplex: the simplex sum must be positive, got ${describe(sTotal)}`);

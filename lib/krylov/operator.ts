@@ -13,7 +13,7 @@
  */
 import { allocate, contiguousData, fromData, Tensor, toTensor, type DType, type NestedArray } from "../tensor/tensor.js";
 import { describe, shapeToString } from "../tensor/shape.js";
-import { dropDead } from "../primitives/core.js";
+import { dropDead, stagingTrace } from "../primitives/core.js";
 import { matmulWasm, ResidentMatrix, type StridedMatrix } from "../tensor/wasm/dense.js";
 
 /**
@@ -22,6 +22,10 @@ import { matmulWasm, ResidentMatrix, type StridedMatrix } from "../tensor/wasm/d
  * an Error instead.
  */
 export function checkUntraced(op: string, what: string, t: Tensor): void {
+  // Under jit nothing may be read now: traced values are unknown, and a captured array read now would go stale.
+  if (stagingTrace() !== null) {
+    throw new Error(`${op}: cannot run inside jit: it reads the values of ${what} while jit traces, when they are not known (or, for an array the function captured, would be read once and go stale), and its result reports iterations; call ${op} outside jit, or use solve(A, b) or an ImplicitFunction inside it`);
+  }
   if (dropDead(t)._trace !== null) {
     throw new Error(`${op}: ${what} is being differentiated (a grad or jvp is tracing it), but ${op} is not differentiable and would drop its derivative; use solve(A, b), or an ImplicitFunction whose conditions are A y − b, to differentiate a linear solve`);
   }

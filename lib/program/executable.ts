@@ -49,35 +49,48 @@ function useCodegen(): boolean {
 
 type Runner = (out: FloatArray, data: readonly FloatArray[], bases: Float64Array) => void;
 
-/** A kernel with its compiled forms, one per layout of its leaves (the last one used is checked first). */
+const EMPTY = new Float64Array(0);
+
+/**
+ * A kernel with its compiled forms, one per layout of its leaves (the last one
+ * used is checked first). It keeps the strides and offsets of the leaves it last
+ * ran on, never the tensors: a leaf laid out as before needs no new form and no
+ * new read bases.
+ */
 class CompiledKernel {
   readonly reads: Read[];
   private readonly forms = new Map<string, Runner>();
   private last: Runner | null = null;
-  private lastStrides: number[][] = [];
   private lastCodegen = false;
+  private readonly lastStrides: number[][];
+  private readonly lastOffsets: number[];
+  private readonly moved: boolean[];
   readonly bases: Float64Array;
   readonly data: FloatArray[];
   constructor(readonly kernel: Kernel) {
     this.reads = readsOf(kernel);
     this.bases = new Float64Array(this.reads.length);
-    this.data = new Array<FloatArray>(kernel.leaves.length);
-  }
-  /** The leaves of the previous run: a leaf that is the same tensor again needs no new layout check or bases. */
-  private readonly lastLeaves: (Tensor | null)[] = [];
-  private sameLayout(leaves: readonly Tensor[], codegen: boolean): boolean {
-    if (this.last === null || codegen !== this.lastCodegen) return false;
-    for (let i = 0; i < leaves.length; i++) {
-      if (leaves[i] === this.lastLeaves[i]) continue;
-      const a = leaves[i].strides, b = this.lastStrides[i];
-      if (a.length !== b.length) return false;
-      for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return false;
-    }
-    return true;
+    this.data = new Array<FloatArray>(kernel.leaves.length).fill(EMPTY);
+    this.lastStrides = kernel.leaves.map(() => []);
+    this.lastOffsets = kernel.leaves.map(() => -1);
+    this.moved = kernel.leaves.map(() => true);
   }
   run(out: FloatArray, leaves: readonly Tensor[]): void {
     const codegen = useCodegen();
-    if (!this.sameLayout(leaves, codegen)) {
+    let relayout = this.last === null || codegen !== this.lastCodegen;
+    for (let i = 0; i < leaves.length; i++) {
+      const t = leaves[i];
+      const before = this.lastStrides[i];
+      let same = t.strides.length === before.length;
+      for (let d = 0; same && d < before.length; d++) same = t.strides[d] === before[d];
+      if (!same) {
+        relayout = true;
+        this.lastStrides[i] = t.strides.slice();
+      }
+      this.moved[i] = !same || t.offset !== this.lastOffsets[i];
+      this.lastOffsets[i] = t.offset;
+    }
+    if (relayout) {
       const key = (codegen ? "g" : "i") + layoutKey(leaves);
       let form = this.forms.get(key);
       if (form === undefined) {
@@ -90,15 +103,17 @@ class CompiledKernel {
       }
       this.last = form;
       this.lastCodegen = codegen;
-      this.lastStrides = leaves.map((t) => t.strides.slice());
     }
     for (let i = 0; i < leaves.length; i++) this.data[i] = leaves[i].data;
     for (let r = 0; r < this.reads.length; r++) {
-      const leaf = leaves[this.reads[r].slot];
-      if (leaf !== this.lastLeaves[this.reads[r].slot]) this.bases[r] = baseOf(this.reads[r], leaf);
+      const slot = this.reads[r].slot;
+      if (this.moved[slot]) this.bases[r] = baseOf(this.reads[r], leaves[slot]);
     }
-    for (let i = 0; i < leaves.length; i++) this.lastLeaves[i] = leaves[i];
-    this.last!(out, this.data, this.bases);
+    try {
+      this.last!(out, this.data, this.bases);
+    } finally {
+      this.data.fill(EMPTY);
+    }
   }
 }
 
@@ -304,7 +319,7 @@ function nodeToString(n: Node, k: Kernel, names: Names): string {
   if (n.kind === "zero") return "0";
   if (n.kind === "read") {
     const idx = n.map.dims.map((d) => (d.axis < 0 ? String(d.offset) : `i${d.axis}${d.offset > 0 ? `+${d.offset}` : d.offset < 0 ? `${d.offset}` : ""}`));
-    return `${names.of(k.leaves[n.slot])}[${idx.join(",")}]`;
+    return idx.length === 0 ? names.of(k.leaves[n.slot]) : `${names.of(k.leaves[n.slot])}[${idx.join(",")}]`;
   }
   if (n.kind === "guard") {
     const conds = n.bounds.map((b) => `${b.lo}≤i${b.axis}<${b.hi}`).join(" ∧ ");

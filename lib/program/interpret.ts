@@ -18,7 +18,7 @@ import type { Bound, Kernel, Node } from "./fuse.js";
 import type { Elementwise } from "../primitives/core.js";
 import { coefficients, initialValue, outputCoefficients, readsOf } from "./layout.js";
 
-const BLOCK = 256;
+const BLOCK = 1024;
 
 /** Where a value lies for the current block: `arrays[v]` from `offsets[v]` on. */
 interface Frame {
@@ -196,7 +196,7 @@ export function interpreter(kernel: Kernel, leaves: readonly Tensor[]): Program 
       }
       position.fill(0);
       for (let r = 0; r < reads.length; r++) rowBase[r] = bases[r];
-      runInstructions(invariants, 0, BLOCK, data);
+      runInstructions(invariants, 0, Math.min(BLOCK, rowLength), data);
       let o = 0;
       for (let row = 0; row < rows; row++) {
         let outRow = 0;

@@ -24,7 +24,9 @@ export interface JitOptions {
   /**
    * Arguments passed as they are rather than traced (numbers that choose a
    * branch, sizes, options, functions): their values are part of the signature,
-   * so each new value traces f again.
+   * so each new value traces f again. Numbers, strings, booleans and arrays of
+   * them are compared by value; objects and functions by identity (so mutating
+   * one between calls is not seen: pass a new object).
    */
   staticArgnums?: number | number[];
 }

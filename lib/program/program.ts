@@ -59,16 +59,22 @@ export function typeToString(v: { shape: readonly number[]; dtype: DType }): str
   return `${v.dtype === "float64" ? "f64" : "f32"}${shapeToString(v.shape)}`;
 }
 
-/** Names for a program's atoms in printouts: x0, x1 … for inputs, v… for variables, c… for constants. */
+/** Names for a program's atoms in printouts: x0, x1 … for inputs, v1, v2 … for variables, c0 … for constants. */
 export class Names {
   private readonly consts = new Map<Tensor, string>();
   private readonly inputs = new Map<number, string>();
   readonly constList: Const[] = [];
+  private vars = 0;
   constructor(program: Program) {
     program.inputs.forEach((v, i) => this.inputs.set(v.id, `x${i}`));
   }
   of(a: Atom): string {
-    if (a.kind === "var") return this.inputs.get(a.id) ?? `v${a.id}`;
+    if (a.kind === "var") {
+      // Variables numbered in order of appearance, from 1 (ids are global across programs).
+      let name = this.inputs.get(a.id);
+      if (name === undefined) this.inputs.set(a.id, (name = `v${++this.vars}`));
+      return name;
+    }
     let name = this.consts.get(a.value);
     if (name === undefined) {
       name = `c${this.consts.size}`;

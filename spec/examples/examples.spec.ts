@@ -16,6 +16,7 @@ import { main as molecularSensitivity, relaxFIRE, randomStart, PAIRS, BOX, PARTI
 import { main as optimizationLayer, solvePortfolioQP, covariance } from "../../examples/optimization-layer.js";
 import { main as verifyConditions } from "../../examples/verify-conditions.js";
 import { main as demo } from "../../examples/demo.js";
+import { main as jitDescent } from "../../examples/jit-descent.js";
 import { gaussSolve as linearSolve } from "../krylov/helpers.js";
 
 // ─── independent helpers (plain arithmetic, no library derivatives) ─────────
@@ -77,6 +78,14 @@ describe("examples", () => {
     expectClose(r.jvp, exact[0] * r.direction[0] + exact[1] * r.direction[1], 1e-14, 0, "jvp");
     expectAllClose(r.finiteDifferences.gradient, exact, 1e-8, 0, "finite differences");
     expect(r.tapeLength).to.equal(7); // 2 inputs + log, mul, add, sin, sub
+  });
+
+  it("jit-descent: the compiled step follows the eager iterates, and the compiled gradient is the hand-written one", async () => {
+    const r = await jitDescent({ quiet: true, N: 32, steps: 30 });
+    expect(r.iterateDifference).to.be.at.most(1e-12);
+    expect(r.gradientError).to.be.at.most(1e-12);
+    expect(r.energyEnd).to.be.lessThan(r.energyStart);
+    expect((r.program.match(/kernel,/g) ?? []).length).to.equal(3);
   });
 
   it("sqrt-newton: dy/dx = 1/(2√x) and d²y/dx² = −1/(4x^{3/2}) through Newton's method", async () => {

@@ -11,11 +11,12 @@ import { spawnSync } from "node:child_process";
 import {
   Tensor, abs, add, div, exp, grad, greater, hessian, hvp, jit, jvp, log, matmul, max, mean, mul, neg, reshape, sin, cos,
   slice, softmax, sqrt, sub, sum, tanh, tensor, transpose, valueAndGrad, vjp, where, TracedReadError, broadcastTo, logsumexp, ImplicitFunction, customRoot,
+  jacobian, linearize, linearTranspose, projectSimplex, projectL2Ball, cg,
 } from "../../lib/index.js";
 import { setJitBackend } from "../../lib/program/jit.js";
 import { expectClose, expectError, tensorOf } from "../helpers.js";
 import { runs } from "../ad/fixtures.js";
-import { halfSin, programOf, stepsArb, type ProgramOp } from "../ad/subjects.js";
+import { halfSin, programOf, stepsArb, tripleExp, type ProgramOp } from "../ad/subjects.js";
 
 /** Ops of random programs on [3,4] values: elementwise chains, broadcasts, slices and pads, reductions, products, selections. */
 function opsWith(dtype: "float64" | "float32"): ProgramOp[] {
@@ -104,6 +105,20 @@ describe("program/jit: jitted against eager", () => {
         }), runs(30));
       });
 
+      it("jacobian, linearize, linearTranspose and vjp compose with jit in both orders", () => {
+        const f = (t: Tensor): Tensor => mul(sin(t), exp(mul(t, C.reshape([12]).slice([0], [3]))));
+        const x = tensor([0.3, -0.4, 1.1]);
+        const v = tensor([1, 2, 3]);
+        expectClose(jacobian(jit(f))(x) as Tensor, jacobian(f)(x) as Tensor, 1e-12, 1e-14);
+        expectClose(jit(jacobian(f))(x) as Tensor, jacobian(f)(x) as Tensor, 1e-12, 1e-14);
+        const [, lin] = linearize(jit(f), x);
+        const [, reference] = linearize(f, x);
+        expectClose(lin(v) as Tensor, reference(v) as Tensor, 1e-12, 1e-14);
+        expectClose(linearTranspose(lin)(v)[0], linearTranspose(reference)(v)[0], 1e-12, 1e-14);
+        expectClose(jit((t: Tensor) => linearize(f, t)[1](v) as Tensor)(x), reference(v) as Tensor, 1e-12, 1e-14);
+        expectClose(vjp(jit(f), x)[1](v)[0], vjp(f, x)[1](v)[0], 1e-12, 1e-14);
+      });
+
       it("hessian(jit f) equals hessian(f)", () => {
         const f = (x: Tensor): Tensor => sum(mul(sin(x), exp(mul(x, 0.5))));
         const x = tensor([0.3, -1.2, 2]);
@@ -135,6 +150,13 @@ describe("program/jit: jitted against eager", () => {
         expectClose(grad(jit(f))(x), grad(f)(x), 1e-12);
         expectClose(jit(grad(f))(x), grad(f)(x), 1e-12);
         expect(jit(halfSin).lower(x).toString()).to.contain("host step");
+        // A customJvp rule (tripled tangent) is the one jvp and grad use through jit, in both orders.
+        const g = (t: Tensor): Tensor => tripleExp(t);
+        const v = tensor([1, -1, 0.5]);
+        const t = jvp(g, [x], [v])[1];
+        expectClose(jvp(jit(g), [x], [v])[1], t, 1e-12);
+        expectClose(jit((p: Tensor) => jvp(g, [p], [v])[1])(x), t, 1e-12);
+        expectClose(grad(jit((p: Tensor) => sum(g(p))))(x), grad((p: Tensor) => sum(g(p)))(x), 1e-12);
       });
     });
   }
@@ -189,6 +211,19 @@ describe("program/jit: implicit functions", () => {
     const g = grad(exact, { argnums: [0, 1] })(x, a) as Tensor[];
     const got = grad(l, { argnums: [0, 1] })(x, a) as Tensor[];
     for (let i = 0; i < 2; i++) expectClose(got[i], g[i], 1e-8, 1e-10);
+  });
+
+  it("projections that read values run as host steps under jit; Krylov solvers inside jit are an Error naming the way out", () => {
+    const v = tensor([0.3, -0.5, 1.2, 0.7]);
+    const f = (t: Tensor): Tensor => sum(mul(sin(t), projectSimplex(mul(t, 2))));
+    expectClose(jit((t: Tensor) => projectSimplex(t))(v), projectSimplex(v), 1e-14);
+    expectClose(jit(f)(v), f(v), 1e-14);
+    expectClose(jit(grad(f))(v), grad(f)(v), 1e-12);
+    expectClose(grad(jit(f))(v), grad(f)(v), 1e-12);
+    expectClose(jit((t: Tensor) => projectL2Ball(t, 0.5))(v), projectL2Ball(v, 0.5), 1e-14);
+    const A = tensor([[4, 1], [1, 3]]);
+    expectError(() => jit((b: Tensor) => cg(A, b).x)(tensor([1, 2])), "cg:", "jit", "ImplicitFunction");
+    expectError(() => jit((b: Tensor) => add(b, cg(A, tensor([1, 2])).x))(tensor([1, 2])), "cg:", "jit");
   });
 
   it("customRoot called directly under jit is an Error naming it and the way out", () => {
