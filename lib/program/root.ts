@@ -32,6 +32,7 @@ import { zerosLike } from "../primitives/util.js";
 import { jvp } from "../ad/forward.js";
 import { vjp } from "../ad/reverse.js";
 import { linearProgram, type LinearProgram } from "../ad/linearize.js";
+import { planLinear, type LinearPlan, type PlannedProduct } from "../ad/linear-plan.js";
 import { keepingResident } from "../tensor/wasm/dense.js";
 import { closureConvert, type ClosedProgram } from "./closure.js";
 import { evaluate } from "./evaluate.js";
@@ -317,77 +318,56 @@ function blameInputs(name: string, k: number, products: MaybeTensor[]): void {
 
 /**
  * The linear systems of one call, from one linearisation of F in (x, y) at the
- * plain point: input k of the program is y, output 0 is F.
+ * plain point (input k of the program is y, output 0 is F), planned once
+ * (lib/ad/linear-plan.ts) for every product a rule can need: A; Aᵀ unless
+ * symmetric; ∂F/∂x and (∂F/∂x)ᵀ for the followed inputs (the mode is the
+ * transformation's to choose, and either may meet the node). Only the fused
+ * executables and their folded coefficients stay alive through the solves, not
+ * every constant the linearisation recorded.
  */
 class RootSystem {
   private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
-  /** The transposed program, when Aᵀ (A not symmetric) or (∂F/∂x)ᵀ can be needed. */
-  private readonly transposed: LinearProgram | null;
-  /** The constant matrices the products multiply by, kept in the WebAssembly memory through each solve. */
-  private readonly constants: Tensor[];
+  private readonly plan: LinearPlan;
+  /** Indices of the products in the plan (−1: not planned). */
+  private readonly products: { A: number; AT: number; inputs: number; inputsT: number };
 
-  /**
-   * Builds now every product a rule can need (A; Aᵀ unless symmetric; ∂F/∂x and
-   * (∂F/∂x)ᵀ for the followed inputs: the mode is the transformation's to
-   * choose, and either may meet the node), then lets the recorded programs go:
-   * only the fused executables and their folded coefficients stay alive through
-   * the solves, not every constant the linearisation recorded.
-   */
-  constructor(private readonly program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean,
+  constructor(program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean,
     private readonly followed: boolean[]) {
     const onlyY = program.inputs.map((_, i) => i === k);
     const inputs = [...followed, false];
+    const planned: PlannedProduct[] = [{ transposed: false, active: onlyY, wanted: [true] }];
+    const add = (p: PlannedProduct): number => planned.push(p) - 1;
     const anyInput = followed.some(Boolean);
-    program.prepare({ active: onlyY, wanted: [true] });
-    if (anyInput) program.prepare({ active: inputs, wanted: [true] });
-    this.transposed = !symmetric || anyInput ? program.transpose() : null;
-    this.constants = [...program.productConstants(), ...(this.transposed?.productConstants() ?? [])];
-    if (this.transposed !== null) {
-      if (!symmetric) this.transposed.prepare({ active: [true], wanted: onlyY });
-      if (anyInput) this.transposed.prepare({ active: [true], wanted: inputs });
-      this.transposed.release();
-    }
-    program.release();
-  }
-
-  /** Runs the program on the given input tangents (null: zero), returning output `out` (null: zero) detached. */
-  private run(program: LinearProgram, tangents: MaybeTensor[], out: number): MaybeTensor {
-    try {
-      const r = program.apply(tangents, program.outputs.map((_, j) => j === out))[out];
-      return r === null ? null : program.detach(r);
-    } finally {
-      program.finish();
-    }
+    this.products = {
+      A: 0,
+      AT: symmetric ? -1 : add({ transposed: true, active: [true], wanted: onlyY }),
+      inputs: anyInput ? add({ transposed: false, active: inputs, wanted: [true] }) : -1,
+      inputsT: anyInput ? add({ transposed: true, active: [true], wanted: inputs }) : -1,
+    };
+    this.plan = planLinear(program, planned);
   }
 
   /** A v, v shaped like y; the result shaped like F. */
   applyA(v: Tensor): Tensor {
-    const tangents: MaybeTensor[] = this.program.inputs.map((_, i) => (i === this.k ? v : null));
-    return this.run(this.program, tangents, 0) ?? zerosLike(this.F);
+    return this.plan.apply(this.products.A, [...this.followed.map((): MaybeTensor => null), v])[0] ?? zerosLike(this.F);
   }
 
   /** Aᵀ u, u shaped like F; the result shaped like y. */
   applyAT(u: Tensor): Tensor {
     if (this.symmetric) return reshape(this.applyA(reshape(u, this.y.shape)), this.y.shape);
-    return this.run(this.transposed!, [u], this.k) ?? zerosLike(this.y);
+    return this.plan.apply(this.products.AT, [u])[this.k] ?? zerosLike(this.y);
   }
 
   /** Σᵢ ∂F/∂xᵢ ẋᵢ over the followed inputs (null: zero), one tangent per input. */
   applyInputs(tangents: MaybeTensor[]): MaybeTensor {
-    if (tangents.every((t, i) => t === null || !this.followed[i])) return null;
-    return this.run(this.program, [...tangents.map((t, i) => (this.followed[i] ? t : null)), null], 0);
+    if (this.products.inputs < 0 || tangents.every((t, i) => t === null || !this.followed[i])) return null;
+    return this.plan.apply(this.products.inputs, [...tangents, null])[0];
   }
 
   /** −(∂F/∂xᵢ)ᵀ u for each followed input (null elsewhere). */
   applyInputsT(u: Tensor): MaybeTensor[] {
-    if (!this.followed.some(Boolean)) return this.followed.map(() => null);
-    const t = this.transposed!;
-    try {
-      const r = t.apply([u], [...this.followed, false]);
-      return r.slice(0, this.k).map((x) => (x === null ? null : mul(x, -1)));
-    } finally {
-      t.finish();
-    }
+    if (this.products.inputsT < 0) return this.followed.map(() => null);
+    return this.plan.apply(this.products.inputsT, [u]).slice(0, this.k).map((x) => (x === null ? null : mul(x, -1)));
   }
 
   /** The systems as flat operators with in-place products. */
@@ -396,8 +376,8 @@ class RootSystem {
     const n = this.y.size;
     const flatProduct = (apply: (v: Tensor) => Tensor, inShape: number[], into: (x: Float64Array, out: Float64Array) => void): InPlaceProduct =>
       Object.assign((v: Tensor) => reshape(apply(reshape(v, inShape)), [n]), { into });
-    const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.program.applyFlat(this.k, x, 0, out));
-    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.transposed!.applyFlat(0, x, this.k, out));
+    const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.plan.into(this.products.A, this.k, x, 0, out));
+    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.plan.into(this.products.AT, 0, x, this.k, out));
     this.operators = {
       tangent: { shape: [n, n], matvec: A, rmatvec: AT, symmetric: this.symmetric },
       adjoint: { shape: [n, n], matvec: AT, rmatvec: A, symmetric: this.symmetric },
@@ -409,7 +389,7 @@ class RootSystem {
   solve(name: string, solver: RootSolver, b: Tensor, transpose: boolean): Tensor {
     const systems = this.systems();
     const flat = reshape(concrete(b), [sizeOf(b.shape)]);
-    const constants = this.constants;
+    const constants = [...this.plan.constants];
     // Through one solve the products' constant matrices stay in the WebAssembly
     // memory (the solver sees only the operators, not the arrays they capture),
     // and not after it returns: a user may write into an array a tensor wraps
