@@ -51,9 +51,10 @@ export interface Primitive<P = void> {
    */
   readonly saves?: readonly (number | "out")[];
   /**
-   * Op knowledge for program passes (lib/program), read there and nowhere else:
-   * an elementwise op's scalar form, a movement op's index map, a reduction's kind,
-   * a dense product. Absent: the op runs as its own step, through `impl`.
+   * Op knowledge, so that no pass compares op names: an elementwise op's scalar
+   * form, a movement op's index map, a reduction's kind, a dense product. Program
+   * passes (lib/program) fuse from it; absent, the op runs as its own step through
+   * `impl`. The reverse sweep and linear programs find dense products by `dense`.
    */
   readonly elementwise?: Elementwise;
   /** A movement op as an index map from output to input positions, or null when it is not one per axis (a general reshape). */
@@ -118,7 +119,7 @@ export interface CustomRule {
   signature?: { shape: readonly number[]; dtype: DType };
 }
 
-/** A transformation in progress. Implementations: lib/ad/forward.ts, lib/ad/reverse.ts. */
+/** A transformation in progress. Implementations: lib/ad/forward.ts, lib/ad/reverse.ts, lib/ad/linearize.ts, lib/program/trace.ts (jit). */
 export abstract class Trace implements TraceTag {
   /** False once the transformation has finished, for good (see `visible`). */
   active = true;

@@ -14,7 +14,7 @@ import {
   jacobian, linearize, linearTranspose, projectSimplex, projectL2Ball, cg,
 } from "../../lib/index.js";
 import { setJitBackend } from "../../lib/program/jit.js";
-import { expectClose, expectError, tensorOf } from "../helpers.js";
+import { expectClose, expectError, layoutArb, tensorOf, withLayout } from "../helpers.js";
 import { runs } from "../ad/fixtures.js";
 import { halfSin, programOf, stepsArb, tripleExp, type ProgramOp } from "../ad/subjects.js";
 
@@ -74,6 +74,16 @@ describe("program/jit: jitted against eager", () => {
           expectClose(jf(x), f(x), 1e-12, 1e-14, "third call");
           expectClose(second, f(y), 1e-12, 1e-14, "second result after a third call");
         }), runs(40));
+      });
+
+      it("property: inputs in any layout (padded, transposed, reversed views) give the eager result; a new layout reuses the program", () => {
+        fc.assert(fc.property(stepsArb(OPS, 8), tensorOf([3, 4]), layoutArb, layoutArb, (steps, x, first, second) => {
+          const f = programOf(OPS, steps);
+          const jf = jit(f);
+          expectClose(jf(withLayout(x, first)), f(x), 1e-12, 1e-14, first);
+          expectClose(jf(withLayout(x, second)), f(x), 1e-12, 1e-14, second);
+          expectClose(jit(grad(scalarOf(f)))(withLayout(x, second)), grad(scalarOf(f))(x), 1e-12, 1e-14, `grad, ${second}`);
+        }), runs(30));
       });
 
       it("property: jit(grad f), grad(jit f), jvp(jit f), jit of a jvp, hvp inside jit, nested jit agree with eager", () => {
