@@ -175,13 +175,11 @@ export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: T
   // p = (inputs, captured): what y depends on; y is the program's input k.
   const params = [...inputs, ...captured];
   const followed = params.map((p) => dropDead(p)._trace !== null);
-  // The program is kept only where a rule will evaluate it: a point traced by two levels
-  // (the rules then run on traced values) or a captured value to differentiate.
-  const nested = params.some((p) => {
-    const v = dropDead(p);
-    return v._trace !== null && dropDead((v as Tracer).primal)._trace !== null;
-  });
-  const kept = nested || followed.slice(k).some(Boolean) ? program : null;
+  // The program is kept only where a rule will evaluate it: a point two transformations
+  // follow (a rule of one then runs on the other's values) or a captured value to differentiate.
+  const following = new Set<unknown>();
+  for (const p of params) for (let v = dropDead(p); v._trace !== null; v = dropDead((v as Tracer).primal)) following.add(v._trace);
+  const kept = following.size > 1 || followed.slice(k).some(Boolean) ? program : null;
   // The system needs F's shape and dtype only: its values are not kept alive through the solves.
   const system = new RootSystem(linear, k, yStar, shapeOnly(F.shape, F.dtype), opts.symmetric === true, followed.slice(0, k));
   return {

@@ -87,6 +87,15 @@ describe("customRoot", () => {
     expectClose(counted(() => grad((t: Tensor) => grad((a: Tensor) => root(a, t))(tensor(a0)) as Tensor)(tensor(th))) as Tensor, -1 / th ** 2, 1e-12);
   });
 
+  it("mixed partials: each input followed by a different transformation (closed form)", () => {
+    // y = x·θ/2, the root of 2y − xθ: ∂²y/∂x∂θ = 1/2 and ∂²y/∂θ² = 0, x outer and θ inner.
+    const root = (x: Tensor, t: Tensor): Tensor => customRoot((a: Tensor, b: Tensor, y: Tensor) => sub(mul(y, 2), mul(a, b)), [x, t], tensor(stopGradient(x).item() * stopGradient(t).item() / 2), denseSolver);
+    const inner = (x: Tensor): Tensor => grad((t: Tensor) => root(x, t))(tensor(3)) as Tensor;
+    expectClose(jvp(inner, [tensor(2)], [tensor(1)])[1] as Tensor, 0.5, 1e-14);
+    expectClose(grad(inner)(tensor(2)) as Tensor, 0.5, 1e-14);
+    expectClose(grad((t: Tensor) => grad((u: Tensor) => root(tensor(2), u))(t) as Tensor)(tensor(3)) as Tensor, 0, 1e-14);
+  });
+
   it("hands the solver the tangent system (A) and the adjoint one (Aᵀ) for a nonsymmetric A", () => {
     const A = [[3, 1], [0.5, 2]];
     const seen: string[] = [];
