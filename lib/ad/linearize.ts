@@ -507,12 +507,13 @@ export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[
 
 /**
  * @internal f's value at `primals` and its linear program (the engine of
- * `linearize`, also used by `customRoot`).
+ * `linearize`, also used by `customRoot`, whose `recorder` records f's own ops
+ * in the same pass: lib/program/closure.ts).
  */
-export function linearProgram(op: string, f: (...args: never[]) => unknown, primals: Tensor[]): [Tensor | Tensor[], LinearProgram] {
+export function linearProgram(op: string, f: (...args: never[]) => unknown, primals: Tensor[], recorder: Parameters<typeof jvpWithName>[5] = null): [Tensor | Tensor[], LinearProgram] {
   let out: Tensor | Tensor[] = [];
   const program = shareResults(() => recordProgram(op, primals.map((p) => ({ shape: p.shape.slice(), dtype: p.dtype })), (symbols) => {
-    const [o, t] = jvpWithName(op, f, primals, symbols);
+    const [o, t] = jvpWithName(op, f, primals, symbols, false, recorder);
     out = o;
     return Array.isArray(t) ? t : [t];
   }));

@@ -34,7 +34,7 @@ import { vjp } from "../ad/reverse.js";
 import { linearProgram, type LinearProgram } from "../ad/linearize.js";
 import { planLinear, type LinearPlan, type PlannedProduct } from "../ad/linear-plan.js";
 import { keepingResident } from "../tensor/wasm/dense.js";
-import { closureConvert, type ClosedProgram } from "./closure.js";
+import { ClosureRecorder, type ClosedProgram } from "./closure.js";
 import { evaluate } from "./evaluate.js";
 import type { Program } from "./program.js";
 
@@ -167,8 +167,13 @@ export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: T
   const k = inputs.length;
   // One pass of F: recorded as a program (captured values becoming inputs) and,
   // beneath the recording, linearised in (inputs, y) at the plain point.
+  const recorder = new ClosureRecorder(name);
   let closed: ClosedProgram | null = null;
-  const [F, linear] = linearProgram(name, (...xs: Tensor[]) => (closed = closureConvert(name, residual, xs)).value, [...inputs.map(concrete), yStar]);
+  const [F, linear] = linearProgram(name, (...xs: Tensor[]) => {
+    const result: unknown = residual(...xs);
+    closed = recorder.finish(result);
+    return result;
+  }, [...inputs.map(concrete), yStar], recorder);
   const { program, captured } = closed!;
   if (Array.isArray(F)) throw new Error(`${name}: F must return a single Tensor`);
   if (F.size !== yStar.size) throw new Error(`${name}: F returns ${F.size} value(s) (shape ${shapeToString(F.shape)}) but y has ${yStar.size} (shape ${shapeToString(yStar.shape)}); the system must be square`);

@@ -24,7 +24,7 @@ export class ProgramTracer extends Tracer {
 let nextId = 0;
 
 export class ProgramTrace extends Trace {
-  override readonly staged: boolean = true;
+  override readonly staged = true;
   readonly equations: Equation[] = [];
 
   newVar(shape: readonly number[], dtype: DType): Var {
@@ -37,7 +37,7 @@ export class ProgramTrace extends Trace {
   }
 
   /** The program's view of an operand: its variable, or a constant (a plain value, or one an outer transformation traces). */
-  protected atoms(inputs: Tensor[]): [Atom[], Tensor[]] {
+  private atoms(inputs: Tensor[]): [Atom[], Tensor[]] {
     const atoms = new Array<Atom>(inputs.length);
     const primals = new Array<Tensor>(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
