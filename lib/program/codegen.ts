@@ -104,9 +104,7 @@ function kernelLines(kernel: Kernel, leaves: readonly Pick<Tensor, "strides" | "
   else lines.push("  let o = 0;");
   let outIndex = "0";
   let indent = "  ";
-  for (let d = 0; d < rank; d++) {
-    lines.push(`${indent}for (let i${d} = 0; i${d} < ${kernel.shape[d]}; i${d}++) {`);
-    indent += "  ";
+  const headers = (d: number): void => {
     distinct.forEach((_, r) => {
       const c = coefs[r][d];
       if (c === 0 || hoisted[r]) return;
@@ -117,47 +115,84 @@ function kernelLines(kernel: Kernel, leaves: readonly Pick<Tensor, "strides" | "
       lines.push(`${indent}const p${d} = ${outIndex} + ${outCoef[d]} * i${d};`);
       outIndex = `p${d}`;
     }
+  };
+  for (let d = 0; d < rank - 1; d++) {
+    lines.push(`${indent}for (let i${d} = 0; i${d} < ${kernel.shape[d]}; i${d}++) {`);
+    indent += "  ";
+    headers(d);
   }
-  // The expression, built after the loop headers (each read's index has its final name).
-  const temps = new Map<string, string>();
-  const emit = (n: Node): string => {
-    if (n.kind === "zero") return "0";
-    if (n.kind === "read") {
-      const r = readOf.get(n)!;
-      return hoisted[r] ? `h${r}` : `${naming.data(distinct[r].slot)}[${indexName[r]}]`;
-    }
+  // The innermost loop is split where a guard's box begins or ends on its axis (loop peeling):
+  // inside each piece every such guard is known to hold or not, so the hot loop has no branch for it.
+  const last = rank - 1;
+  const cuts = new Set<number>([0, rank === 0 ? 1 : kernel.shape[last]]);
+  const visit = (n: Node): void => {
     if (n.kind === "guard") {
-      const conds = n.bounds.flatMap((b) => {
-        const c: string[] = [];
-        if (b.lo > 0) c.push(`i${b.axis} >= ${b.lo}`);
-        if (b.hi < kernel.shape[b.axis]) c.push(`i${b.axis} < ${b.hi}`);
-        return c;
-      });
-      return conds.length === 0 ? emit(n.inner) : `((${conds.join(" && ")}) ? ${emit(n.inner)} : 0)`;
+      for (const b of n.bounds) if (b.axis === last) for (const c of [b.lo, b.hi]) if (c > 0 && c < kernel.shape[last]) cuts.add(c);
+      visit(n.inner);
+    } else if (n.kind === "op") n.args.forEach(visit);
+  };
+  if (rank > 0) visit(kernel.root);
+  const pieces = [...cuts].sort((a, b) => a - b);
+  const outerIndexNames = indexName.slice();
+  const outerOutIndex = outIndex;
+  for (let piece = 0; piece + 1 < pieces.length; piece++) {
+    const [from, to] = [pieces[piece], pieces[piece + 1]];
+    indexName.splice(0, indexName.length, ...outerIndexNames);
+    outIndex = outerOutIndex;
+    const pieceIndent = indent;
+    if (rank > 0) {
+      lines.push(`${indent}for (let i${last} = ${from}; i${last} < ${to}; i${last}++) {`);
+      indent += "  ";
+      headers(last);
     }
-    const key = canon.get(n)!;
-    const known = temps.get(key);
-    if (known !== undefined) return known;
-    const args = n.args.map(emit);
-    const e = n.prim.elementwise!;
-    const exact = e.expr !== undefined ? e.expr(...args) : `${naming.scalar(e.scalar)}(${args.join(", ")})`;
-    // float32: each op's result rounded, as the eager kernel stores it in a Float32Array.
-    const text = kernel.out.dtype === "float32" ? `Math.fround(${exact})` : exact;
-    if ((count.get(key) ?? 0) < 2) return text;
-    const name = `e${temps.size}`;
-    lines.push(`${indent}const ${name} = ${text};`);
-    temps.set(key, name);
-    return name;
-  };
-  const value = emit(kernel.root);
-  const accumulate = (target: string): string => {
-    if (kernel.reduction === "sum") return `${target} += ${value};`;
-    const cmp = kernel.reduction === "max" ? ">" : "<";
-    return `{ const v = ${value}; if (v !== v) ${target} = NaN; else if (v ${cmp} ${target}) ${target} = v; }`;
-  };
-  if (kernel.kind === "map") lines.push(`${indent}${naming.out}[o++] = ${value};`);
-  else lines.push(`${indent}${accumulate(fullReduce ? "acc" : `${naming.out}[${outIndex}]`)}`);
-  for (let d = rank - 1; d >= 0; d--) {
+    // The expression, built after the loop headers (each read's index has its final name).
+    const temps = new Map<string, string>();
+    const emit = (n: Node): string => {
+      if (n.kind === "zero") return "0";
+      if (n.kind === "read") {
+        const r = readOf.get(n)!;
+        return hoisted[r] ? `h${r}` : `${naming.data(distinct[r].slot)}[${indexName[r]}]`;
+      }
+      if (n.kind === "guard") {
+        const conds: string[] = [];
+        for (const b of n.bounds) {
+          if (b.axis === last && rank > 0) {
+            if (to <= b.lo || from >= b.hi) return "0";
+            continue; // holds on the whole piece
+          }
+          if (b.lo > 0) conds.push(`i${b.axis} >= ${b.lo}`);
+          if (b.hi < kernel.shape[b.axis]) conds.push(`i${b.axis} < ${b.hi}`);
+        }
+        return conds.length === 0 ? emit(n.inner) : `((${conds.join(" && ")}) ? ${emit(n.inner)} : 0)`;
+      }
+      const key = canon.get(n)!;
+      const known = temps.get(key);
+      if (known !== undefined) return known;
+      const args = n.args.map(emit);
+      const e = n.prim.elementwise!;
+      const exact = e.expr !== undefined ? e.expr(...args) : `${naming.scalar(e.scalar)}(${args.join(", ")})`;
+      // float32: each op's result rounded, as the eager kernel stores it in a Float32Array.
+      const text = kernel.out.dtype === "float32" ? `Math.fround(${exact})` : exact;
+      if ((count.get(key) ?? 0) < 2) return text;
+      const name = `e${temps.size}`;
+      lines.push(`${indent}const ${name} = ${text};`);
+      temps.set(key, name);
+      return name;
+    };
+    const value = emit(kernel.root);
+    const accumulate = (target: string): string => {
+      if (kernel.reduction === "sum") return `${target} += ${value};`;
+      const cmp = kernel.reduction === "max" ? ">" : "<";
+      return `{ const v = ${value}; if (v !== v) ${target} = NaN; else if (v ${cmp} ${target}) ${target} = v; }`;
+    };
+    if (kernel.kind === "map") lines.push(`${indent}${naming.out}[o++] = ${value};`);
+    else lines.push(`${indent}${accumulate(fullReduce ? "acc" : `${naming.out}[${outIndex}]`)}`);
+    if (rank > 0) {
+      indent = pieceIndent;
+      lines.push(`${indent}}`);
+    }
+  }
+  for (let d = rank - 2; d >= 0; d--) {
     indent = indent.slice(2);
     lines.push(`${indent}}`);
   }
