@@ -20,9 +20,11 @@ export class JVPTracer extends Tracer {
 
 /**
  * Watches the ops a forward-mode trace processes (closure conversion,
- * lib/program/closure.ts): each with its operands as given and its result.
+ * lib/program/closure.ts): the arguments the trace made, then each op with its
+ * operands as given and its result.
  */
 export interface OpRecorder {
+  inputs(args: readonly Tensor[]): void;
   op(prim: Primitive<unknown> | null, rule: CustomRule | null, params: unknown, inputs: readonly Tensor[], out: Tensor): void;
 }
 
@@ -104,7 +106,7 @@ export function jvp(f: (...args: never[]) => unknown, primals: unknown[], tangen
  * `checkCount`: f is the user's, so the number of primals is checked against
  * the parameters it declares (lib/ad/arity.ts).
  */
-export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[], checkCount = false, recorder: (OpRecorder & { inputs(args: readonly Tensor[]): void }) | null = null): [JvpOutput, JvpOutput] {
+export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[], checkCount = false, recorder: OpRecorder | null = null): [JvpOutput, JvpOutput] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error(`${op}: primals and tangents must be arrays, got ${describe(primals)} and ${describe(tangents)}`);
   if (primals.length !== tangents.length) throw new Error(`${op}: ${primals.length} primals but ${tangents.length} tangents`);

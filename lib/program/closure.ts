@@ -39,7 +39,8 @@ let nextId = 0;
  * constant a live transformation traces becomes an input (once per value).
  */
 export class ClosureRecorder implements OpRecorder {
-  private readonly vars = new Map<Tensor, Var>();
+  /** The variable of each value the trace follows (weakly: a value no later op reads is freed as the pass goes on). */
+  private readonly vars = new WeakMap<Tensor, Var>();
   private readonly args: Var[] = [];
   private readonly equations: Equation[] = [];
 
