@@ -37,15 +37,20 @@ export interface LinearPlan {
  * Plans `products` of `program`: builds every executable now and lets the
  * recorded programs go, so that only the executables and their folded
  * coefficients stay alive (the program can no longer be transposed, printed or
- * applied in another pattern: the plan is what remains of it).
+ * applied in another pattern: the plan is what remains of it). With
+ * `release: false` the programs stay, for a later plan of more products; a
+ * plan's products keep working after a later plan released the programs.
  */
-export function planLinear(program: LinearProgram, products: readonly PlannedProduct[]): LinearPlan {
+export function planLinear(program: LinearProgram, products: readonly PlannedProduct[], opts: { release?: boolean } = {}): LinearPlan {
   const transposed = products.some((p) => p.transposed) ? program.transpose() : null;
   const of = (p: PlannedProduct): LinearProgram => (p.transposed ? transposed! : program);
   for (const p of products) of(p).prepare({ active: [...p.active], wanted: [...p.wanted] });
   const constants = [...program.productConstants(), ...(transposed?.productConstants() ?? [])];
-  transposed?.release();
-  program.release();
+  // `release: false` keeps the recorded programs for a later, larger plan (whose products include these).
+  if (opts.release !== false) {
+    transposed?.release();
+    program.release();
+  }
   return {
     products,
     constants,

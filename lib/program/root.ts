@@ -257,6 +257,12 @@ function rootNode(def: RootNodeDef): CustomRule {
       return jvp((xi: Tensor) => def.residual(...x.slice(0, i), xi, ...x.slice(i + 1), def.yStar), [x[i]], [t])[1] as Tensor;
     }));
   };
+  // ∂F/∂x in the direction the plan lacks (a rule met in both modes at a plain point, as under
+  // linearize then linearTranspose): the user's F again, differentiated by the engine.
+  const Fx = (...x: Tensor[]): Tensor => def.residual(...x, def.yStar);
+  const inputsByF = (tangents: MaybeTensor[]): MaybeTensor =>
+    jvp(Fx, def.inputs, def.inputs.map((x, i) => (followed[i] ? tangents[i] ?? zerosLike(x) : zerosLike(x))))[1] as Tensor;
+  const inputsTByF = (u: Tensor): MaybeTensor[] => vjp(Fx, ...def.inputs)[1](neg(u)).map((c, i) => (followed[i] ? c : null));
   const rule: CustomRule = {
     name,
     closures: true,
@@ -265,7 +271,8 @@ function rootNode(def: RootNodeDef): CustomRule {
       const y = bindCustom(rule, p);
       const live = tangents.map((t, i) => (followed[i] ? t : null));
       if (isPlainPoint(p)) {
-        const fromInputs = system.applyInputs(live.slice(0, k));
+        const planned = system.applyInputs(live.slice(0, k));
+        const fromInputs = planned === undefined ? inputsByF(live) : planned;
         const fromCaptured = capturedProduct(p, live);
         const Fdot = fromInputs === null ? fromCaptured : fromCaptured === null ? fromInputs : add(fromInputs, fromCaptured);
         if (Fdot === null) return [y, zerosLike(y)];
@@ -281,7 +288,7 @@ function rootNode(def: RootNodeDef): CustomRule {
       return [y, (ct) => {
         if (isPlainPoint(p)) {
           const u = solveWith((w) => system.applyAT(w), ct, true);
-          const ofInputs = system.applyInputsT(u);
+          const ofInputs = system.applyInputsT(u) ?? inputsTByF(u); // undefined: the other direction was planned
           let ofCaptured: MaybeTensor[] = followed.slice(k).map(() => null);
           if (capturedFollowed) {
             const F = atPoint(p, def.yStar);
@@ -330,47 +337,64 @@ function blameInputs(name: string, k: number, products: MaybeTensor[]): void {
  */
 class RootSystem {
   private operators: { tangent: LinearSystem; adjoint: LinearSystem } | null = null;
-  private readonly plan: LinearPlan;
-  /** Indices of the products in the plan (−1: not planned). */
-  private readonly products: { A: number; AT: number; inputs: number; inputsT: number };
+  private plan: LinearPlan;
+  /** The recorded program, until the products of ∂F/∂x are planned. */
+  private program: LinearProgram | null;
+  /** The products of A (index 0) and Aᵀ (1, unless symmetric): what the solves need. */
+  private readonly systemProducts: PlannedProduct[];
+  /** The direction of ∂F/∂x planned (the first a rule asked for), and its index in the plan. */
+  private inputs: { direction: "tangent" | "adjoint"; index: number } | null = null;
 
   constructor(program: LinearProgram, private readonly k: number, private readonly y: Tensor, private readonly F: Tensor, private readonly symmetric: boolean,
     private readonly followed: boolean[]) {
     const onlyY = program.inputs.map((_, i) => i === k);
-    const inputs = [...followed, false];
-    const planned: PlannedProduct[] = [{ transposed: false, active: onlyY, wanted: [true] }];
-    const add = (p: PlannedProduct): number => planned.push(p) - 1;
-    const anyInput = followed.some(Boolean);
-    this.products = {
-      A: 0,
-      AT: symmetric ? -1 : add({ transposed: true, active: [true], wanted: onlyY }),
-      inputs: anyInput ? add({ transposed: false, active: inputs, wanted: [true] }) : -1,
-      inputsT: anyInput ? add({ transposed: true, active: [true], wanted: inputs }) : -1,
-    };
-    this.plan = planLinear(program, planned);
+    this.systemProducts = [{ transposed: false, active: onlyY, wanted: [true] }];
+    if (!symmetric) this.systemProducts.push({ transposed: true, active: [true], wanted: onlyY });
+    this.plan = planLinear(program, this.systemProducts, { release: false });
+    this.program = program;
+  }
+
+  /**
+   * The plan index of ∂F/∂x (`tangent`) or (∂F/∂x)ᵀ (`adjoint`) for the followed
+   * inputs, or null when the rules asked first for the other direction. The
+   * first direction asked for is planned with A's products, and the recorded
+   * programs let go, at the moment a transformation applies the rule (at the
+   * call for grad and jvp): the mode is the transformation's own choice.
+   */
+  private inputProduct(direction: "tangent" | "adjoint"): number | null {
+    if (this.inputs === null) {
+      const pattern = [...this.followed, false];
+      const product: PlannedProduct = direction === "tangent" ? { transposed: false, active: pattern, wanted: [true] } : { transposed: true, active: [true], wanted: pattern };
+      this.plan = planLinear(this.program!, [...this.systemProducts, product]);
+      this.program = null;
+      this.inputs = { direction, index: this.systemProducts.length };
+    }
+    return this.inputs.direction === direction ? this.inputs.index : null;
   }
 
   /** A v, v shaped like y; the result shaped like F. */
   applyA(v: Tensor): Tensor {
-    return this.plan.apply(this.products.A, [...this.followed.map((): MaybeTensor => null), v])[0] ?? zerosLike(this.F);
+    return this.plan.apply(0, [...this.followed.map((): MaybeTensor => null), v])[0] ?? zerosLike(this.F);
   }
 
   /** Aᵀ u, u shaped like F; the result shaped like y. */
   applyAT(u: Tensor): Tensor {
     if (this.symmetric) return reshape(this.applyA(reshape(u, this.y.shape)), this.y.shape);
-    return this.plan.apply(this.products.AT, [u])[this.k] ?? zerosLike(this.y);
+    return this.plan.apply(1, [u])[this.k] ?? zerosLike(this.y);
   }
 
-  /** Σᵢ ∂F/∂xᵢ ẋᵢ over the followed inputs (null: zero), one tangent per input. */
-  applyInputs(tangents: MaybeTensor[]): MaybeTensor {
-    if (this.products.inputs < 0 || tangents.every((t, i) => t === null || !this.followed[i])) return null;
-    return this.plan.apply(this.products.inputs, [...tangents, null])[0];
+  /** Σᵢ ∂F/∂xᵢ ẋᵢ over the followed inputs (null: zero), one tangent per input; undefined when only the other direction is planned. */
+  applyInputs(tangents: MaybeTensor[]): MaybeTensor | undefined {
+    if (!this.followed.some(Boolean) || tangents.every((t, i) => t === null || !this.followed[i])) return null;
+    const index = this.inputProduct("tangent");
+    return index === null ? undefined : this.plan.apply(index, [...tangents, null])[0];
   }
 
-  /** −(∂F/∂xᵢ)ᵀ u for each followed input (null elsewhere). */
-  applyInputsT(u: Tensor): MaybeTensor[] {
-    if (this.products.inputsT < 0) return this.followed.map(() => null);
-    return this.plan.apply(this.products.inputsT, [u]).slice(0, this.k).map((x) => (x === null ? null : mul(x, -1)));
+  /** −(∂F/∂xᵢ)ᵀ u for each followed input (null elsewhere); undefined when only the other direction is planned. */
+  applyInputsT(u: Tensor): MaybeTensor[] | undefined {
+    if (!this.followed.some(Boolean)) return this.followed.map(() => null);
+    const index = this.inputProduct("adjoint");
+    return index === null ? undefined : this.plan.apply(index, [u]).slice(0, this.k).map((x) => (x === null ? null : mul(x, -1)));
   }
 
   /** The systems as flat operators with in-place products. */
@@ -379,8 +403,8 @@ class RootSystem {
     const n = this.y.size;
     const flatProduct = (apply: (v: Tensor) => Tensor, inShape: number[], into: (x: Float64Array, out: Float64Array) => void): InPlaceProduct =>
       Object.assign((v: Tensor) => reshape(apply(reshape(v, inShape)), [n]), { into });
-    const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.plan.into(this.products.A, this.k, x, 0, out));
-    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.plan.into(this.products.AT, 0, x, this.k, out));
+    const A = flatProduct((v) => this.applyA(v), this.y.shape, (x, out) => this.plan.into(0, this.k, x, 0, out));
+    const AT = this.symmetric ? A : flatProduct((u) => this.applyAT(u), this.F.shape, (x, out) => this.plan.into(1, 0, x, this.k, out));
     this.operators = {
       tangent: { shape: [n, n], matvec: A, rmatvec: AT, symmetric: this.symmetric },
       adjoint: { shape: [n, n], matvec: AT, rmatvec: A, symmetric: this.symmetric },

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import {
-  Tensor, add, customLinearSolve, customRoot, grad, hessian, jvp, matmul, mul, solve, stopGradient, sub, sum, tensor, vjp,
+  Tensor, add, customLinearSolve, customRoot, grad, hessian, jvp, linearize, linearTranspose, matmul, mul, solve, stopGradient, sub, sum, tensor, vjp,
   type LinearSystem, type RootSolver,
 } from "../../lib/index.js";
 import { expectClose, expectError, fdGrad } from "../helpers.js";
@@ -94,6 +94,19 @@ describe("customRoot", () => {
     expectClose(jvp(inner, [tensor(2)], [tensor(1)])[1] as Tensor, 0.5, 1e-14);
     expectClose(grad(inner)(tensor(2)) as Tensor, 0.5, 1e-14);
     expectClose(grad((t: Tensor) => grad((u: Tensor) => root(tensor(2), u))(t) as Tensor)(tensor(3)) as Tensor, 0, 1e-14);
+  });
+
+  it("one node met in both modes at a plain point (linearize, then linearTranspose): both directions of ∂F/∂x (closed form)", () => {
+    // y = M⁻¹ (x ⊙ c) for a nonsymmetric M: ∂y/∂x = M⁻¹ diag(c), its transpose diag(c) M⁻ᵀ.
+    const M = [[3, 1], [0.5, 2]];
+    const c = tensor([2, -1]);
+    const root = (x: Tensor): Tensor => customRoot((xx: Tensor, y: Tensor) => sub(matmul(tensor(M), y), mul(xx, c)), [x], solve(tensor(M), mul(stopGradient(x), c)), denseSolver);
+    const [, lin] = linearize(root, tensor([1, 1]));
+    const v = tensor([0.5, -2]);
+    expectClose(lin(v) as Tensor, solve(tensor(M), mul(v, c)), 1e-14);
+    const u = tensor([1, 3]);
+    const Mt = tensor([[M[0][0], M[1][0]], [M[0][1], M[1][1]]]);
+    expectClose((linearTranspose(lin)(u) as Tensor[])[0], mul(solve(Mt, u), c), 1e-14);
   });
 
   it("hands the solver the tangent system (A) and the adjoint one (Aᵀ) for a nonsymmetric A", () => {
