@@ -9,11 +9,14 @@
  *
  * One construction serves every order and both modes (after JAX's custom_root):
  *
- *  1. F is closure-converted once (lib/program/closure.ts): recorded as a
- *     program of (x, y, c), where c are the traced values F captured, so that
- *     p = (x, c) are all explicit inputs.
- *  2. The program is linearised once at the plain point (RootSystem): the
- *     solver's systems A and Aᵀ, and the products with ∂F/∂p.
+ *  1. F runs once per call, at the plain point (x, y*), in one forward-mode
+ *     pass that both linearises it in (x, y) (lib/ad/linearize.ts) and records
+ *     it as a program of (x, y, c), c being the traced values F captured
+ *     (closure conversion, lib/program/closure.ts): p = (x, c) are all explicit
+ *     inputs.
+ *  2. The linearisation is planned (RootSystem, lib/ad/linear-plan.ts): the
+ *     solver's systems A and Aᵀ at once, ∂F/∂x in the direction the first rule
+ *     application asks for; products with ∂F/∂c come from the program.
  *  3. y is one custom node on p whose rules are the formulas above: the
  *     pushforward solves A ẏ = −Ḟ, the pullback Aᵀ u = ȳ (the transposed
  *     linear solve), each solve itself a `customLinearSolve`, so that the
@@ -156,8 +159,8 @@ export interface RootLinearization {
 }
 
 /**
- * Steps 1 and 2 of the construction (see the top of this file): F
- * closure-converted and linearised at the plain point (inputs, y*). Errors name
+ * Steps 1 and 2 of the construction (see the top of this file): F recorded
+ * and linearised at the plain point (inputs, y*) in one pass. Errors name
  * `opts.name` (default "customRoot").
  */
 export function linearizeRoot(residual: (...args: Tensor[]) => Tensor, inputs: Tensor[], solution: Tensor, opts: Omit<CustomRootOptions, "onResidual"> = {}): RootLinearization {
