@@ -17,7 +17,7 @@
  *   elementwise  y + y³/3 − x (A diagonal: each product O(n)): gmres.
  * Right-hand sides: "grad" (one adjoint solve, a scalar loss) and "jacobian"
  * (rev mode: n adjoint solves in one call, which "direct" serves from one LU).
- * The "auto" line is the default rule (lib/implicit/linear-solve.ts
+ * The "auto" line is the default rule (lib/implicit/auto-policy.ts
  * autoSolverFor), with autoOverBest = its time over the better of the two.
  *
  * Each timing is the median of interleaved repeats (the machine is shared).

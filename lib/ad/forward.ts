@@ -5,7 +5,7 @@
  */
 import { Tensor } from "../tensor/tensor.js";
 import { describe, sameShape, shapeToString } from "../tensor/shape.js";
-import { bind, bindCustom, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
+import { bind, bindCustom, concrete, dropDead, runRule, nextLevel, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { isOperand, operand } from "../primitives/operands.js";
 import { checkOutput, zerosLike } from "../primitives/util.js";
 import { DtypeMismatchError } from "../errors.js";
@@ -18,7 +18,24 @@ export class JVPTracer extends Tracer {
   }
 }
 
+/**
+ * Watches the ops a forward-mode trace processes (closure conversion,
+ * lib/program/closure.ts): the arguments the trace made, then each op with its
+ * operands as given and its result.
+ */
+export interface OpRecorder {
+  inputs(args: readonly Tensor[]): void;
+  op(prim: Primitive<unknown> | null, rule: CustomRule | null, params: unknown, inputs: readonly Tensor[], out: Tensor): void;
+}
+
 export class JVPTrace extends Trace {
+  /**
+   * Set while closure conversion records this trace's ops: an operand the trace
+   * does not follow is then read as its plain value (a captured traced value is
+   * an input of the recorded program, not of this op).
+   */
+  recorder: OpRecorder | null = null;
+
   /** Splits a value into (primal, tangent) as this trace sees it; tangent null = zero. */
   split(x: Tensor): [Tensor, MaybeTensor] {
     const v = dropDead(x);
@@ -33,17 +50,24 @@ export class JVPTrace extends Trace {
     const primals = new Array<Tensor>(inputs.length);
     const tangents = new Array<MaybeTensor>(inputs.length);
     for (let i = 0; i < inputs.length; i++) [primals[i], tangents[i]] = this.split(inputs[i]);
+    const recorder = this.recorder;
+    if (recorder !== null) for (let i = 0; i < inputs.length; i++) if (tangents[i] === null) primals[i] = concrete(primals[i]);
     const out = bind(prim, primals, params);
-    return this.wrap(out, prim.jvp(primals, tangents, out, params));
+    const result = this.wrap(out, prim.jvp(primals, tangents, out, params));
+    recorder?.op(prim as Primitive<unknown>, null, params, inputs, result);
+    return result;
   }
 
   processCustom(rule: CustomRule, inputs: Tensor[]): Tensor {
     const split = inputs.map((x) => this.split(x));
-    const primals = split.map(([p]) => p);
+    const recorder = this.recorder;
+    const primals = split.map(([p, t]) => (recorder !== null && t === null ? concrete(p) : p));
     if (split.every(([, t]) => t === null)) return bindCustom(rule, primals);
-    const tangents = split.map(([p, t]) => t ?? zerosLike(p, rule.name));
+    const tangents = split.map(([p, t], i) => t ?? zerosLike(primals[i], rule.name));
     const [out, tangentOut] = runRule(this, rule, () => rule.jvp(primals, tangents));
-    return this.wrap(out, tangentOut);
+    const result = this.wrap(out, tangentOut);
+    recorder?.op(null, rule, undefined, inputs, result);
+    return result;
   }
 }
 
@@ -82,7 +106,7 @@ export function jvp(f: (...args: never[]) => unknown, primals: unknown[], tangen
  * `checkCount`: f is the user's, so the number of primals is checked against
  * the parameters it declares (lib/ad/arity.ts).
  */
-export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[], checkCount = false): [JvpOutput, JvpOutput] {
+export function jvpWithName(op: string, f: (...args: never[]) => unknown, primals: unknown[], tangents: unknown[], checkCount = false, recorder: OpRecorder | null = null): [JvpOutput, JvpOutput] {
   if (typeof f !== "function") throw new Error(`${op}: f must be a function, got ${describe(f)}`);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error(`${op}: primals and tangents must be arrays, got ${describe(primals)} and ${describe(tangents)}`);
   if (primals.length !== tangents.length) throw new Error(`${op}: ${primals.length} primals but ${tangents.length} tangents`);
@@ -97,6 +121,10 @@ export function jvpWithName(op: string, f: (...args: never[]) => unknown, primal
     // (0·log(−1.5) in ∂(xʸ)/∂y, 0/0 in ∂(1/x)) and turns a finite derivative into
     // NaN. A tangent an outer transformation differentiates is kept, zero or not.
     const args = ps.map((p, i) => (dropDead(ts[i])._trace === null && isAllZero(ts[i]) ? p : new JVPTracer(trace, p, ts[i])));
+    if (recorder !== null) {
+      trace.recorder = recorder;
+      recorder.inputs(args);
+    }
     const out = checkOutput(op, call(...args), true);
     const one = (o: Tensor): [Tensor, Tensor] => {
       const [p, t] = trace.split(o);

@@ -30,7 +30,7 @@ import { contiguousStrides, describe, sameShape, shapeToString, sizeOf } from ".
 import { bind, bindCustom, dropDead, nextLevel, runRule, shareResults, splitOperands, Trace, Tracer, withTrace, type CustomRule, type MaybeTensor, type Primitive } from "../primitives/core.js";
 import { operand } from "../primitives/operands.js";
 import { zerosLike } from "../primitives/util.js";
-import { jvpWithName } from "./forward.js";
+import { jvpWithName, type OpRecorder } from "./forward.js";
 import { checkArity } from "./arity.js";
 import { sweep } from "./reverse.js";
 import { executableToString, fuse, readSlots, runInstruction, type Executable, type FusibleNode } from "./fuse.js";
@@ -507,12 +507,13 @@ export function linearize(f: (...args: never[]) => unknown, ...primals: unknown[
 
 /**
  * @internal f's value at `primals` and its linear program (the engine of
- * `linearize`, also used by `customRoot`).
+ * `linearize`, also used by `customRoot`, whose `recorder` records f's own ops
+ * in the same pass: lib/program/closure.ts).
  */
-export function linearProgram(op: string, f: (...args: never[]) => unknown, primals: Tensor[]): [Tensor | Tensor[], LinearProgram] {
+export function linearProgram(op: string, f: (...args: never[]) => unknown, primals: Tensor[], recorder: OpRecorder | null = null): [Tensor | Tensor[], LinearProgram] {
   let out: Tensor | Tensor[] = [];
   const program = shareResults(() => recordProgram(op, primals.map((p) => ({ shape: p.shape.slice(), dtype: p.dtype })), (symbols) => {
-    const [o, t] = jvpWithName(op, f, primals, symbols);
+    const [o, t] = jvpWithName(op, f, primals, symbols, false, recorder);
     out = o;
     return Array.isArray(t) ? t : [t];
   }));

@@ -117,17 +117,17 @@ const denseStorage = new WeakMap<object, Tensor>();
  * matrix kept in the WebAssembly memory for the whole solve (copied in on the
  * first product; it cannot change while the solve runs), so each product copies
  * only two vectors; small matrices and hosts without WebAssembly SIMD use the
- * loops above. The solve's end (see `guarded`) frees the room; the next solve
- * builds a new map and copies the matrix afresh.
+ * loops above. The end of the solve whose scope it is made for (see `guarded`)
+ * frees the room; the next solve builds a new map and copies the matrix afresh.
  */
-function denseMap(op: string, what: string, T: Tensor): LinearMap {
+function denseMap(op: string, what: string, T: Tensor, scope: SolveScope | null): LinearMap {
   if (T.ndim !== 2) throw new Error(`${op}: ${what} must be a 2-D matrix, got a tensor of shape ${shapeToString(T.shape)}`);
   checkUntraced(op, what, T);
   const [m, n] = T.shape;
   // Read-only use: contiguousData hands back T's own storage when it already is row-major float64.
   const a = contiguousData(T, "float64") as Float64Array;
   const resident = new ResidentMatrix(a, m, n);
-  solveScopes[solveScopes.length - 1]?.push(resident);
+  scope?.keep(resident);
   return {
     rows: m,
     cols: n,
@@ -148,11 +148,31 @@ class UserThrow {
 }
 
 /**
- * @internal Runs user code for a solver. Inside a solve (see `guarded`) what it
- * throws leaves wrapped in a UserThrow; outside one it passes through as is.
+ * What one running solve owns, handed down explicitly from `guarded` to the
+ * maps it makes: the dense matrices it keeps in the WebAssembly memory
+ * (released when it ends), and the user code it runs, whose throws it carries
+ * out unchanged.
  */
-export function runUser<T>(body: () => T): T {
-  if (solveScopes.length === 0) return body();
+export class SolveScope {
+  private readonly residents: ResidentMatrix[] = [];
+
+  keep(matrix: ResidentMatrix): void {
+    this.residents.push(matrix);
+  }
+
+  release(): void {
+    for (const matrix of this.residents) matrix.release();
+    this.residents.length = 0;
+  }
+}
+
+/**
+ * @internal Runs user code for a solver. For a solve's scope (see `guarded`)
+ * what it throws leaves wrapped in a UserThrow; without one (a map made outside
+ * any solve) it passes through as is.
+ */
+export function runUser<T>(scope: SolveScope | null, body: () => T): T {
+  if (scope === null) return body();
   try {
     return body();
   } catch (e) {
@@ -161,45 +181,41 @@ export function runUser<T>(body: () => T): T {
 }
 
 /**
- * @internal Runs solver `op`. The only engine error the library itself can
- * raise there is a RangeError for a workspace too large to allocate (a huge
- * broadcast view as A or b): it reaches the user as an Error naming the solver.
- * Whatever user code threw passes through unchanged.
+ * @internal Runs solver `op` with a scope of its own (`body` hands it to the
+ * maps it makes). The only engine error the library itself can raise there is
+ * a RangeError for a workspace too large to allocate (a huge broadcast view as
+ * A or b): it reaches the user as an Error naming the solver. Whatever user
+ * code threw passes through unchanged.
  */
-export function guarded<T>(op: string, body: () => T): T {
-  const scope: ResidentMatrix[] = [];
-  solveScopes.push(scope);
+export function guarded<T>(op: string, body: (scope: SolveScope) => T): T {
+  const scope = new SolveScope();
   try {
-    return body();
+    return body(scope);
   } catch (e) {
     if (e instanceof UserThrow) throw e.thrown;
     if (e instanceof RangeError) throw new Error(`${op}: the problem is too large to allocate its workspace (${e.message})`);
     throw e;
   } finally {
-    solveScopes.pop();
-    for (const matrix of scope) matrix.release();
+    scope.release();
   }
 }
-
-/** The dense matrices kept in WebAssembly memory by each solve running (nested solves stack), released when it ends. */
-const solveScopes: ResidentMatrix[][] = [];
 
 /**
  * Calls a user product on a copy of `x` wrapped as a Tensor of `dtype`, checks
  * that a Tensor of the expected length came back, and copies it into `out`.
  */
-function tensorProduct(op: string, label: string, product: MatvecFunction, inLen: number, outLen: number, dtype: DType): (x: Float64Array, out: Float64Array) => boolean {
+function tensorProduct(op: string, label: string, product: MatvecFunction, inLen: number, outLen: number, dtype: DType, scope: SolveScope | null): (x: Float64Array, out: Float64Array) => boolean {
   const into = product.into;
   if (typeof into === "function") {
     return (x, out) => {
-      runUser(() => into.call(product, x, out));
+      runUser(scope, () => into.call(product, x, out));
       return allFinite(out);
     };
   }
   return (x, out) => {
     const data = allocate(dtype, inLen);
     data.set(x);
-    const y: unknown = runUser(() => product(fromData(data, [inLen])));
+    const y: unknown = runUser(scope, () => product(fromData(data, [inLen])));
     if (!(y instanceof Tensor)) throw new Error(`${op}: ${label} returned ${describe(y)}; it must return a Tensor of shape [${outLen}]`);
     if (y.ndim !== 1 || y.shape[0] !== outLen) throw new Error(`${op}: ${label} returned a tensor of shape ${shapeToString(y.shape)}; expected shape [${outLen}] for an input of shape [${inLen}]`);
     checkUntraced(op, `the result of ${label}`, y);
@@ -245,29 +261,29 @@ function checkOperator(op: string, what: string, A: LinearOperator): [number, nu
  * Tensors handed to user code (that of `b`, so that JVP/VJP-based operators see
  * vectors of their own dtype).
  */
-export function toLinearMap(op: string, what: string, A: unknown, size: number, dtype: DType): LinearMap {
-  if (A instanceof Tensor) return denseMap(op, what, A);
-  if (Array.isArray(A)) return denseMap(op, what, toTensor(`${op}: ${what}`, A));
+export function toLinearMap(op: string, what: string, A: unknown, size: number, dtype: DType, scope: SolveScope | null = null): LinearMap {
+  if (A instanceof Tensor) return denseMap(op, what, A, scope);
+  if (Array.isArray(A)) return denseMap(op, what, toTensor(`${op}: ${what}`, A), scope);
   if (typeof A === "function") {
     const f = A as MatvecFunction;
     return {
       rows: size,
       cols: size,
-      apply: tensorProduct(op, `the function ${what}`, f, size, size, dtype),
+      apply: tensorProduct(op, `the function ${what}`, f, size, size, dtype, scope),
       applyTranspose: null,
       kind: "a function",
     };
   }
   if (isOperatorObject(A)) {
     const dense = denseStorage.get(A);
-    if (dense !== undefined) return denseMap(op, what, dense);
+    if (dense !== undefined) return denseMap(op, what, dense, scope);
     const [m, n] = checkOperator(op, what, A);
     const rmatvec = A.rmatvec;
     return {
       rows: m,
       cols: n,
-      apply: tensorProduct(op, `${what}.matvec`, boundProduct(A, A.matvec), n, m, dtype),
-      applyTranspose: rmatvec === undefined ? null : tensorProduct(op, `${what}.rmatvec`, boundProduct(A, rmatvec), m, n, dtype),
+      apply: tensorProduct(op, `${what}.matvec`, boundProduct(A, A.matvec), n, m, dtype, scope),
+      applyTranspose: rmatvec === undefined ? null : tensorProduct(op, `${what}.rmatvec`, boundProduct(A, rmatvec), m, n, dtype, scope),
       kind: "a LinearOperator",
     };
   }

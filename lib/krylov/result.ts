@@ -12,7 +12,7 @@ import { shapeToString } from "../tensor/shape.js";
 import type { KrylovStatus } from "../errors.js";
 import { operand } from "../primitives/operands.js";
 import { is, readOptions, type OptionKind, type OptionValues } from "../primitives/options.js";
-import { checkUntraced, guarded, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike } from "./operator.js";
+import { checkUntraced, guarded, norm2, residualInto, runUser, toLinearMap, type LinearMap, type OperatorLike, type SolveScope } from "./operator.js";
 
 export type { KrylovStatus, SolveStatus } from "../errors.js";
 
@@ -102,6 +102,8 @@ export interface KrylovProblem {
   readonly dtype: DType;
   readonly history: number[] | null;
   readonly callback: ((info: IterationInfo) => void) | null;
+  /** The scope of the solve (lib/krylov/operator.ts): its resident matrices, its user code. */
+  readonly scope: SolveScope;
 }
 
 /** Every solver's options; x0 and M are checked against A and b by prepare. */
@@ -123,7 +125,7 @@ function vectorArg(op: string, what: string, value: unknown): Tensor {
  * (declared above: unknown keys, types, ranges; never coerced),
  * the preconditioner's shape and x0's length. Throws Errors beginning with `op`.
  */
-export function prepare(op: string, A: unknown, b: unknown, opts: unknown, traits: SolverTraits): KrylovProblem {
+export function prepare(op: string, A: unknown, b: unknown, opts: unknown, traits: SolverTraits, scope: SolveScope): KrylovProblem {
   const o: OptionValues<typeof RESTARTED> = readOptions(op, opts, traits.restart ? RESTARTED : traits.preconditioner ? PRECONDITIONED : COMMON, {
     misplaced: (key) => (key === "M" ? `option M (a preconditioner) is not supported by ${op}` : key === "restart" ? `option restart belongs to gmres; ${op} does not restart` : undefined),
   });
@@ -131,7 +133,7 @@ export function prepare(op: string, A: unknown, b: unknown, opts: unknown, trait
   const bT = vectorArg(op, "b", b);
   const dtype = bT.dtype;
   const m = bT.shape[0];
-  const map = toLinearMap(op, "A", A, m, dtype);
+  const map = toLinearMap(op, "A", A, m, dtype, scope);
   if (map.rows !== m) throw new Error(`${op}: A has shape ${shapeToString([map.rows, map.cols])} but b has shape ${shapeToString(bT.shape)}; A needs ${m} rows`);
   if (traits.square && map.cols !== map.rows) throw new Error(`${op}: A must be square, got shape ${shapeToString([map.rows, map.cols])}; use lsqr for rectangular systems`);
   if (traits.transpose && map.applyTranspose === null) {
@@ -146,7 +148,7 @@ export function prepare(op: string, A: unknown, b: unknown, opts: unknown, trait
 
   let M: LinearMap | null = null;
   if (o.M !== undefined) {
-    M = toLinearMap(op, "M", o.M, n, dtype);
+    M = toLinearMap(op, "M", o.M, n, dtype, scope);
     if (M.rows !== n || M.cols !== n) throw new Error(`${op}: the preconditioner M has shape ${shapeToString([M.rows, M.cols])}; it must be ${n}×${n} to match A ${shapeToString([m, n])}`);
   }
 
@@ -167,6 +169,7 @@ export function prepare(op: string, A: unknown, b: unknown, opts: unknown, trait
     maxIter, restart, dtype,
     history: o.history === true ? [] : null,
     callback: o.callback ?? null,
+    scope,
   };
 }
 
@@ -185,7 +188,7 @@ export function singularityTolerance(tol: number): number {
 export function reportIteration(p: KrylovProblem, iteration: number, residualNorm: number): void {
   if (p.history !== null) p.history.push(residualNorm);
   const callback = p.callback;
-  if (callback !== null && iteration > 0) runUser(() => callback({ iteration, residualNorm }));
+  if (callback !== null && iteration > 0) runUser(p.scope, () => callback({ iteration, residualNorm }));
 }
 
 /** A method's iteration: from r = b − A x₀ (finite, ‖r‖ = rnorm above the threshold) to its result. */
@@ -203,8 +206,8 @@ export type Finish<R> = (p: KrylovProblem, x: Float64Array, iterations: number, 
  * from r. Runs `guarded`, so that user errors pass through unchanged.
  */
 export function solveKrylov<R>(op: string, traits: SolverTraits, A: unknown, b: unknown, opts: unknown, iterate: Iteration<R>, end: Finish<R>): R {
-  return guarded(op, () => {
-    const p = prepare(op, A, b, opts, traits);
+  return guarded(op, (scope) => {
+    const p = prepare(op, A, b, opts, traits, scope);
     if (!Number.isFinite(p.bNorm)) return end(p, p.x, 0, "nonFinite");
     if (p.bNorm === 0) {
       p.x.fill(0);

@@ -121,11 +121,8 @@ export interface CustomRule {
 
 /** A transformation in progress. Implementations: lib/ad/forward.ts, lib/ad/reverse.ts, lib/ad/linearize.ts, lib/program/trace.ts (jit). */
 export abstract class Trace implements TraceTag {
+  /** False once the transformation has finished, for good (see `visible`). */
   active = true;
-  /** Set while a custom rule of this trace runs: the rule sees one level down. */
-  hidden = false;
-  /** Set when a value of this trace was seen as its primal while hidden (a rule used a closure). */
-  usedWhileHidden = false;
   /** True for a trace that stages a program (jit): ops on constants are recorded too, and no value is known. */
   readonly staged: boolean = false;
   constructor(readonly level: number) {}
@@ -189,7 +186,7 @@ tracing.checkRead = checkRead;
 
 /** True when a live staging trace (jit) lies under `x`: its numbers are placeholders. */
 function stagedUnder(x: Tensor): boolean {
-  for (let v = x; v._trace !== null; v = (v as Tracer).primal) if ((v._trace as Trace).staged && isLive(v._trace)) return true;
+  for (let v = x; v._trace !== null; v = (v as Tracer).primal) if ((v._trace as Trace).staged && visible(v._trace)) return true;
   return false;
 }
 // Printing a value jit traces shows NaN: its numbers are not known until the program runs.
@@ -201,53 +198,81 @@ function unknownValues(x: Tensor): Tensor {
 }
 
 // ---------------------------------------------------------------------------
-// Visibility: which tracers a computation sees.
+// Visibility: which tracers a computation sees. One rule (`visible`):
 //
-// A value a trace follows is *live* (that transformation differentiates it)
-// while the trace is active, at or above the floor, and not hidden. A trace is
-// out of sight in three ways, each for its own reason:
-//   - finished (`active` false, for good): its tracers are plain constants to
-//     whatever runs later;
-//   - below the `floor` (raised by `untraced`): code that must record nothing on
-//     the transformations around it, such as an implicit function's forward and
-//     solves, sees their values as constants;
-//   - `hidden` (while a custom rule runs for that trace): the rule sees the values
-//     it is handed one level down, like its arguments.
+//   a trace is visible while it is active and no hiding scope covers its level.
+//
+// A finished trace (`active` false, for good) leaves its tracers as plain
+// constants to whatever runs later. A hiding scope covers a range of levels
+// [lo, hi], hi being the innermost level when the scope opens, so that a
+// transformation started inside (one level above) is visible there:
+//   - `untraced` covers every level: code that must record nothing on the
+//     transformations around it (an implicit function's forward and solves)
+//     sees their values as constants;
+//   - `hiddenFrom(trace)` (and `runRule`, while a custom rule runs for `trace`)
+//     covers `trace` and the levels above it: the rule sees the values it is
+//     handed one level down, like its arguments.
 // `dropDead` strips the tracers that are out of sight, as every op does with its
-// inputs, and notes two things on the way: a hidden trace's value used inside a
-// rule (`usedWhileHidden`, which `runRule` turns into an Error unless the rule
-// accepts closures) and a live value seen from below the floor (`watchCaptured`:
-// a value customRoot's conditions captured). `concrete` strips every tracer: for
-// reading numbers inside the engine and for values that are never differentiated.
+// inputs. Inside a rule's scope it also notes a use of the rule's own trace's
+// values (a closure), which `runRule` turns into an Error unless the rule accepts
+// closures; a value customRoot's conditions captured is found by closure
+// conversion instead (lib/program/closure.ts). `concrete` strips every tracer:
+// for reading numbers inside the engine and for values never differentiated.
 
-/** The stack of live transformations, innermost last. */
+/** The stack of live transformations, innermost last (levels increase along it). */
 const stack: Trace[] = [];
 
-/**
- * Traces below this level are out of sight: `untraced` raises it so that code
- * run there (an implicit function's solver) records nothing on the
- * transformations around it, while transformations it starts itself still work.
- */
-let floor = 0;
-
-/** The level a new transformation gets: one above every live one. */
-export function nextLevel(): number {
-  return Math.max(stack.length === 0 ? 1 : stack[stack.length - 1].level + 1, floor);
+/** A range of levels out of sight while some code runs; `owner`: the trace whose custom rule runs there (closures are noted). */
+interface HidingScope {
+  readonly lo: number;
+  readonly hi: number;
+  readonly owner: Trace | null;
+  usedOwner: boolean;
 }
 
-/** True while some transformation is live (visible and above the floor). */
+/** The open hiding scopes, innermost last. */
+const scopes: HidingScope[] = [];
+
+/** The one visibility rule. */
+function visible(t: TraceTag): boolean {
+  if (!t.active) return false;
+  for (let i = scopes.length - 1; i >= 0; i--) if (t.level >= scopes[i].lo && t.level <= scopes[i].hi) return false;
+  return true;
+}
+
+/** The innermost level on the stack (0 when there is none). */
+function topLevel(): number {
+  return stack.length === 0 ? 0 : stack[stack.length - 1].level;
+}
+
+/** The level a new transformation gets: one above every transformation on the stack, visible or not. */
+export function nextLevel(): number {
+  return topLevel() + 1;
+}
+
+/** True while some transformation is visible. */
 export function isTracing(): boolean {
-  for (let i = stack.length - 1; i >= 0; i--) if (isLive(stack[i])) return true;
+  for (let i = stack.length - 1; i >= 0; i--) if (visible(stack[i])) return true;
   return false;
 }
 
+function hiding<T>(lo: number, owner: Trace | null, body: () => T): [T, boolean] {
+  const scope: HidingScope = { lo, hi: topLevel(), owner, usedOwner: false };
+  scopes.push(scope);
+  try {
+    return [body(), scope.usedOwner];
+  } finally {
+    scopes.splice(scopes.lastIndexOf(scope), 1);
+  }
+}
+
 /**
- * Runs `body` with `trace` and every live trace above it out of sight. A custom
- * rule handled by `trace` runs this way, so that values it captured which
+ * Runs `body` with `trace` and every transformation above it out of sight. A
+ * custom rule handled by `trace` runs this way, so that values it captured which
  * `trace` follows are seen as their primals, one level down, as its arguments are.
  */
 export function hiddenFrom<T>(trace: Trace, body: () => T): T {
-  return hideWhile((t) => t.level >= trace.level, body);
+  return hiding(trace.level, null, body)[0];
 }
 
 /**
@@ -256,52 +281,21 @@ export function hiddenFrom<T>(trace: Trace, body: () => T): T {
  * without taking it as an argument: that derivative would be lost.
  */
 export function runRule<T>(trace: Trace, rule: CustomRule, body: () => T): T {
-  const saved = trace.usedWhileHidden;
-  trace.usedWhileHidden = false;
-  try {
-    const out = hiddenFrom(trace, body);
-    if (trace.usedWhileHidden && !rule.closures) {
-      throw new Error(`${rule.name}: the function uses a value that the surrounding transformation differentiates without taking it as an argument (a closure); its derivative would be lost. Pass that value as an argument`);
-    }
-    return out;
-  } finally {
-    trace.usedWhileHidden = saved;
+  const [out, usedClosure] = hiding(trace.level, trace, body);
+  if (usedClosure && !rule.closures) {
+    throw new Error(`${rule.name}: the function uses a value that the surrounding transformation differentiates without taking it as an argument (a closure); its derivative would be lost. Pass that value as an argument`);
   }
+  return out;
 }
 
-/** Runs `body` with every live trace above `trace` out of sight: values are seen as `trace` and below see them. */
-export function hiddenAbove<T>(trace: Trace, body: () => T): T {
-  return hideWhile((t) => t.level > trace.level, body);
-}
-
-function hideWhile<T>(pick: (t: Trace) => boolean, body: () => T): T {
-  const hide = stack.filter((t) => pick(t) && !t.hidden);
-  for (const t of hide) t.hidden = true;
-  try {
-    return body();
-  } finally {
-    for (const t of hide) t.hidden = false;
-  }
-}
-
-/** The live, visible transformations, innermost last. */
+/** The visible transformations, innermost last. */
 export function liveTraces(): Trace[] {
-  return stack.filter(isLive);
+  return stack.filter(visible);
 }
 
 /** Runs `body` seeing every value of the current transformations as a plain constant. */
 export function untraced<T>(body: () => T): T {
-  const saved = floor;
-  floor = nextLevel();
-  try {
-    return body();
-  } finally {
-    floor = saved;
-  }
-}
-
-function isLive(t: TraceTag): boolean {
-  return t.active && t.level >= floor && !(t as Trace).hidden;
+  return hiding(0, null, body)[0];
 }
 
 /** Runs `body` with `trace` live, and retires it afterwards even when `body` throws. */
@@ -328,38 +322,31 @@ let staging = 0;
  */
 export function stagingTrace(): Trace | null {
   if (staging === 0) return null;
-  for (let i = stack.length - 1; i >= 0; i--) if (stack[i].staged && isLive(stack[i])) return stack[i];
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i].staged && visible(stack[i])) return stack[i];
   return null;
 }
 
-/** Set when a value of a live transformation was seen as a constant because `untraced` put it below the floor. */
-let belowFloorSeen = false;
-
 /**
- * Runs `body` and reports whether it used a value that a live transformation
- * differentiates but `untraced` made invisible: a value the code captured
- * rather than received (customRoot needs to know, lib/ad/root.ts).
+ * The value as the code running now sees it: tracers of transformations out of
+ * sight are their primals (a finished one's are constants to later ones). A
+ * value of the trace whose rule runs in an open scope is noted (a closure).
  */
-export function watchCaptured<T>(body: () => T): [T, boolean] {
-  const saved = belowFloorSeen;
-  belowFloorSeen = false;
-  try {
-    const out = body();
-    return [out, belowFloorSeen];
-  } finally {
-    belowFloorSeen = saved || belowFloorSeen;
-  }
-}
-
-/** A tracer whose transformation has finished is just its primal (a constant to later ones). */
 export function dropDead(x: Tensor): Tensor {
-  while (x._trace !== null && !isLive(x._trace)) {
-    const t = x._trace as Trace;
-    if (t.hidden) t.usedWhileHidden = true;
-    else if (t.active && t.level < floor) belowFloorSeen = true;
+  while (x._trace !== null && !visible(x._trace)) {
+    if (scopes.length > 0) noteOwnerUse(x._trace as Trace);
     x = (x as Tracer).primal;
   }
   return x;
+}
+
+/** Marks the innermost open rule scope of `t`, if any: its rule used a value of `t` it was not handed. */
+function noteOwnerUse(t: Trace): void {
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    if (scopes[i].owner === t) {
+      scopes[i].usedOwner = true;
+      return;
+    }
+  }
 }
 
 /** The innermost live trace among the inputs, or null when all are plain values. */

@@ -1,7 +1,7 @@
 /**
  * A solver's x made differentiable: x = x(inputs) defined by the solver's
  * optimality conditions F(...inputs, x) = 0 through `customRoot`
- * (lib/ad/root.ts), exactly as an ImplicitFunction does, with the linear systems
+ * (lib/program/root.ts), exactly as an ImplicitFunction does, with the linear systems
  * of ∂F/∂x solved by the implicit layer's methods (lib/implicit/linear-solve.ts):
  * "auto" (dense LU up to 16 unknowns, then MINRES for symmetric conditions such
  * as stationarity, GMRES otherwise). Traced values the conditions capture (what
@@ -12,8 +12,9 @@
  */
 import type { Tensor } from "../tensor/tensor.js";
 import { isTracing } from "../primitives/core.js";
-import { customRoot, type RootSolver } from "../ad/root.js";
-import { CallSolves, defaultTol, solveSystem, type SolveSettings } from "../implicit/linear-solve.js";
+import { customRoot, type LinearSystem, type RootSolver } from "../program/root.js";
+import { CallSolves, solveSystem, type SolveSettings } from "../implicit/linear-solve.js";
+import { defaultTol } from "../implicit/settings.js";
 import type { ImplicitOptions, SolverResult } from "./result.js";
 
 export interface DerivativeSettings {
@@ -35,11 +36,15 @@ export function withDerivative(op: string, conditions: (...inputsAndX: Tensor[])
   const solveSettings: SolveSettings = {
     solver: o.linearSolver ?? "auto", tol: o.tol ?? defaultTol(x.dtype), atol: 0, maxIter: o.maxIter ?? Math.max(1000, 10 * x.size), symmetric: settings.symmetric, positiveDefinite, directMaxSize: 16, precision: x.dtype,
   };
-  const state = new CallSolves();
+  // What the call's solves share, made on the first solve from the tangent system A (K, or Kᵀ for the adjoint one).
+  let state: CallSolves | null = null;
+  const tangentOf = (K: LinearSystem, system: "tangent" | "adjoint"): LinearSystem =>
+    system === "tangent" ? K : { shape: [K.shape[1], K.shape[0]], matvec: K.rmatvec, rmatvec: K.matvec, symmetric: K.symmetric };
   const solve: RootSolver = (K, b, system) => {
     if (!result.converged) {
       throw new Error(`${op}: x did not converge (status "${result.status}", residual norm ${result.residualNorm.toExponential(3)}), so it has no derivative: the implicit function theorem holds at a solution only, and the derivative at this x would be silently wrong. Make the solver converge (raise maxIter, loosen tol, warm-start from this x), or use stopGradient(result.x) to treat x as a constant`);
     }
+    state ??= new CallSolves(tangentOf(K, system));
     return solveSystem(op, K, b, system, solveSettings, state)[0];
   };
   return customRoot(conditions, inputs, x, solve, { symmetric: settings.symmetric, name: op });

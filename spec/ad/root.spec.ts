@@ -1,12 +1,13 @@
 /**
  * customRoot and customLinearSolve: values defined as solutions, differentiated
  * by the implicit function theorem, against closed forms and finite differences,
- * in both modes, through captured values, at second order, on both of
- * customRoot's paths (one transformation: direct; nested or captured: general).
+ * in both modes, through captured values, at second order: one construction
+ * (lib/program/root.ts), whose rules run at a plain point on the fused
+ * linearisation and at a traced one on the recorded program.
  */
 import { expect } from "chai";
 import {
-  Tensor, add, customLinearSolve, customRoot, grad, hessian, jvp, matmul, mul, solve, stopGradient, sub, sum, tensor, vjp,
+  Tensor, add, customLinearSolve, customRoot, grad, hessian, jvp, linearize, linearTranspose, matmul, mul, solve, stopGradient, sub, sum, tensor, vjp,
   type LinearSystem, type RootSolver,
 } from "../../lib/index.js";
 import { expectClose, expectError, fdGrad } from "../helpers.js";
@@ -62,6 +63,50 @@ describe("customRoot", () => {
     const [gb, gt] = grad(f, { argnums: [0, 1] })(b0, theta0) as Tensor[];
     expectClose(gb, fdGrad((b) => f(b, theta0).item(), b0), 1e-7, 1e-9);
     expectClose(gt, fdGrad((t) => f(b0, t).item(), theta0), 1e-7, 1e-9);
+  });
+
+  it("records F once per call, at any order and in both modes, a captured value becoming an input (closed forms)", () => {
+    // y = a/θ, the root of θ·y − a, with θ captured by F: ∂y/∂θ = −a/θ², ∂²y/∂θ² = 2a/θ³, ∂²y/∂a∂θ = −1/θ².
+    let calls = 0;
+    const a0 = 3;
+    const root = (a: Tensor, theta: Tensor): Tensor => customRoot((x: Tensor, y: Tensor) => {
+      calls++;
+      return sub(mul(theta, y), x);
+    }, [a], tensor(stopGradient(a).item() / stopGradient(theta).item()), denseSolver);
+    const counted = <T>(run: () => T): T => {
+      calls = 0;
+      const out = run();
+      expect(calls).to.equal(1);
+      return out;
+    };
+    const th = 2;
+    expectClose(counted(() => grad((t: Tensor) => root(tensor(a0), t))(tensor(th))) as Tensor, -a0 / th ** 2, 1e-13);
+    expectClose(counted(() => jvp((t: Tensor) => root(tensor(a0), t), [tensor(th)], [tensor(1)])[1]) as Tensor, -a0 / th ** 2, 1e-13);
+    expectClose(counted(() => grad((t: Tensor) => grad((u: Tensor) => root(tensor(a0), u))(t) as Tensor)(tensor(th))) as Tensor, 2 * a0 / th ** 3, 1e-12);
+    expectClose(counted(() => hessian((t: Tensor) => root(tensor(a0), t))(tensor(th))), 2 * a0 / th ** 3, 1e-12);
+    expectClose(counted(() => grad((t: Tensor) => grad((a: Tensor) => root(a, t))(tensor(a0)) as Tensor)(tensor(th))) as Tensor, -1 / th ** 2, 1e-12);
+  });
+
+  it("mixed partials: each input followed by a different transformation (closed form)", () => {
+    // y = x·θ/2, the root of 2y − xθ: ∂²y/∂x∂θ = 1/2 and ∂²y/∂θ² = 0, x outer and θ inner.
+    const root = (x: Tensor, t: Tensor): Tensor => customRoot((a: Tensor, b: Tensor, y: Tensor) => sub(mul(y, 2), mul(a, b)), [x, t], tensor(stopGradient(x).item() * stopGradient(t).item() / 2), denseSolver);
+    const inner = (x: Tensor): Tensor => grad((t: Tensor) => root(x, t))(tensor(3)) as Tensor;
+    expectClose(jvp(inner, [tensor(2)], [tensor(1)])[1] as Tensor, 0.5, 1e-14);
+    expectClose(grad(inner)(tensor(2)) as Tensor, 0.5, 1e-14);
+    expectClose(grad((t: Tensor) => grad((u: Tensor) => root(tensor(2), u))(t) as Tensor)(tensor(3)) as Tensor, 0, 1e-14);
+  });
+
+  it("one node met in both modes at a plain point (linearize, then linearTranspose): both directions of ∂F/∂x (closed form)", () => {
+    // y = M⁻¹ (x ⊙ c) for a nonsymmetric M: ∂y/∂x = M⁻¹ diag(c), its transpose diag(c) M⁻ᵀ.
+    const M = [[3, 1], [0.5, 2]];
+    const c = tensor([2, -1]);
+    const root = (x: Tensor): Tensor => customRoot((xx: Tensor, y: Tensor) => sub(matmul(tensor(M), y), mul(xx, c)), [x], solve(tensor(M), mul(stopGradient(x), c)), denseSolver);
+    const [, lin] = linearize(root, tensor([1, 1]));
+    const v = tensor([0.5, -2]);
+    expectClose(lin(v) as Tensor, solve(tensor(M), mul(v, c)), 1e-14);
+    const u = tensor([1, 3]);
+    const Mt = tensor([[M[0][0], M[1][0]], [M[0][1], M[1][1]]]);
+    expectClose((linearTranspose(lin)(u) as Tensor[])[0], mul(solve(Mt, u), c), 1e-14);
   });
 
   it("hands the solver the tangent system (A) and the adjoint one (Aᵀ) for a nonsymmetric A", () => {

@@ -123,11 +123,13 @@ describe("contract: user errors pass through transformations unchanged and leave
     for (const { name, make } of TOKENS) {
       const token = make();
       let calls = 0;
+      // The conditions run once per call at every order; the user's solves run later, in the sweeps: the third one throws.
       const f = new ImplicitFunction({
         forward: (z: Tensor) => mul(z, 0.5),
-        conditions: (z: Tensor, y: Tensor) => {
+        conditions: (z: Tensor, y: Tensor) => sub(mul(y, 2), z),
+        linearSolver: (_A: unknown, b: Tensor) => {
           if (++calls % 3 === 0) throw token;
-          return sub(mul(y, 2), z);
+          return mul(b, 0.5);
         },
       });
       for (const run of [

@@ -1,5 +1,5 @@
 /**
- * "auto" with no options on PDE-like conditions (lib/implicit/linear-solve.ts):
+ * "auto" with no options on PDE-like conditions (lib/implicit/auto-policy.ts):
  * the symmetry probe choosing MINRES, the switch to the LU within a Krylov
  * solve that stalls, and the Jacobi preconditioner. Truth comes from a
  * tridiagonal (Thomas) solve written here, from central finite differences of
