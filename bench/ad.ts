@@ -19,20 +19,15 @@
  * Times are medians over repeated runs after a warm-up. Run: `npx tsx bench/ad.ts`.
  */
 import {
-  add, grad, logsumexp, matmul, mean, mul, neg, softplus, sub, sum, tanh, tensor, valueAndGrad,
+  add, grad, matmul, mean, mul, neg, softplus, sub, sum, tanh, tensor, valueAndGrad,
   type Tensor,
 } from "../lib/index.js";
 import { record } from "../lib/ad/reverse.js";
-import { emit, mulberry32, round, timeCalls, withBothKernels } from "./util.js";
+import { emit, mlpLoss, mlpProblem, mulberry32, randomArray, round, timeCalls, withBothKernels } from "./util.js";
 
 // ---------------------------------------------------------------------------
 // Timing and data helpers
 
-function randomArray(n: number, scale: number, random: () => number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = scale * (2 * random() - 1);
-  return out;
-}
 
 /** Throws unless a and b agree to a relative tolerance (checked against the larger magnitude). */
 function assertClose(what: string, a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-9): void {
@@ -119,30 +114,12 @@ function benchLogreg(): void {
 // ---------------------------------------------------------------------------
 // (2) MLP 784-128-10 with softmax cross-entropy
 
-/** Mean over the batch of logsumexp(logits) − logits[label], with logits = tanh(X W1 + b1) W2 + b2. */
-function mlpLoss(W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, X: Tensor, Y: Tensor): Tensor {
-  const hidden = tanh(add(matmul(X, W1), b1));
-  const logits = add(matmul(hidden, W2), b2);
-  return mean(sub(logsumexp(logits, 1), sum(mul(logits, Y), 1)));
-}
-
 function benchMlp(): void {
-  const batch = 256;
-  const [nIn, nHidden, nOut] = [784, 128, 10];
-  const random = mulberry32(2);
-  const X = tensor(randomArray(batch * nIn, 1, random), { shape: [batch, nIn] });
-  const oneHot = new Float64Array(batch * nOut);
-  for (let i = 0; i < batch; i++) oneHot[i * nOut + Math.floor(random() * nOut)] = 1;
-  const Y = tensor(oneHot, { shape: [batch, nOut] });
-  const W1 = tensor(randomArray(nIn * nHidden, 1 / Math.sqrt(nIn), random), { shape: [nIn, nHidden] });
-  const b1 = tensor(randomArray(nHidden, 0.1, random));
-  const W2 = tensor(randomArray(nHidden * nOut, 1 / Math.sqrt(nHidden), random), { shape: [nHidden, nOut] });
-  const b2 = tensor(randomArray(nOut, 0.1, random));
-
+  const { batch, layers, X, Y, W1, b1, W2, b2 } = mlpProblem();
   const gradient = grad(mlpLoss, { argnums: [0, 1, 2, 3] });
   const f = withBothKernels(() => timeCalls(() => mlpLoss(W1, b1, W2, b2, X, Y), { samples: 11, warmup: 3 }));
   const g = withBothKernels(() => timeCalls(() => gradient(W1, b1, W2, b2, X, Y), { samples: 11, warmup: 3 }));
-  const shape = { batch, layers: [nIn, nHidden, nOut] };
+  const shape = { batch, layers };
   emit({ workload: "mlp", impl: "implicit-diff", ms: round(f.ms), what: "f", ...shape, speedupOverJs: round(f.jsMs / f.ms, 3) });
   emit({ workload: "mlp", impl: "implicit-diff", ms: round(g.ms), what: "grad(W1,b1,W2,b2)", ...shape, gradOverF: round(g.ms / f.ms, 3), speedupOverJs: round(g.jsMs / g.ms, 3), targetMs: 8 });
   emit({ workload: "mlp", impl: "implicit-diff-js", ms: round(f.jsMs), what: "f", ...shape });

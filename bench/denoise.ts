@@ -40,6 +40,14 @@ const SIZES = [256, 512, 1000];
  * returns ‖∇E‖₂.
  */
 export function energyGradient(u: Float64Array, f: Float64Array, lambda: number, N: number, g: Float64Array, epsilon = EPSILON): number {
+  energyGradientInto(u, f, lambda, N, g, epsilon);
+  let s = 0;
+  for (let k = 0; k < N * N; k++) s += g[k] * g[k];
+  return Math.sqrt(s);
+}
+
+/** ∇E(u) into `g`, as `energyGradient` without the norm. */
+export function energyGradientInto(u: Float64Array, f: Float64Array, lambda: number, N: number, g: Float64Array, epsilon = EPSILON): void {
   const e2 = epsilon * epsilon;
   for (let k = 0; k < N * N; k++) g[k] = u[k] - f[k];
   for (let i = 0; i + 1 < N; i++) {
@@ -58,9 +66,6 @@ export function energyGradient(u: Float64Array, f: Float64Array, lambda: number,
       g[k] -= p;
     }
   }
-  let s = 0;
-  for (let k = 0; k < N * N; k++) s += g[k] * g[k];
-  return Math.sqrt(s);
 }
 
 /**

@@ -12,33 +12,17 @@
  *
  * Run: npm run bench -- jit   (or npx tsx bench/jit.ts)
  */
-import { Tensor, add, grad, jit, logsumexp, matmul, mean, mul, neg, softplus, sub, sum, tanh, tensor, transpose } from "../lib/index.js";
+import { Tensor, add, grad, jit, matmul, mean, mul, softplus, sub, sum, tanh, tensor } from "../lib/index.js";
 import { setJitBackend } from "../lib/program/jit.js";
-import { denoisingEnergy, EPSILON } from "../examples/image-denoising.js";
-import { emit, mulberry32, round, timeCalls } from "./util.js";
+import { denoisingEnergy } from "../examples/image-denoising.js";
+import { emit, mlpLoss, mlpProblem, mulberry32, randomArray, round, timeCalls } from "./util.js";
+import { energyGradientInto } from "./denoise.js";
 
 const LAMBDA = 0.02;
 
-/** ∇_u E by hand: (u − f) + λ Dᵀ φ'(D u), φ'(t) = t/√(t² + ε²); one pass per direction. */
+/** ∇_u E by hand (bench/denoise.ts's loops, without the norm that the solver there also needs). */
 function handGradient(u: Float64Array, f: Float64Array, N: number, out: Float64Array): void {
-  const e2 = EPSILON * EPSILON;
-  for (let k = 0; k < N * N; k++) out[k] = u[k] - f[k];
-  for (let i = 0; i + 1 < N; i++) {
-    for (let j = 0, k = i * N; j < N; j++, k++) {
-      const t = u[k + N] - u[k];
-      const q = (LAMBDA * t) / Math.sqrt(t * t + e2);
-      out[k + N] += q;
-      out[k] -= q;
-    }
-  }
-  for (let i = 0; i < N; i++) {
-    for (let j = 0, k = i * N; j + 1 < N; j++, k++) {
-      const t = u[k + 1] - u[k];
-      const q = (LAMBDA * t) / Math.sqrt(t * t + e2);
-      out[k + 1] += q;
-      out[k] -= q;
-    }
-  }
+  energyGradientInto(u, f, LAMBDA, N, out);
 }
 
 function maxRelativeDifference(a: Float64Array, b: Float64Array): number {
@@ -122,27 +106,10 @@ function benchTinyLoop(): void {
   emit({ workload: "tiny-loop", impl: "jit (interpreter)", ms: round(interpMs) });
 }
 
-function randomArray(n: number, scale: number, random: () => number): Float64Array {
-  return new Float64Array(n).map(() => (2 * random() - 1) * scale);
-}
 
 function benchMlp(): void {
-  const batch = 256;
-  const [nIn, nHidden, nOut] = [784, 128, 10];
-  const random = mulberry32(2);
-  const X = tensor(randomArray(batch * nIn, 1, random), { shape: [batch, nIn] });
-  const oneHot = new Float64Array(batch * nOut);
-  for (let i = 0; i < batch; i++) oneHot[i * nOut + Math.floor(random() * nOut)] = 1;
-  const Y = tensor(oneHot, { shape: [batch, nOut] });
-  const W1 = tensor(randomArray(nIn * nHidden, 1 / Math.sqrt(nIn), random), { shape: [nIn, nHidden] });
-  const b1 = tensor(randomArray(nHidden, 0.1, random));
-  const W2 = tensor(randomArray(nHidden * nOut, 1 / Math.sqrt(nHidden), random), { shape: [nHidden, nOut] });
-  const b2 = tensor(randomArray(nOut, 0.1, random));
-  const loss = (w1: Tensor, c1: Tensor, w2: Tensor, c2: Tensor): Tensor => {
-    const hidden = tanh(add(matmul(X, w1), c1));
-    const logits = add(matmul(hidden, w2), c2);
-    return mean(sub(logsumexp(logits, 1), sum(mul(logits, Y), 1)));
-  };
+  const { batch, X, Y, W1, b1, W2, b2 } = mlpProblem();
+  const loss = (w1: Tensor, c1: Tensor, w2: Tensor, c2: Tensor): Tensor => mlpLoss(w1, c1, w2, c2, X, Y);
   const eager = grad(loss, { argnums: [0, 1, 2, 3] });
   const jitted = jit(eager);
   // Alternated twice, the lower of each kept: the machine's load moves more than the difference.

@@ -3,7 +3,8 @@
  * same data), the timing loop, the choice of dense kernels, and the JSON-line
  * output. Each workload file keeps its own problem and its hand-written reference.
  */
-import { denseKernels } from "../lib/index.js";
+import { Tensor, add, denseKernels, logsumexp, matmul, mean, mul, sub, sum, tanh, tensor } from "../lib/index.js";
+import { seededUniform } from "../examples/data/random.js";
 
 /** Deterministic uniform numbers in [0, 1): mulberry32 (the examples' generator). */
 export { seededUniform as mulberry32 } from "../examples/data/random.js";
@@ -66,3 +67,31 @@ export function emit(line: Record<string, unknown>): void {
 
 /** `v` to `digits` significant digits, for printing. */
 export const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
+
+/** n entries uniform in [−scale, scale). */
+export function randomArray(n: number, scale: number, random: () => number): Float64Array {
+  return new Float64Array(n).map(() => (2 * random() - 1) * scale);
+}
+
+/** Mean over the batch of logsumexp(logits) − logits[label], with logits = tanh(X W1 + b1) W2 + b2. */
+export function mlpLoss(W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, X: Tensor, Y: Tensor): Tensor {
+  const hidden = tanh(add(matmul(X, W1), b1));
+  const logits = add(matmul(hidden, W2), b2);
+  return mean(sub(logsumexp(logits, 1), sum(mul(logits, Y), 1)));
+}
+
+/** The MLP 784-128-10 workload of bench/ad.ts and bench/jit.ts: a seeded batch of 256 with one-hot labels and weights. */
+export function mlpProblem(): { batch: number; layers: number[]; X: Tensor; Y: Tensor; W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor } {
+  const batch = 256;
+  const [nIn, nHidden, nOut] = [784, 128, 10];
+  const random = seededUniform(2);
+  const X = tensor(randomArray(batch * nIn, 1, random), { shape: [batch, nIn] });
+  const oneHot = new Float64Array(batch * nOut);
+  for (let i = 0; i < batch; i++) oneHot[i * nOut + Math.floor(random() * nOut)] = 1;
+  const Y = tensor(oneHot, { shape: [batch, nOut] });
+  const W1 = tensor(randomArray(nIn * nHidden, 1 / Math.sqrt(nIn), random), { shape: [nIn, nHidden] });
+  const b1 = tensor(randomArray(nHidden, 0.1, random));
+  const W2 = tensor(randomArray(nHidden * nOut, 1 / Math.sqrt(nHidden), random), { shape: [nHidden, nOut] });
+  const b2 = tensor(randomArray(nOut, 0.1, random));
+  return { batch, layers: [nIn, nHidden, nOut], X, Y, W1, b1, W2, b2 };
+}
