@@ -295,21 +295,28 @@ function child(impl: string, N: number): void {
 }
 
 function runChild(impl: string, N: number): ChildResult {
-  const script = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script, "--child", impl, String(N)], { encoding: "utf8", maxBuffer: 1 << 24 });
+  return runBenchChild<ChildResult>("bench/denoise", fileURLToPath(import.meta.url), "--child", impl, N);
+}
+
+/**
+ * Runs `script flag impl N` in a fresh Node process (bench/denoise.ts and bench/solvers.ts measure each
+ * implementation alone) and reads the JSON it prints after "RESULT ".
+ */
+export function runBenchChild<R>(bench: string, script: string, flag: string, impl: string, N: number): R {
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script, flag, impl, String(N)], { encoding: "utf8", maxBuffer: 1 << 24, env: process.env });
   const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (r.status !== 0 || line === undefined) throw new Error(`bench/denoise: the ${impl} child for N = ${N} failed (status ${r.status}):\n${r.stderr}`);
-  return JSON.parse(line.slice(7)) as ChildResult;
+  if (r.status !== 0 || line === undefined) throw new Error(`${bench}: the ${impl} child for N = ${N} failed (status ${r.status}):\n${r.stderr}`);
+  return JSON.parse(line.slice(7)) as R;
 }
 
 /** Of two runs of one implementation: the lower time, the larger memory figure. */
-function better(a: ChildResult, b: ChildResult): ChildResult {
+export function better<R extends { ms: number; coldMs: number; bytesPerUnknown: number }>(a: R, b: R): R {
   const fast = a.ms <= b.ms ? a : b;
   return { ...fast, coldMs: Math.min(a.coldMs, b.coldMs), bytesPerUnknown: Math.max(a.bytesPerUnknown, b.bytesPerUnknown) };
 }
 
-/** ∂L/∂λ by central differences of the plain solver (its own tight tolerance). */
-function finiteDifference(N: number): number {
+/** ∂L/∂λ at λ = 0.02 by central differences of the hand solver run to ‖∇E‖ ≤ 1e-12·N (its own tight tolerance). */
+export function finiteDifference(N: number): number {
   const { clean, noisy } = denoisingProblem(N, 1);
   const h = 1e-5;
   const L = (lambda: number): number => reconstructionError(handDenoise(lambda, noisy, N, { tolFactor: 1e-12 }).u, clean);

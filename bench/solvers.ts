@@ -33,9 +33,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Tensor, add, grad, matmul, mean, minimize, mul, softplus, sub, sum, tensor } from "../lib/index.js";
-import { denoisingEnergy, denoisingProblem, reconstructionError } from "../examples/image-denoising.js";
+import { denoisingEnergy, denoisingProblem } from "../examples/image-denoising.js";
 import { seededNormal } from "../examples/data/random.js";
-import { handDenoise, handDerivative, peakResident, resetPeakResident } from "./denoise.js";
+import { better, finiteDifference, handDenoise, handDerivative, peakResident, resetPeakResident, runBenchChild } from "./denoise.js";
 import { emit, median, round } from "./util.js";
 
 const LAMBDA = 0.02;
@@ -107,25 +107,7 @@ function child(impl: string, N: number): void {
 }
 
 function runChild(impl: string, N: number): ChildResult {
-  const script = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script, "--solvers-child", impl, String(N)], { encoding: "utf8", maxBuffer: 1 << 24, env: process.env });
-  const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (r.status !== 0 || line === undefined) throw new Error(`bench/solvers: the ${impl} child for N = ${N} failed (status ${r.status}):\n${r.stderr}`);
-  return JSON.parse(line.slice(7)) as ChildResult;
-}
-
-/** Of two runs of one implementation: the lower time, the larger memory figure. */
-function better(a: ChildResult, b: ChildResult): ChildResult {
-  const fast = a.ms <= b.ms ? a : b;
-  return { ...fast, coldMs: Math.min(a.coldMs, b.coldMs), bytesPerUnknown: Math.max(a.bytesPerUnknown, b.bytesPerUnknown) };
-}
-
-/** ∂L/∂λ by central differences of the hand solver run to ‖∇E‖ ≤ 1e-12·N. */
-function finiteDifference(N: number): number {
-  const { clean, noisy } = denoisingProblem(N, 1);
-  const h = 1e-5;
-  const L = (lambda: number): number => reconstructionError(handDenoise(lambda, noisy, N, { tolFactor: 1e-12 }).u, clean);
-  return (L(LAMBDA + h) - L(LAMBDA - h)) / (2 * h);
+  return runBenchChild<ChildResult>("bench/solvers", fileURLToPath(import.meta.url), "--solvers-child", impl, N);
 }
 
 function denoising(sizes: number[]): void {
