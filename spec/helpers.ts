@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import ndarray from "ndarray";
 import { expect } from "chai";
-import { Tensor, tensor } from "../lib/index.js";
+import { Tensor, denseKernels, tensor } from "../lib/index.js";
+import type { KernelBackend } from "../lib/tensor/wasm/dense.js";
 
 export type NdArrayLike = number | NdArrayLike[];
 
@@ -159,4 +160,15 @@ export function expectError(fn: () => unknown, prefix: string, ...parts: string[
   expect(msg.startsWith(prefix), `message "${msg}" should start with "${prefix}"`).to.equal(true);
   for (const p of parts) expect(msg, `message should mention ${p}`).to.contain(p);
   return err as Error;
+}
+
+/** Runs `body` with the dense kernels forced to `backend` ("wasm" or "js"), restoring the choice after. */
+export function using<T>(backend: KernelBackend, body: () => T): T {
+  const previous = denseKernels().choice;
+  denseKernels(backend);
+  try {
+    return body();
+  } finally {
+    denseKernels(previous);
+  }
 }

@@ -401,3 +401,23 @@ export function pathsFrom(tape: ScalarTape, arg: number, limit = 24): { paths: T
   else sum = NaN;
   return { paths, count: count[input.index], sum };
 }
+
+/**
+ * Mean time per call of f, over as many calls as fit in `budgetMs` (at least
+ * one, at most `maxCalls`), after one uncounted call: browsers round
+ * performance.now() to 0.1 ms or coarser, finer than a single small gradient
+ * takes, and the first call of any code also pays for the JavaScript engine
+ * compiling it, which would charge whichever method runs first.
+ */
+export function timePerCall(budgetMs: number, f: () => void, maxCalls = 1000): number {
+  f();
+  const t0 = performance.now();
+  let calls = 0;
+  let elapsed = 0;
+  do {
+    f();
+    calls++;
+    elapsed = performance.now() - t0;
+  } while (elapsed < budgetMs && calls < maxCalls);
+  return elapsed / calls;
+}

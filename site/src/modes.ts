@@ -5,7 +5,7 @@
  * input. The counts are read off the tape and the library's own sweep.
  */
 import { add, exp, grad, jacobian, jvp, linearize, log, mul, sin, tensor, traceTape, Tensor, type TapeTrace } from "../../lib/index.js";
-import { scalarOf, scalarTape, type ScalarTape } from "./mechanics.js";
+import { scalarOf, scalarTape, timePerCall, type ScalarTape } from "./mechanics.js";
 
 export const MAX_INPUTS = 16;
 
@@ -80,24 +80,6 @@ export function countWork(trace: TapeTrace, n: number): ModesAnalysis["counts"] 
   };
 }
 
-/**
- * Mean time per call of f, over as many calls as fit in `budgetMs` (at least
- * one), after one uncounted call: browsers round performance.now() to 0.1 ms or
- * coarser, finer than a single small gradient takes, and a first call also pays
- * for the JavaScript engine compiling the code.
- */
-function timePerCall(budgetMs: number, f: () => void): number {
-  f();
-  const t0 = performance.now();
-  let calls = 0;
-  let elapsed = 0;
-  do {
-    f();
-    calls++;
-    elapsed = performance.now() - t0;
-  } while (elapsed < budgetMs && calls < 1000);
-  return elapsed / calls;
-}
 
 export function analyseModes(n: number, timingBudgetMs = 3): ModesAnalysis {
   if (!Number.isInteger(n) || n < 1 || n > MAX_INPUTS) throw new Error(`modes: n must be a whole number from 1 to ${MAX_INPUTS}, got ${n}`);

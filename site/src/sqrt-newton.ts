@@ -5,25 +5,8 @@
  * iterations; the unrolled alternative differentiates T Newton steps on the tape.
  */
 import { ImplicitFunction, grad, jacobian, mul, add, div, sub, traceTape, Tensor, type SolveDiagnostics, type TapeTrace } from "../../lib/index.js";
-import { scalarOf, scalarTape, type ScalarTape } from "./mechanics.js";
+import { scalarOf, scalarTape, timePerCall, type ScalarTape } from "./mechanics.js";
 
-/**
- * Mean time per call over as many calls as fit in `budgetMs`, after one call
- * that is not counted: the first call of any code also pays for the JavaScript
- * engine compiling it, which would charge whichever method runs first.
- */
-export function timePerCall(budgetMs: number, f: () => void): number {
-  f();
-  const t0 = performance.now();
-  let calls = 0;
-  let elapsed = 0;
-  do {
-    f();
-    calls++;
-    elapsed = performance.now() - t0;
-  } while (elapsed < budgetMs && calls < 200);
-  return elapsed / calls;
-}
 
 export interface NewtonIterate {
   iteration: number;
@@ -105,7 +88,7 @@ export function analyseSqrt(a: number, T: number): SqrtAnalysis {
   // #region snippet sqrt-calls
   const dyda = grad((a: Tensor) => implicitSqrt.call(a))(a); // reverse mode through the solve: −A⁻¹B
   // #endregion
-  const implicitMs = timePerCall(3, () => grad((aa: Tensor) => implicitSqrt.call(aa))(a));
+  const implicitMs = timePerCall(3, () => grad((aa: Tensor) => implicitSqrt.call(aa))(a), 200);
   const solve = implicitSqrt.lastSolve === null ? null : { ...implicitSqrt.lastSolve };
   // #region snippet sqrt-calls-tape
   const implicitTape = traceTape((a: Tensor) => implicitSqrt.call(a), a); // the tape shown in part 1's format
@@ -116,7 +99,7 @@ export function analyseSqrt(a: number, T: number): SqrtAnalysis {
   const fd = { h, value: (newtonSqrt(a + h).y - newtonSqrt(a - h).y) / (2 * h) };
   const start = startingGuess(a);
   const unrolledTape = traceTape((aa: Tensor) => unrolledNewton(aa, T, start), a);
-  const ms = timePerCall(3, () => grad((aa: Tensor) => unrolledNewton(aa, T, start))(a));
+  const ms = timePerCall(3, () => grad((aa: Tensor) => unrolledNewton(aa, T, start))(a), 200);
   return {
     a, y, iterates, A, B, implicit: dyda.item(), solve, exact: 1 / (2 * Math.sqrt(a)), fd,
     unrolled: { T, value: scalarOf(unrolledTape.gradients[0]), tapeLength: unrolledTape.entries.length, ms },

@@ -8,18 +8,10 @@
  * memory is short, which never grows; wrapped arrays are still read afresh.
  */
 import { expect } from "chai";
-import { Tensor, denseKernels, grad, matmul, mul, pow, slice, sub, sum, tensor, transpose, vjp, zeros, add } from "../../lib/index.js";
-import { limitWasmMemory, wasmKernelInfo, wasmMemoryByteLength, type KernelBackend } from "../../lib/tensor/wasm/dense.js";
+import { Tensor, grad, matmul, mul, pow, slice, sub, sum, tensor, transpose, vjp, zeros, add } from "../../lib/index.js";
+import { limitWasmMemory, wasmKernelInfo, wasmMemoryByteLength } from "../../lib/tensor/wasm/dense.js";
+import { using } from "../helpers.js";
 
-function using<T>(backend: KernelBackend, body: () => T): T {
-  const previous = denseKernels().choice;
-  denseKernels(backend);
-  try {
-    return body();
-  } finally {
-    denseKernels(previous);
-  }
-}
 
 const values = (n: number, seed: number): Float64Array => Float64Array.from({ length: n }, (_, i) => Math.sin(1 + 0.7 * i + seed));
 

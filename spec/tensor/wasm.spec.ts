@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ImplicitFunction, Tensor, add, cg, customVjp, eye, grad, matmul, mul, pow, slice, solve, sub, sum, tensor, transpose, vjp, zeros } from "../../lib/index.js";
 import { denseOperator } from "../../lib/krylov/index.js";
-import { denseKernels } from "../../lib/index.js";
+import { using } from "../helpers.js";
 import { limitWasmMemory, wasmKernelInfo, type KernelBackend } from "../../lib/tensor/wasm/dense.js";
 import { ModuleBuilder, ValType, f64, i32 } from "../../lib/tensor/wasm/encoder.js";
 import { buildModule, generatedSource, LAYOUT } from "../../lib/tensor/wasm/module.js";
@@ -23,16 +23,6 @@ import {
   type Operand, type Ref,
 } from "../primitives/reference.js";
 
-/** Runs `body` with the dense kernels forced to `backend`. */
-function using<T>(backend: KernelBackend, body: () => T): T {
-  const previous = denseKernels().choice;
-  denseKernels(backend);
-  try {
-    return body();
-  } finally {
-    denseKernels(previous);
-  }
-}
 
 /** How many products the WebAssembly kernels ran during `body`. */
 function wasmProductsDuring(body: () => void): number {
